@@ -1,0 +1,46 @@
+# mesoclinic: `make run` serves the demo clinic; `make test` runs the whole suite.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+INSTALLED := $(VENV)/.installed
+ASSETS := node_modules/bootstrap/dist/css/bootstrap.min.css
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: setup run test lint format demo bench clean
+
+$(INSTALLED): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt 2>&1 | grep -v "is ignored: it is neither" || true
+	$(PY) -c "import django, celery, playwright" 
+	touch $(INSTALLED)
+
+$(ASSETS): package.json
+	npm install --no-package-lock --no-audit --no-fund --loglevel=error
+	touch $(ASSETS)
+
+setup: $(INSTALLED) $(ASSETS)
+
+run: setup
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py seed_demo
+	$(PY) manage.py run_clinic --host $(HOST) --port $(PORT)
+
+test: setup
+	$(PY) manage.py makemigrations --check --dry-run > /dev/null || (echo "Models and migrations differ: run makemigrations"; exit 1)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: setup
+	$(PY) bench/week_view.py
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles

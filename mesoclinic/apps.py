@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MesoclinicConfig(AppConfig):
+    name = "mesoclinic"
+    verbose_name = "mesoclinic"

@@ -1,0 +1,29 @@
+"""Domain errors: raised by services, carrying a message the person at the desk can act on.
+
+Views put `message` on the form (next to `field` when one is named), never a 500 page.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class SlotTaken(DomainError):
+    """Another active session already holds part of the requested time."""
+
+
+class NotBookable(DomainError):
+    """The request breaks a booking rule (hours, qualification, the past...)."""
+
+
+class InvalidTransition(DomainError):
+    """A status change that does not apply to the session's current state."""
+
+
+class LocalTimeError(DomainError):
+    """A wall-clock time that does not exist in the clinic's zone (spring-forward gap)."""

@@ -1,0 +1,40 @@
+"""`make run`'s server: Django's development server plus in-process message delivery.
+
+Without Redis there is no Celery worker, so this command runs the same dispatcher the Celery
+beat schedule runs, on the same interval, in a background thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve the clinic on HOST:PORT and deliver due patient messages in the background."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args: Any, host: str, port: int, **options: Any) -> None:
+        stop = threading.Event()
+        delivery = threading.Thread(target=self._deliver, args=(stop,), daemon=True)
+        delivery.start()
+        self.stdout.write(f"mesoclinic: http://{host}:{port}/  (logins: see README)")
+        try:
+            call_command("runserver", f"{host}:{port}", use_reloader=False)
+        finally:
+            stop.set()
+
+    def _deliver(self, stop: threading.Event) -> None:
+        try:
+            from patients.messaging.dispatch import DISPATCH_INTERVAL_SECONDS, dispatch_in_process
+        except ImportError:
+            return  # messaging not installed yet
+        while not stop.wait(0):
+            dispatch_in_process()
+            stop.wait(DISPATCH_INTERVAL_SECONDS)

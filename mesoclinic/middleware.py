@@ -1,0 +1,20 @@
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+
+class ClinicTimezoneMiddleware:
+    """Show every page in the clinic's own time zone (storage stays UTC)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from treatments.selectors import clinic_zone
+
+        timezone.activate(clinic_zone())
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

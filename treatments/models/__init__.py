@@ -1,0 +1,14 @@
+from .clinic import Clinic, OpeningHours, Room
+from .sessions import Session, SessionType
+from .staff import StaffProfile, WorkingException, WorkingHours
+
+__all__ = [
+    "Clinic",
+    "OpeningHours",
+    "Room",
+    "Session",
+    "SessionType",
+    "StaffProfile",
+    "WorkingException",
+    "WorkingHours",
+]

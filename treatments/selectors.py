@@ -1,0 +1,178 @@
+"""Reads for the clinic, its calendar and availability. Query counts stay flat as rows grow."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from .clinic_time import local_interval
+from .models import (
+    Clinic,
+    OpeningHours,
+    Room,
+    Session,
+    StaffProfile,
+    WorkingException,
+    WorkingHours,
+)
+
+Interval = tuple[datetime, datetime]
+
+
+def clinic_get() -> Clinic:
+    clinic = Clinic.objects.filter(pk=1).first()
+    if clinic is None:
+        clinic, _ = Clinic.objects.get_or_create(
+            pk=1, defaults={"timezone": settings.CLINIC_DEFAULT_TIMEZONE}
+        )
+    return clinic
+
+
+def clinic_zone() -> ZoneInfo:
+    return clinic_get().zone
+
+
+def staff_bookable() -> QuerySet[StaffProfile]:
+    return StaffProfile.objects.filter(bookable=True, user__is_active=True).select_related("user")
+
+
+def rooms_active() -> QuerySet[Room]:
+    return Room.objects.filter(active=True)
+
+
+def sessions_between(
+    *,
+    starts: datetime,
+    ends: datetime,
+    practitioner_ids: Iterable[int] | None = None,
+    room_ids: Iterable[int] | None = None,
+    include_inactive: bool = True,
+) -> QuerySet[Session]:
+    """Sessions whose held slot [starts_at, blocked_until) meets [starts, ends)."""
+    qs = Session.objects.filter(starts_at__lt=ends, blocked_until__gt=starts)
+    if practitioner_ids is not None:
+        qs = qs.filter(practitioner_id__in=list(practitioner_ids))
+    if room_ids is not None:
+        qs = qs.filter(room_id__in=list(room_ids))
+    if not include_inactive:
+        qs = qs.filter(status__in=Session.ACTIVE)
+    return qs.select_related("patient", "session_type", "practitioner__user", "room").order_by(
+        "starts_at", "id"
+    )
+
+
+def _subtract(intervals: list[Interval], cut: Interval) -> list[Interval]:
+    out: list[Interval] = []
+    for start, end in intervals:
+        if cut[1] <= start or cut[0] >= end:
+            out.append((start, end))
+            continue
+        if start < cut[0]:
+            out.append((start, cut[0]))
+        if cut[1] < end:
+            out.append((cut[1], end))
+    return out
+
+
+def _intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
+    out: list[Interval] = []
+    for a_start, a_end in a:
+        for b_start, b_end in b:
+            start, end = max(a_start, b_start), min(a_end, b_end)
+            if start < end:
+                out.append((start, end))
+    return sorted(out)
+
+
+def _merge(intervals: list[Interval]) -> list[Interval]:
+    merged: list[Interval] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def availability_for(
+    *, staff_ids: Iterable[int], first_day: date, days: int, zone: ZoneInfo
+) -> dict[tuple[int, date], list[Interval]]:
+    """When each practitioner can be booked, per local day, as UTC intervals.
+
+    Bookable time = (weekly working hours within the clinic's opening hours) + extra hours
+    - leave. An "extra hours" exception opens the clinic for that practitioner for that period.
+    Three queries whatever the number of staff or days.
+    """
+    staff_ids = list(staff_ids)
+    last_day = first_day + timedelta(days=days - 1)
+    opening: dict[int, list[OpeningHours]] = defaultdict(list)
+    for row in OpeningHours.objects.all():
+        opening[row.weekday].append(row)
+    weekly: dict[tuple[int, int], list[WorkingHours]] = defaultdict(list)
+    for row in WorkingHours.objects.filter(staff_id__in=staff_ids):
+        weekly[(row.staff_id, row.weekday)].append(row)
+    exceptions: dict[tuple[int, date], list[WorkingException]] = defaultdict(list)
+    for row in WorkingException.objects.filter(
+        staff_id__in=staff_ids, date__range=(first_day, last_day)
+    ):
+        exceptions[(row.staff_id, row.date)].append(row)
+
+    result: dict[tuple[int, date], list[Interval]] = {}
+    for offset in range(days):
+        day = first_day + timedelta(days=offset)
+        open_intervals = [
+            local_interval(day, row.opens, row.closes, zone) for row in opening[day.weekday()]
+        ]
+        for staff_id in staff_ids:
+            working = [
+                local_interval(day, row.starts, row.ends, zone)
+                for row in weekly[(staff_id, day.weekday())]
+            ]
+            intervals = _intersect(working, open_intervals)
+            for exc in exceptions[(staff_id, day)]:
+                if exc.kind == WorkingException.Kind.EXTRA:
+                    intervals.append(local_interval(day, exc.starts, exc.ends, zone))
+            intervals = _merge(intervals)
+            for exc in exceptions[(staff_id, day)]:
+                if exc.kind == WorkingException.Kind.LEAVE:
+                    if exc.starts is None:
+                        intervals = []
+                    else:
+                        intervals = _subtract(
+                            intervals, local_interval(day, exc.starts, exc.ends, zone)
+                        )
+            result[(staff_id, day)] = intervals
+    return result
+
+
+def free_intervals(working: list[Interval], busy: Iterable[Interval]) -> list[Interval]:
+    """`working` minus every busy [start, blocked_until) interval."""
+    free = list(working)
+    for cut in busy:
+        free = _subtract(free, cut)
+    return free
+
+
+def session_conflicts(
+    *,
+    starts_at: datetime,
+    blocked_until: datetime,
+    practitioner_id: int,
+    room_id: int,
+    exclude_id: int | None = None,
+) -> QuerySet[Session]:
+    """Active sessions of the practitioner or in the room that overlap the half-open slot."""
+    qs = Session.objects.filter(
+        Q(practitioner_id=practitioner_id) | Q(room_id=room_id),
+        status__in=Session.ACTIVE,
+        starts_at__lt=blocked_until,
+        blocked_until__gt=starts_at,
+    )
+    if exclude_id is not None:
+        qs = qs.exclude(pk=exclude_id)
+    return qs

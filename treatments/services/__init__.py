@@ -1,0 +1,1 @@
+"""Writes. Each service owns its transaction and raises mesoclinic.errors.DomainError subclasses."""

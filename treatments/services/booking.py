@@ -1,0 +1,293 @@
+"""Booking, moving, cancelling and the day-of-session status changes.
+
+Never double-booked: a practitioner or a room holds at most one active session at any instant,
+its buffer included. The service locks the practitioner and room rows (always practitioners
+before rooms, each in id order, so two bookings can never wait on each other in a cycle), then
+re-checks availability under the lock and tells the desk "that slot was just taken". PostgreSQL's
+exclusion constraints are the backstop; an IntegrityError from them becomes the same message.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from mesoclinic.errors import InvalidTransition, NotBookable, SlotTaken
+from patients.models import Patient
+
+from ..models import Room, Session, SessionType, StaffProfile
+from ..selectors import availability_for, clinic_zone, session_conflicts
+
+SLOT_TAKEN = (
+    "That slot was just taken: {who} is already booked from {start} to {end}. Choose another time."
+)
+
+
+def _lock(practitioner_ids: set[int], room_ids: set[int]) -> None:
+    # Fixed order: practitioners first, then rooms, each by id. Every booking path takes its
+    # locks in this order, so concurrent bookings queue instead of deadlocking.
+    list(StaffProfile.objects.select_for_update().filter(pk__in=practitioner_ids).order_by("pk"))
+    list(Room.objects.select_for_update().filter(pk__in=room_ids).order_by("pk"))
+
+
+def _check_rules(
+    *,
+    session_type: SessionType,
+    practitioner: StaffProfile,
+    room: Room,
+    starts_at: datetime,
+    ends_at: datetime,
+) -> None:
+    if starts_at <= timezone.now():
+        raise NotBookable("That time is in the past. Choose a time later than now.", field="time")
+    if not session_type.active:
+        raise NotBookable("This session type is no longer offered.", field="session_type")
+    if not practitioner.bookable or not practitioner.user.is_active:
+        raise NotBookable("This practitioner cannot be booked.", field="practitioner")
+    if not room.active:
+        raise NotBookable("This room is not in use.", field="room")
+    if session_type.medical_only and not practitioner.is_medical:
+        raise NotBookable(
+            f"{session_type} needs a medical practitioner (doctor, nurse or prescriber); "
+            f"{practitioner} is an aesthetic therapist and may only do superficial sessions.",
+            field="practitioner",
+        )
+    zone = clinic_zone()
+    day = starts_at.astimezone(zone).date()
+    intervals = availability_for(staff_ids=[practitioner.pk], first_day=day, days=1, zone=zone)
+    if not any(
+        start <= starts_at and ends_at <= end for start, end in intervals[(practitioner.pk, day)]
+    ):
+        raise NotBookable(
+            f"{practitioner} is not working, or the clinic is closed, for the whole of "
+            f"{starts_at.astimezone(zone):%H:%M}–{ends_at.astimezone(zone):%H:%M} on "
+            f"{day:%a %d %b %Y}. Choose a time inside their working hours.",
+            field="time",
+        )
+
+
+def _raise_if_taken(
+    *,
+    starts_at: datetime,
+    blocked_until: datetime,
+    practitioner: StaffProfile,
+    room: Room,
+    exclude_id: int | None = None,
+) -> None:
+    clash = (
+        session_conflicts(
+            starts_at=starts_at,
+            blocked_until=blocked_until,
+            practitioner_id=practitioner.pk,
+            room_id=room.pk,
+            exclude_id=exclude_id,
+        )
+        .select_related("practitioner__user", "room")
+        .first()
+    )
+    if clash is None:
+        return
+    zone = clinic_zone()
+    who = clash.practitioner if clash.practitioner_id == practitioner.pk else clash.room
+    raise SlotTaken(
+        SLOT_TAKEN.format(
+            who=who,
+            start=f"{clash.starts_at.astimezone(zone):%H:%M}",
+            end=f"{clash.blocked_until.astimezone(zone):%H:%M}",
+        ),
+        field="time",
+    )
+
+
+def _slot_taken_from_integrity(exc: IntegrityError) -> SlotTaken:
+    return SlotTaken(
+        "That slot was just taken by another booking. Choose another time.",
+        field="time",
+    )
+
+
+def session_book(
+    *,
+    patient: Patient,
+    session_type: SessionType,
+    practitioner: StaffProfile,
+    room: Room,
+    starts_at: datetime,
+    booked_by: Any = None,
+    notes: str = "",
+) -> Session:
+    ends_at = starts_at + session_type.duration
+    blocked_until = ends_at + session_type.buffer
+    _check_rules(
+        session_type=session_type,
+        practitioner=practitioner,
+        room=room,
+        starts_at=starts_at,
+        ends_at=ends_at,
+    )
+    try:
+        with transaction.atomic():
+            _lock({practitioner.pk}, {room.pk})
+            _raise_if_taken(
+                starts_at=starts_at,
+                blocked_until=blocked_until,
+                practitioner=practitioner,
+                room=room,
+            )
+            session = Session.objects.create(
+                patient=patient,
+                session_type=session_type,
+                practitioner=practitioner,
+                room=room,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                blocked_until=blocked_until,
+                booked_by=booked_by if getattr(booked_by, "pk", None) else None,
+                notes=notes,
+            )
+    except IntegrityError as exc:
+        raise _slot_taken_from_integrity(exc) from exc
+    return session
+
+
+def session_reschedule(
+    *,
+    session: Session,
+    starts_at: datetime,
+    practitioner: StaffProfile | None = None,
+    room: Room | None = None,
+    by: Any = None,
+) -> Session:
+    practitioner = practitioner or session.practitioner
+    room = room or session.room
+    if session.status != Session.Status.BOOKED:
+        raise InvalidTransition(
+            "Only a booked session can be moved; this one is "
+            f"{session.get_status_display().lower()}."
+        )
+    ends_at = starts_at + session.session_type.duration
+    blocked_until = ends_at + session.session_type.buffer
+    _check_rules(
+        session_type=session.session_type,
+        practitioner=practitioner,
+        room=room,
+        starts_at=starts_at,
+        ends_at=ends_at,
+    )
+    try:
+        with transaction.atomic():
+            _lock({practitioner.pk, session.practitioner_id}, {room.pk, session.room_id})
+            current = Session.objects.select_for_update().get(pk=session.pk)
+            if current.status != Session.Status.BOOKED:
+                raise InvalidTransition(
+                    "This session changed meanwhile and can no longer be moved."
+                )
+            _raise_if_taken(
+                starts_at=starts_at,
+                blocked_until=blocked_until,
+                practitioner=practitioner,
+                room=room,
+                exclude_id=session.pk,
+            )
+            current.starts_at, current.ends_at, current.blocked_until = (
+                starts_at,
+                ends_at,
+                blocked_until,
+            )
+            current.practitioner, current.room = practitioner, room
+            current.save(
+                update_fields=[
+                    "starts_at",
+                    "ends_at",
+                    "blocked_until",
+                    "practitioner",
+                    "room",
+                    "updated_at",
+                ]
+            )
+    except IntegrityError as exc:
+        raise _slot_taken_from_integrity(exc) from exc
+    return current
+
+
+def _transition(
+    session: Session,
+    *,
+    allowed_from: tuple[str, ...],
+    to: str,
+    fields: dict[str, Any],
+    verb: str,
+) -> Session:
+    with transaction.atomic():
+        current = Session.objects.select_for_update().get(pk=session.pk)
+        if current.status not in allowed_from:
+            raise InvalidTransition(
+                f"Cannot {verb}: the session is {current.get_status_display().lower()}."
+            )
+        current.status = to
+        for name, value in fields.items():
+            setattr(current, name, value)
+        current.save(update_fields=["status", "updated_at", *fields])
+    return current
+
+
+def session_cancel(*, session: Session, reason: str, by: Any = None) -> Session:
+    reason = (reason or "").strip()
+    if not reason:
+        raise NotBookable("Say why the session is cancelled.", field="reason")
+    return _transition(
+        session,
+        allowed_from=(Session.Status.BOOKED,),
+        to=Session.Status.CANCELLED,
+        fields={"cancelled_at": timezone.now(), "cancel_reason": reason},
+        verb="cancel",
+    )
+
+
+def session_mark_arrived(*, session: Session, by: Any = None) -> Session:
+    now = timezone.now()
+    zone = clinic_zone()
+    if session.starts_at.astimezone(zone).date() != now.astimezone(zone).date():
+        raise InvalidTransition("A patient can only be checked in on the day of the session.")
+    return _transition(
+        session,
+        allowed_from=(Session.Status.BOOKED,),
+        to=Session.Status.ARRIVED,
+        fields={"arrived_at": now},
+        verb="check the patient in",
+    )
+
+
+def session_complete(
+    *, session: Session, by: Any = None, ended_at: datetime | None = None
+) -> Session:
+    now = timezone.now()
+    ended_at = ended_at or now
+    if ended_at > now + timedelta(minutes=1):
+        raise NotBookable("The session cannot end in the future.", field="ended_at")
+    if ended_at < session.starts_at:
+        raise NotBookable("The session cannot end before it started.", field="ended_at")
+    return _transition(
+        session,
+        allowed_from=(Session.Status.BOOKED, Session.Status.ARRIVED),
+        to=Session.Status.COMPLETED,
+        fields={"completed_at": ended_at},
+        verb="complete the session",
+    )
+
+
+def session_mark_no_show(*, session: Session, by: Any = None) -> Session:
+    if session.starts_at > timezone.now():
+        raise InvalidTransition(
+            "A session can only be marked no-show once its start time has passed."
+        )
+    return _transition(
+        session,
+        allowed_from=(Session.Status.BOOKED,),
+        to=Session.Status.NO_SHOW,
+        fields={},
+        verb="mark a no-show",
+    )
