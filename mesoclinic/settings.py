@@ -80,6 +80,9 @@ INSTALLED_APPS = [
     "mesoclinic",
     "patients",
     "treatments",
+    "treatments.products",
+    "treatments.courses",
+    "treatments.clinical",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class ClinicalConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "treatments.clinical"
+    label = "clinical"
+    verbose_name = "Clinical records"

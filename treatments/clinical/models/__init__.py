@@ -1,0 +1,4 @@
+from .audit import AuditEntry
+from .settings import ClinicalSettings
+
+__all__ = ["AuditEntry", "ClinicalSettings"]

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import models
+
+
+class AuditQuerySet(models.QuerySet):
+    # The audit trail is append-only: bulk edits through the ORM are refused as well as single
+    # ones. PostgreSQL has a trigger (migration 0002) as the backstop for raw SQL.
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionDenied("Audit entries cannot be changed.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionDenied("Audit entries cannot be deleted.")
+
+
+class AuditEntry(models.Model):
+    """Who did what to which patient's clinical content, and when. Never any clinical text."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", "Viewed"
+        CREATE = "create", "Created"
+        UPDATE = "update", "Changed"
+        SIGN = "sign", "Signed"
+        ADDENDUM = "addendum", "Added an addendum"
+        WITHDRAW = "withdraw", "Withdrew"
+        DOWNLOAD = "download", "Opened file"
+        REFUSED = "refused", "Refused by a safety rule"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # PROTECT: staff accounts are deactivated, never deleted, so the trail keeps its names.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    patient = models.ForeignKey(
+        "patients.Patient", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=16, choices=Action.choices)
+    object_type = models.CharField(max_length=40)
+    object_id = models.BigIntegerField(null=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["patient", "-at"], name="audit_patient_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_id} {self.action} {self.object_type}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise PermissionDenied("Audit entries cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionDenied("Audit entries cannot be deleted.")
