@@ -27,3 +27,14 @@ class InvalidTransition(DomainError):
 
 class LocalTimeError(DomainError):
     """A wall-clock time that does not exist in the clinic's zone (spring-forward gap)."""
+
+
+class PossibleDuplicate(DomainError):
+    """A new patient looks like one already registered (same name and birth date, email or phone).
+
+    `matches` holds the existing patients so the desk can open them, or confirm and create anyway.
+    """
+
+    def __init__(self, message: str, *, matches: list, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.matches = matches

@@ -1,0 +1,206 @@
+"""Reads for patients: search, the patient page, duplicate candidates. Query counts stay flat."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from .models import ConsentChange, Patient, phone_digits
+
+if TYPE_CHECKING:
+    from treatments.models import Session
+
+# The three date spellings the desk types: ISO from the date picker, and the UK forms
+# read off a form or an ID card.
+_DATE_PATTERNS = (
+    re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$"),
+    re.compile(r"^(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})$"),
+    re.compile(r"^(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})$"),
+)
+_PHONE_LIKE = re.compile(r"^[\d\s+\-().]+$")
+# Fewer digits than this match too many numbers to be a useful phone search.
+MIN_PHONE_DIGITS = 3
+MAX_QUERY_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """What the desk typed, read as one kind of search."""
+
+    kind: str  # "empty" | "date" | "bad_date" | "phone" | "email" | "name"
+    text: str
+    date: dt.date | None = None
+    digits: str = ""
+    tokens: tuple[str, ...] = field(default_factory=tuple)
+
+
+def parse_search_query(query: str) -> SearchQuery:
+    text = (query or "").replace("\x00", "").strip()[:MAX_QUERY_LENGTH]
+    if not text:
+        return SearchQuery(kind="empty", text="")
+    for pattern in _DATE_PATTERNS:
+        if found := pattern.match(text):
+            try:
+                day = dt.date(int(found["y"]), int(found["m"]), int(found["d"]))
+            except ValueError:
+                # Looks like a date but is not one (30/02/1990): say so rather than
+                # falling through to a phone search on its digits.
+                return SearchQuery(kind="bad_date", text=text)
+            return SearchQuery(kind="date", text=text, date=day)
+    if "@" in text:
+        return SearchQuery(kind="email", text=text.lower())
+    if _PHONE_LIKE.match(text):
+        digits = phone_digits(text)
+        if len(digits) >= MIN_PHONE_DIGITS:
+            return SearchQuery(kind="phone", text=text, digits=digits)
+    tokens = tuple(t for t in re.split(r"[\s,]+", text.lower()) if t)
+    return SearchQuery(kind="name", text=text, tokens=tokens)
+
+
+def _name_token_q(token: str) -> Q:
+    # Start of the first or last name, or of a later word in it ("jones" finds "Smith-Jones",
+    # "de" finds "Anne de Vries"). Leading-prefix matches can use the Lower() indexes.
+    q = Q(first_lower__startswith=token) | Q(last_lower__startswith=token)
+    for sep in (" ", "-"):
+        q |= Q(first_lower__contains=sep + token) | Q(last_lower__contains=sep + token)
+    return q
+
+
+def _search_filter(parsed: SearchQuery) -> Q | None:
+    if parsed.kind == "date":
+        return Q(date_of_birth=parsed.date)
+    if parsed.kind == "email":
+        return Q(email_lower__contains=parsed.text)
+    if parsed.kind == "phone":
+        q = Q(phone_digits__contains=parsed.digits)
+        national = parsed.digits.lstrip("0")
+        # "07700 900123" typed for a number stored as "+44 7700 900123": drop the trunk 0.
+        if national != parsed.digits and len(national) >= 6:
+            q |= Q(phone_digits__endswith=national)
+        return q
+    if parsed.kind == "name" and parsed.tokens:
+        q = Q()
+        for token in parsed.tokens:
+            q &= _name_token_q(token)
+        if len(parsed.tokens) == 1:
+            # A single word may be the start of an email address ("jane.doe").
+            q |= Q(email_lower__startswith=parsed.tokens[0])
+        return q
+    return None
+
+
+def patients_search(*, query: str, limit: int = 50) -> list[Patient]:
+    """Patients matching a name, phone, email or date of birth; one query, at most `limit`.
+
+    An empty or unusable query returns nothing (the list page shows recent patients instead).
+    """
+    condition = _search_filter(parse_search_query(query))
+    if condition is None:
+        return []
+    qs = (
+        Patient.objects.annotate(
+            first_lower=Lower("first_name"),
+            last_lower=Lower("last_name"),
+            email_lower=Lower("email"),
+        )
+        .filter(condition)
+        .order_by("last_lower", "first_lower", "date_of_birth", "id")
+    )
+    return list(qs[:limit])
+
+
+def patients_recent(*, limit: int = 20) -> list[Patient]:
+    """The most recently registered patients (newest first), for the list page before a search."""
+    return list(Patient.objects.order_by("-id")[:limit])
+
+
+def patient_detail_get(*, pk: int) -> Patient:
+    """The patient with their consent history; raises Patient.DoesNotExist."""
+    return Patient.objects.prefetch_related("consent_changes__recorded_by").get(pk=pk)
+
+
+def age_on(born: dt.date, day: dt.date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+@dataclass(frozen=True)
+class PatientSessions:
+    upcoming: list[Session]
+    past: list[Session]
+
+
+def patient_sessions(*, patient: Patient, now: dt.datetime | None = None) -> PatientSessions:
+    """Upcoming sessions (soonest first) and past ones (latest first), in one query."""
+    now = now or timezone.now()
+    sessions = list(
+        patient.sessions.select_related("session_type", "practitioner__user", "room").order_by(
+            "starts_at", "id"
+        )
+    )
+    upcoming = [s for s in sessions if s.starts_at >= now]
+    past = [s for s in sessions if s.starts_at < now]
+    past.reverse()
+    return PatientSessions(upcoming=upcoming, past=past)
+
+
+def patients_possible_duplicates(
+    *,
+    first_name: str,
+    last_name: str,
+    date_of_birth: dt.date,
+    email: str = "",
+    phone: str = "",
+    exclude_pk: int | None = None,
+) -> list[Patient]:
+    """Registered patients who may be the same person: same name and birth date, email or phone."""
+    condition = Q(
+        first_lower=first_name.strip().lower(),
+        last_lower=last_name.strip().lower(),
+        date_of_birth=date_of_birth,
+    )
+    if email.strip():
+        condition |= Q(email_lower=email.strip().lower())
+    digits = phone_digits(phone)
+    if digits:
+        condition |= Q(phone_digits=digits)
+    qs = Patient.objects.annotate(
+        first_lower=Lower("first_name"),
+        last_lower=Lower("last_name"),
+        email_lower=Lower("email"),
+    ).filter(condition)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return list(qs.order_by("last_lower", "first_lower", "id")[:20])
+
+
+# Which Patient fields hold each consent and the time it last changed.
+CONSENT_FIELDS: dict[str, tuple[str, str]] = {
+    ConsentChange.Kind.EMAIL_REMINDERS: ("email_reminders_consent", "email_reminders_consent_at"),
+    ConsentChange.Kind.MARKETING: ("marketing_consent", "marketing_consent_at"),
+}
+
+
+def patient_consents(*, patient: Patient) -> list[dict[str, Any]]:
+    """Each consent with its state, when it last changed and its history (newest first).
+
+    Reads the history prefetched by patient_detail_get, so it adds no query.
+    """
+    history: dict[str, list[ConsentChange]] = {}
+    for change in patient.consent_changes.all():
+        history.setdefault(change.kind, []).append(change)
+    return [
+        {
+            "kind": kind,
+            "label": label,
+            "given": getattr(patient, CONSENT_FIELDS[kind][0]),
+            "at": getattr(patient, CONSENT_FIELDS[kind][1]),
+            "history": history.get(kind, []),
+        }
+        for kind, label in ConsentChange.Kind.choices
+    ]
