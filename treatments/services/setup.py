@@ -1,0 +1,571 @@
+"""Clinic set-up: the clinic's details, opening hours, rooms, session types, staff and their hours.
+
+Each write is atomic and raises DomainError with a message the manager can act on. Changing hours
+or durations never moves a booked session: those stay where they are, and the services report how
+many booked sessions a change leaves outside the new hours so the manager can move them.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from mesoclinic.access import Role
+from mesoclinic.errors import DomainError
+
+from ..models import (
+    Clinic,
+    OpeningHours,
+    Room,
+    Session,
+    SessionType,
+    StaffProfile,
+    WorkingException,
+    WorkingHours,
+)
+from ..selectors import availability_for, clinic_get, clinic_zone
+
+User = get_user_model()
+
+Hours = dict[int, tuple[time, time] | None]  # weekday -> (start, end), None = closed / off
+
+DURATION_MIN, DURATION_MAX = 30, 60  # seed: "30 to 60 minutes by area"
+BUFFER_MAX = 120
+# Whoever may hold each qualification: registration is checked for the medical ones.
+REGISTERED = set(StaffProfile.MEDICAL)
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+# --- reads used by the set-up screens ---------------------------------------------------------
+
+
+def _future_booked(**filters: Any) -> Any:
+    return Session.objects.filter(
+        status=Session.Status.BOOKED, starts_at__gte=timezone.now(), **filters
+    )
+
+
+def future_booked_count(**filters: Any) -> int:
+    """Booked sessions from now on, e.g. future_booked_count(room=room)."""
+    return _future_booked(**filters).count()
+
+
+def booked_outside_hours(*, staff_ids: list[int] | None = None) -> int:
+    """How many future booked sessions no longer fit their practitioner's bookable hours.
+
+    Hours changes never move sessions; this tells the manager how many to look at. Three queries
+    for the availability, whatever the span.
+    """
+    sessions = list(
+        _future_booked(**({"practitioner_id__in": staff_ids} if staff_ids is not None else {}))
+        .only("practitioner_id", "starts_at", "ends_at")
+        .order_by("starts_at")
+    )
+    if not sessions:
+        return 0
+    zone = clinic_zone()
+    first = sessions[0].starts_at.astimezone(zone).date()
+    last = sessions[-1].starts_at.astimezone(zone).date()
+    available = availability_for(
+        staff_ids={s.practitioner_id for s in sessions},
+        first_day=first,
+        days=(last - first).days + 1,
+        zone=zone,
+    )
+    outside = 0
+    for s in sessions:
+        day = s.starts_at.astimezone(zone).date()
+        intervals = available.get((s.practitioner_id, day), [])
+        if not any(start <= s.starts_at and s.ends_at <= end for start, end in intervals):
+            outside += 1
+    return outside
+
+
+# --- validation helpers -----------------------------------------------------------------------
+
+
+def _text(value: str, *, field: str, label: str, max_length: int, required: bool = False) -> str:
+    value = (value or "").strip()
+    if "\x00" in value:
+        raise DomainError(f"{label} contains a character that is not allowed.", field=field)
+    if required and not value:
+        raise DomainError(f"{label} is required.", field=field)
+    if len(value) > max_length:
+        raise DomainError(
+            f"{label} is too long: at most {max_length} characters (it has {len(value)}).",
+            field=field,
+        )
+    return value
+
+
+def _check_hours(hours: Hours, *, what: str) -> dict[int, tuple[time, time]]:
+    checked: dict[int, tuple[time, time]] = {}
+    for weekday, span in hours.items():
+        if weekday not in range(7):
+            raise DomainError(f"Unknown weekday {weekday}.")
+        if span is None:
+            continue
+        starts, ends = span
+        if starts is None or ends is None:
+            raise DomainError(
+                f"{WEEKDAYS[weekday]}: give both times, or mark the day {what}.",
+                field=f"starts_{weekday}",
+            )
+        if starts >= ends:
+            raise DomainError(
+                f"{WEEKDAYS[weekday]}: the start ({starts:%H:%M}) must be before the end "
+                f"({ends:%H:%M}).",
+                field=f"starts_{weekday}",
+            )
+        checked[weekday] = (starts, ends)
+    return checked
+
+
+# --- the clinic -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def clinic_update(
+    *, name: str, timezone_name: str, address: str = "", phone: str = "", email: str = ""
+) -> Clinic:
+    name = _text(name, field="name", label="The clinic's name", max_length=120, required=True)
+    timezone_name = (timezone_name or "").strip()
+    if timezone_name not in zoneinfo.available_timezones():
+        raise DomainError(
+            f"“{timezone_name[:64]}” is not a known time zone. Choose one from the list, "
+            "for example Europe/London.",
+            field="timezone",
+        )
+    address = _text(address, field="address", label="The address", max_length=500)
+    phone = _text(phone, field="phone", label="The phone number", max_length=32)
+    email = _text(email, field="email", label="The email address", max_length=254)
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise DomainError("Enter a valid email address.", field="email") from None
+    clinic = clinic_get()
+    Clinic.objects.select_for_update().filter(pk=clinic.pk).first()
+    clinic.name, clinic.timezone, clinic.address = name, timezone_name, address
+    clinic.phone, clinic.email = phone, email
+    clinic.save()
+    return clinic
+
+
+@transaction.atomic
+def opening_hours_set(*, hours: Hours) -> list[OpeningHours]:
+    """Replace the weekly opening hours; a weekday missing or None is closed."""
+    checked = _check_hours(hours, what="closed")
+    OpeningHours.objects.all().delete()
+    return OpeningHours.objects.bulk_create(
+        OpeningHours(weekday=day, opens=opens, closes=closes)
+        for day, (opens, closes) in sorted(checked.items())
+    )
+
+
+# --- rooms ------------------------------------------------------------------------------------
+
+
+def _room_name(name: str, *, exclude_id: int | None = None) -> str:
+    name = _text(name, field="name", label="The room's name", max_length=80, required=True)
+    clash = Room.objects.filter(name__iexact=name)
+    if exclude_id is not None:
+        clash = clash.exclude(pk=exclude_id)
+    if clash.exists():
+        raise DomainError(f"There is already a room called “{name}”.", field="name")
+    return name
+
+
+@transaction.atomic
+def room_create(*, name: str) -> Room:
+    return Room.objects.create(name=_room_name(name))
+
+
+@transaction.atomic
+def room_update(*, room: Room, name: str, active: bool) -> Room:
+    room = Room.objects.select_for_update().get(pk=room.pk)
+    room.name = _room_name(name, exclude_id=room.pk)
+    if room.active and not active:
+        _refuse_room_deactivation(room)
+    room.active = active
+    room.save()
+    return room
+
+
+def _refuse_room_deactivation(room: Room) -> None:
+    booked = future_booked_count(room=room)
+    if booked:
+        raise DomainError(
+            f"{room} has {booked} booked session{'s' if booked != 1 else ''} from now on. "
+            "Move them to another room in the calendar, then take this room out of use.",
+            field="active",
+        )
+
+
+@transaction.atomic
+def room_deactivate(*, room: Room) -> Room:
+    """Take a room out of use. Rooms are never deleted: past sessions keep pointing at them."""
+    room = Room.objects.select_for_update().get(pk=room.pk)
+    _refuse_room_deactivation(room)
+    room.active = False
+    room.save(update_fields=["active"])
+    return room
+
+
+# --- session types ----------------------------------------------------------------------------
+
+
+def _session_type_fields(
+    *,
+    name: str,
+    duration_minutes: int,
+    buffer_minutes: int,
+    exclude_id: int | None = None,
+) -> str:
+    name = _text(name, field="name", label="The name", max_length=80, required=True)
+    clash = SessionType.objects.filter(name__iexact=name)
+    if exclude_id is not None:
+        clash = clash.exclude(pk=exclude_id)
+    if clash.exists():
+        raise DomainError(f"There is already a session type called “{name}”.", field="name")
+    if not isinstance(duration_minutes, int) or not (
+        DURATION_MIN <= duration_minutes <= DURATION_MAX
+    ):
+        raise DomainError(
+            f"A session lasts {DURATION_MIN} to {DURATION_MAX} minutes.",
+            field="duration_minutes",
+        )
+    if not isinstance(buffer_minutes, int) or not (0 <= buffer_minutes <= BUFFER_MAX):
+        raise DomainError(
+            f"The buffer after a session is 0 to {BUFFER_MAX} minutes.", field="buffer_minutes"
+        )
+    return name
+
+
+@transaction.atomic
+def session_type_create(
+    *,
+    name: str,
+    duration_minutes: int,
+    buffer_minutes: int,
+    medical_only: bool = True,
+    active: bool = True,
+) -> SessionType:
+    name = _session_type_fields(
+        name=name, duration_minutes=duration_minutes, buffer_minutes=buffer_minutes
+    )
+    return SessionType.objects.create(
+        name=name,
+        duration_minutes=duration_minutes,
+        buffer_minutes=buffer_minutes,
+        medical_only=medical_only,
+        active=active,
+    )
+
+
+@transaction.atomic
+def session_type_update(
+    *,
+    session_type: SessionType,
+    name: str,
+    duration_minutes: int,
+    buffer_minutes: int,
+    medical_only: bool,
+    active: bool,
+) -> SessionType:
+    """Existing sessions keep the times they were booked with; only new bookings use the change.
+
+    Rewriting booked sessions' lengths could overlap the next patient, so it is never done here.
+    """
+    session_type = SessionType.objects.select_for_update().get(pk=session_type.pk)
+    session_type.name = _session_type_fields(
+        name=name,
+        duration_minutes=duration_minutes,
+        buffer_minutes=buffer_minutes,
+        exclude_id=session_type.pk,
+    )
+    session_type.duration_minutes = duration_minutes
+    session_type.buffer_minutes = buffer_minutes
+    session_type.medical_only = medical_only
+    session_type.active = active
+    session_type.save()
+    return session_type
+
+
+# --- staff ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffDetails:
+    first_name: str
+    last_name: str
+    email: str
+    role: Role
+    qualification: str
+    registration_body: str
+    registration_number: str
+    bookable: bool
+
+
+def _check_staff(details: StaffDetails) -> StaffDetails:
+    first_name = _text(
+        details.first_name, field="first_name", label="First name", max_length=150, required=True
+    )
+    last_name = _text(
+        details.last_name, field="last_name", label="Last name", max_length=150, required=True
+    )
+    email = _text(details.email, field="email", label="Email", max_length=254)
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise DomainError("Enter a valid email address.", field="email") from None
+    try:
+        role = Role(details.role)
+    except ValueError:
+        raise DomainError("Choose one of the roles in the list.", field="role") from None
+    qualification = details.qualification
+    if qualification not in StaffProfile.Qualification.values:
+        raise DomainError("Choose one of the qualifications in the list.", field="qualification")
+    body = _text(
+        details.registration_body,
+        field="registration_body",
+        label="Registration body",
+        max_length=80,
+    )
+    number = _text(
+        details.registration_number,
+        field="registration_number",
+        label="Registration number",
+        max_length=40,
+    )
+    label = StaffProfile.Qualification(qualification).label
+    if qualification in REGISTERED:
+        if not body:
+            raise DomainError(
+                f"A {label.lower()} must have a registration body (for example GMC or NMC).",
+                field="registration_body",
+            )
+        if not number:
+            raise DomainError(
+                f"A {label.lower()} must have a registration number.",
+                field="registration_number",
+            )
+    # The role is what they may see; the qualification is what they may do to a patient.
+    if role == Role.PRACTITIONER and qualification not in REGISTERED:
+        raise DomainError(
+            "A practitioner is a doctor, nurse or independent prescriber. Choose the "
+            "“Aesthetic therapist” role for a therapist.",
+            field="qualification",
+        )
+    if role == Role.THERAPIST and qualification != StaffProfile.Qualification.AESTHETIC_THERAPIST:
+        raise DomainError(
+            "Someone with the aesthetic therapist role has the aesthetic therapist qualification.",
+            field="qualification",
+        )
+    if role == Role.FRONT_DESK and qualification != StaffProfile.Qualification.NONE:
+        raise DomainError(
+            "Front-desk staff have no clinical qualification here; give them a clinical role "
+            "to record one.",
+            field="qualification",
+        )
+    if details.bookable and qualification == StaffProfile.Qualification.NONE:
+        raise DomainError(
+            "Only someone with a clinical qualification can be booked for sessions.",
+            field="bookable",
+        )
+    return StaffDetails(
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        role=role,
+        qualification=qualification,
+        registration_body=body,
+        registration_number=number,
+        bookable=bool(details.bookable),
+    )
+
+
+def _set_role(user: Any, role: Role) -> None:
+    # Roles are exclusive; any non-role group the user has stays untouched.
+    user.groups.remove(*Group.objects.filter(name__in=[r.value for r in Role]))
+    user.groups.add(Group.objects.get_or_create(name=role.value)[0])
+
+
+def _check_password(password: str, user: Any) -> None:
+    if "\x00" in (password or ""):
+        raise DomainError(
+            "The password contains a character that is not allowed.", field="password"
+        )
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise DomainError(" ".join(exc.messages), field="password") from None
+
+
+def _managers_left(excluding_user_id: int) -> bool:
+    return (
+        User.objects.filter(is_active=True, groups__name=Role.MANAGER.value)
+        .exclude(pk=excluding_user_id)
+        .exists()
+    )
+
+
+@transaction.atomic
+def staff_create(*, username: str, password: str, details: StaffDetails) -> StaffProfile:
+    username = _text(username, field="username", label="Username", max_length=150, required=True)
+    try:
+        User.username_validator(username)
+    except ValidationError:
+        raise DomainError(
+            "A username uses letters, digits and @ . + - _ only.", field="username"
+        ) from None
+    if User.objects.filter(username__iexact=username).exists():
+        raise DomainError(f"The username “{username}” is taken.", field="username")
+    details = _check_staff(details)
+    user = User(
+        username=username,
+        first_name=details.first_name,
+        last_name=details.last_name,
+        email=details.email,
+    )
+    _check_password(password, user)
+    user.set_password(password)
+    user.save()
+    _set_role(user, details.role)
+    return StaffProfile.objects.create(
+        user=user,
+        qualification=details.qualification,
+        registration_body=details.registration_body,
+        registration_number=details.registration_number,
+        bookable=details.bookable,
+    )
+
+
+@transaction.atomic
+def staff_update(
+    *, staff: StaffProfile, details: StaffDetails, password: str = "", by: Any = None
+) -> StaffProfile:
+    staff = StaffProfile.objects.select_for_update().select_related("user").get(pk=staff.pk)
+    details = _check_staff(details)
+    user = staff.user
+    was_manager = user.groups.filter(name=Role.MANAGER.value).exists()
+    if was_manager and details.role != Role.MANAGER and not _managers_left(user.pk):
+        raise DomainError(
+            "This is the only clinic manager. Make someone else a manager first.", field="role"
+        )
+    if staff.bookable and not details.bookable:
+        booked = future_booked_count(practitioner=staff)
+        if booked:
+            raise DomainError(
+                f"{staff} has {booked} booked session{'s' if booked != 1 else ''} from now on. "
+                "Move or cancel them before taking them off the calendar.",
+                field="bookable",
+            )
+    user.first_name, user.last_name, user.email = (
+        details.first_name,
+        details.last_name,
+        details.email,
+    )
+    if password:
+        _check_password(password, user)
+        user.set_password(password)
+    user.save()
+    _set_role(user, details.role)
+    staff.qualification = details.qualification
+    staff.registration_body = details.registration_body
+    staff.registration_number = details.registration_number
+    staff.bookable = details.bookable
+    staff.save()
+    return staff
+
+
+@transaction.atomic
+def staff_deactivate(*, staff: StaffProfile, by: Any = None) -> StaffProfile:
+    """Stop someone logging in and being booked. Their records and past sessions stay."""
+    staff = StaffProfile.objects.select_for_update().select_related("user").get(pk=staff.pk)
+    user = staff.user
+    if by is not None and by.pk == user.pk:
+        raise DomainError("You cannot deactivate your own account.")
+    if user.groups.filter(name=Role.MANAGER.value).exists() and not _managers_left(user.pk):
+        raise DomainError("This is the only clinic manager. Make someone else a manager first.")
+    booked = _future_booked(practitioner=staff).order_by("starts_at")
+    count = booked.count()
+    if count:
+        first = booked.first().starts_at.astimezone(clinic_zone())
+        raise DomainError(
+            f"{staff} has {count} booked session{'s' if count != 1 else ''} from now on "
+            f"(the first on {first:%a %d %b %Y at %H:%M}). Move or cancel them in the "
+            "calendar, then deactivate."
+        )
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    return staff
+
+
+@transaction.atomic
+def staff_reactivate(*, staff: StaffProfile) -> StaffProfile:
+    user = staff.user
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    return staff
+
+
+# --- working hours and exceptions -------------------------------------------------------------
+
+
+@transaction.atomic
+def working_hours_set(*, staff: StaffProfile, hours: Hours) -> list[WorkingHours]:
+    """Replace a practitioner's weekly pattern (one period per working day)."""
+    checked = _check_hours(hours, what="off")
+    list(StaffProfile.objects.select_for_update().filter(pk=staff.pk))
+    WorkingHours.objects.filter(staff=staff).delete()
+    return WorkingHours.objects.bulk_create(
+        WorkingHours(staff=staff, weekday=day, starts=starts, ends=ends)
+        for day, (starts, ends) in sorted(checked.items())
+    )
+
+
+@transaction.atomic
+def working_exception_add(
+    *,
+    staff: StaffProfile,
+    day: date,
+    kind: str,
+    starts: time | None = None,
+    ends: time | None = None,
+    note: str = "",
+) -> WorkingException:
+    if kind not in WorkingException.Kind.values:
+        raise DomainError("Choose leave or extra hours.", field="kind")
+    if not isinstance(day, date) or isinstance(day, datetime):
+        raise DomainError("Enter a date.", field="date")
+    note = _text(note, field="note", label="The note", max_length=200)
+    if (starts is None) != (ends is None):
+        raise DomainError("Give both a start and an end time, or neither.", field="starts")
+    if kind == WorkingException.Kind.EXTRA and starts is None:
+        raise DomainError("Extra hours need a start and an end time.", field="starts")
+    if starts is not None and starts >= ends:
+        raise DomainError(
+            f"The start ({starts:%H:%M}) must be before the end ({ends:%H:%M}).", field="starts"
+        )
+    if day < timezone.now().astimezone(clinic_zone()).date():
+        raise DomainError("That date has passed; exceptions are for today onwards.", field="date")
+    return WorkingException.objects.create(
+        staff=staff, date=day, kind=kind, starts=starts, ends=ends, note=note
+    )
+
+
+@transaction.atomic
+def working_exception_remove(*, exception: WorkingException) -> None:
+    WorkingException.objects.filter(pk=exception.pk).delete()
