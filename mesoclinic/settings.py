@@ -161,6 +161,7 @@ CLINIC_DEFAULT_TIMEZONE = env_str("CLINIC_TIMEZONE", "Europe/London")
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+WHITENOISE_USE_FINDERS = DEBUG  # development serves straight from the source folders
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     # Bootstrap comes from the npm registry at set-up (make run / make test), never a CDN.

@@ -12,6 +12,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"staff{n}")
     first_name = factory.Faker("first_name")
@@ -28,6 +29,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 class StaffProfileFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = StaffProfile
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory, role=Role.PRACTITIONER)
     qualification = StaffProfile.Qualification.DOCTOR
