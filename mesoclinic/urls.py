@@ -9,5 +9,7 @@ urlpatterns = [
     path("accounts/logout/", views.logout, name="logout"),
     path("patients/", include("patients.urls")),
     path("", include("treatments.urls")),
+    path("products/", include("treatments.products.urls")),
+    path("courses/", include("treatments.courses.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class CoursesConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "treatments.courses"
+    label = "courses"
+    verbose_name = "Courses and protocols"

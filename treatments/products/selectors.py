@@ -1,0 +1,142 @@
+"""Reads for the product register, stock warnings and recalls; query counts stay flat."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import DecimalField, Prefetch, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from treatments.selectors import clinic_zone
+
+from .models import Lot, LotUsage, Product
+
+# Clinic default when a product has no threshold of its own; overridable in settings.
+LOW_STOCK_DEFAULT_ML = Decimal(str(getattr(settings, "PRODUCTS_LOW_STOCK_DEFAULT_ML", "20")))
+EXPIRY_WARNING_DAYS = 30
+
+
+def clinic_today() -> date:
+    return timezone.now().astimezone(clinic_zone()).date()
+
+
+def products_list(*, include_inactive: bool = True) -> QuerySet[Product]:
+    """The register with usable stock per product (unexpired lots only), in two queries."""
+    today = clinic_today()
+    qs = Product.objects.annotate(
+        stock_ml=Coalesce(
+            Sum("lots__quantity_remaining_ml", filter=Q(lots__expiry_date__gte=today)),
+            Value(Decimal("0")),
+            output_field=DecimalField(max_digits=10, decimal_places=2),
+        )
+    ).prefetch_related("ingredients")
+    if not include_inactive:
+        qs = qs.filter(active=True)
+    return qs
+
+
+def product_detail(*, pk: int) -> Product:
+    return Product.objects.prefetch_related(
+        "ingredients",
+        "evidence",
+        Prefetch("lots", queryset=Lot.objects.order_by("expiry_date", "lot_number")),
+    ).get(pk=pk)
+
+
+def lots_usable(*, on: date | None = None) -> QuerySet[Lot]:
+    """Lots that lot_use would accept on local day `on` (for the clinical record's lot picker)."""
+    on = on or clinic_today()
+    return (
+        Lot.objects.filter(
+            product__active=True,
+            expiry_date__gte=on,
+            quantity_remaining_ml__gt=0,
+        )
+        .exclude(product__registration_number="")
+        .exclude(product__registration_body="")
+        .select_related("product")
+        .order_by("product__name", "expiry_date", "lot_number")
+    )
+
+
+@dataclass(frozen=True)
+class LowStock:
+    product: Product
+    stock_ml: Decimal
+    threshold_ml: Decimal
+
+
+@dataclass(frozen=True)
+class StockWarnings:
+    low_stock: list[LowStock]
+    expiring: list[Lot]
+    expired_in_stock: list[Lot]
+    today: date
+
+    @property
+    def count(self) -> int:
+        return len(self.low_stock) + len(self.expiring) + len(self.expired_in_stock)
+
+
+def stock_warnings(*, today: date | None = None) -> StockWarnings:
+    """Low stock (active products below their threshold) and lots expiring within 30 days.
+
+    Expired lots still holding stock are listed too: they should be taken off the shelf.
+    Two queries whatever the number of products and lots.
+    """
+    today = today or clinic_today()
+    horizon = today + timedelta(days=EXPIRY_WARNING_DAYS)
+    low: list[LowStock] = []
+    products = Product.objects.filter(active=True).annotate(
+        stock_ml=Coalesce(
+            Sum("lots__quantity_remaining_ml", filter=Q(lots__expiry_date__gte=today)),
+            Value(Decimal("0")),
+            output_field=DecimalField(max_digits=10, decimal_places=2),
+        )
+    )
+    for product in products:
+        threshold = (
+            product.low_stock_threshold_ml
+            if product.low_stock_threshold_ml is not None
+            else LOW_STOCK_DEFAULT_ML
+        )
+        if product.stock_ml < threshold:
+            low.append(LowStock(product=product, stock_ml=product.stock_ml, threshold_ml=threshold))
+    lots = list(
+        Lot.objects.filter(quantity_remaining_ml__gt=0, expiry_date__lte=horizon)
+        .select_related("product")
+        .order_by("expiry_date", "product__name", "lot_number")
+    )
+    return StockWarnings(
+        low_stock=low,
+        expiring=[lot for lot in lots if lot.expiry_date >= today],
+        expired_in_stock=[lot for lot in lots if lot.expiry_date < today],
+        today=today,
+    )
+
+
+def lots_search(*, query: str) -> QuerySet[Lot]:
+    query = query.strip()
+    return (
+        Lot.objects.filter(Q(lot_number__icontains=query) | Q(product__name__icontains=query))
+        .select_related("product")
+        .order_by("product__name", "lot_number")[:50]
+    )
+
+
+def lot_recall(*, lot: Lot) -> list[LotUsage]:
+    """Every use of `lot`: patient with contact details, session, practitioner. One query."""
+    return list(
+        LotUsage.objects.filter(lot=lot)
+        .select_related(
+            "session__patient",
+            "session__session_type",
+            "session__practitioner__user",
+            "session__room",
+        )
+        .order_by("session__starts_at", "id")
+    )
