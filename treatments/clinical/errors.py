@@ -1,0 +1,13 @@
+from mesoclinic.errors import DomainError
+
+
+class ClinicalError(DomainError):
+    """Bad or incomplete clinical input: the message says what to fix."""
+
+
+class SafetyRefusal(ClinicalError):
+    """A clinical safety rule refuses the change; the message says which rule and why."""
+
+
+class RecordLocked(ClinicalError):
+    """The record is signed (or belongs to someone else): corrections go in an addendum."""

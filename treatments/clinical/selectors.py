@@ -1,0 +1,137 @@
+"""Reads for the clinical app: current screening and consent, front-desk flags, timelines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from patients.models import Patient
+from treatments.models import Session, SessionType
+
+from .models import ConsentSignature, ConsentText, PhotoConsent, Screening, ScreeningAnswer
+
+FLAG_SCREENING_DUE = "screening due"
+FLAG_CONSENT_MISSING = "consent missing"
+FLAG_DO_NOT_BOOK = "do not book: see practitioner"
+
+
+def _answers_prefetch() -> Prefetch:
+    return Prefetch("answers", queryset=ScreeningAnswer.objects.select_related("rule"))
+
+
+def screening_current(*, patient: Patient) -> Screening | None:
+    """The latest screening (valid or not), with its answers and rules."""
+    return (
+        Screening.objects.filter(patient=patient)
+        .select_related("taken_by")
+        .prefetch_related(_answers_prefetch())
+        .first()
+    )
+
+
+def consent_text_current(*, session_type: SessionType | int) -> ConsentText | None:
+    return ConsentText.objects.filter(session_type=session_type).order_by("-version").first()
+
+
+def consent_texts_current() -> list[ConsentText]:
+    """The newest version for every session type that has one."""
+    texts = ConsentText.objects.select_related("session_type").order_by(
+        "session_type__name", "session_type_id", "-version"
+    )
+    seen: set[int] = set()
+    current = []
+    for text in texts:
+        if text.session_type_id not in seen:
+            seen.add(text.session_type_id)
+            current.append(text)
+    return current
+
+
+def consent_signature_current(
+    *, patient: Patient, session_type: SessionType | int
+) -> ConsentSignature | None:
+    """The patient's signature of the *current* version for this kind of session, if any."""
+    text = consent_text_current(session_type=session_type)
+    if text is None:
+        return None
+    return ConsentSignature.objects.filter(patient=patient, text=text).first()
+
+
+def photo_consent_state(*, patient: Patient) -> dict[str, PhotoConsent | None]:
+    """Latest decision per purpose (None: never asked)."""
+    state: dict[str, PhotoConsent | None] = dict.fromkeys(PhotoConsent.Purpose.values)
+    for row in PhotoConsent.objects.filter(patient=patient).select_related("recorded_by"):
+        if state[row.purpose] is None:
+            state[row.purpose] = row
+    return state
+
+
+def photo_consent_given(*, patient: Patient, purpose: str = PhotoConsent.Purpose.CLINICAL) -> bool:
+    latest = PhotoConsent.objects.filter(patient=patient, purpose=purpose).first()
+    return bool(latest and latest.given)
+
+
+def patients_flags(
+    *, patients: Iterable[Patient | int], now: datetime | None = None
+) -> dict[int, list[str]]:
+    """Short labels for the front desk, for many patients in a fixed number of queries (4).
+
+    Labels only: the desk learns *that* something needs a practitioner, never what.
+    """
+    ids = [p if isinstance(p, int) else p.pk for p in patients]
+    now = now or timezone.now()
+    flags: dict[int, list[str]] = {pid: [] for pid in ids}
+    if not ids:
+        return flags
+
+    # Latest screening per patient (PostgreSQL: DISTINCT ON; elsewhere first row wins below).
+    latest: dict[int, Screening] = {}
+    screenings = Screening.objects.filter(patient_id__in=ids).order_by(
+        "patient_id", "-taken_at", "-id"
+    )
+    if connection.vendor == "postgresql":
+        screenings = screenings.distinct("patient_id")
+    for screening in screenings.prefetch_related(_answers_prefetch()):
+        latest.setdefault(screening.patient_id, screening)
+
+    current_texts = {text.session_type_id: text.pk for text in consent_texts_current()}
+    signed = set(
+        ConsentSignature.objects.filter(patient_id__in=ids).values_list("patient_id", "text_id")
+    )
+    upcoming: dict[int, set[int]] = {}
+    for patient_id, type_id in Session.objects.filter(
+        patient_id__in=ids,
+        status__in=(Session.Status.BOOKED, Session.Status.ARRIVED),
+        ends_at__gte=now,
+    ).values_list("patient_id", "session_type_id"):
+        upcoming.setdefault(patient_id, set()).add(type_id)
+
+    for pid in ids:
+        screening = latest.get(pid)
+        if screening is None or not screening.is_valid_at(now):
+            flags[pid].append(FLAG_SCREENING_DUE)
+        types = upcoming.get(pid)
+        if types:
+            missing = any(
+                (pid, current_texts[t]) not in signed if t in current_texts else True for t in types
+            )
+        else:
+            missing = not any((pid, text_id) in signed for text_id in current_texts.values())
+        if missing:
+            flags[pid].append(FLAG_CONSENT_MISSING)
+        if screening is not None and any(
+            answer.answer
+            and answer.rule.severity == answer.rule.Severity.ABSOLUTE
+            and answer.rule.scope == answer.rule.Scope.ALL
+            for answer in screening.answers.all()
+        ):
+            flags[pid].append(FLAG_DO_NOT_BOOK)
+    return flags
+
+
+def patient_flags(*, patient: Patient, now: datetime | None = None) -> list[str]:
+    return patients_flags(patients=[patient], now=now)[patient.pk]

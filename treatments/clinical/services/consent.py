@@ -1,0 +1,104 @@
+"""Treatment consent (versioned texts, drawn signatures) and photo consent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+
+from patients.models import Patient
+from treatments.models import SessionType
+
+from ..errors import ClinicalError
+from ..models import AuditEntry, ConsentSignature, ConsentText, PhotoConsent
+from .audit import audit_log
+from .images import signature_clean
+
+
+def consent_text_publish(
+    *, session_type: SessionType, title: str, body: str, by: Any
+) -> ConsentText:
+    """Publish the next version; every patient then needs to sign it before treatment."""
+    title, body = title.strip(), body.strip()
+    if not title:
+        raise ClinicalError("Give the consent a title.", field="title")
+    if not body:
+        raise ClinicalError("Write the consent text.", field="body")
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                latest = ConsentText.objects.filter(session_type=session_type).aggregate(
+                    v=Max("version")
+                )["v"]
+                return ConsentText.objects.create(
+                    session_type=session_type,
+                    version=(latest or 0) + 1,
+                    title=title,
+                    body=body,
+                    published_by=by,
+                )
+        except IntegrityError:
+            # Two managers published at once: the unique constraint made one retry.
+            continue
+    raise ClinicalError("Another version was published at the same moment; try again.")
+
+
+def consent_sign(
+    *,
+    patient: Patient,
+    text: ConsentText,
+    typed_name: str,
+    signature_data_url: str,
+    by: Any,
+) -> ConsentSignature:
+    typed_name = " ".join(typed_name.split())
+    if not typed_name:
+        raise ClinicalError("The patient types their full name.", field="typed_name")
+    if len(typed_name) > 200:
+        raise ClinicalError("The name is too long (200 characters at most).", field="typed_name")
+    current = (
+        ConsentText.objects.filter(session_type_id=text.session_type_id)
+        .order_by("-version")
+        .first()
+    )
+    if current is None or current.pk != text.pk:
+        raise ClinicalError(
+            "A newer version of this consent was published meanwhile; reload and sign that one."
+        )
+    image = signature_clean(signature_data_url)
+    with transaction.atomic():
+        signature = ConsentSignature(
+            patient=patient,
+            text=text,
+            session_type_id=text.session_type_id,
+            version=text.version,
+            title_snapshot=text.title,
+            text_snapshot=text.body,
+            typed_name=typed_name,
+            witnessed_by=by,
+        )
+        signature.signature.save(image.content.name, image.content, save=False)
+        try:
+            signature.save()
+            audit_log(actor=by, patient=patient, action=AuditEntry.Action.SIGN, obj=signature)
+        except Exception:
+            signature.signature.delete(save=False)
+            raise
+    return signature
+
+
+def photo_consent_set(*, patient: Patient, purpose: str, given: bool, by: Any) -> PhotoConsent:
+    if purpose not in PhotoConsent.Purpose.values:
+        raise ClinicalError("Choose what the photos may be used for.", field="purpose")
+    with transaction.atomic():
+        row = PhotoConsent.objects.create(
+            patient=patient, purpose=purpose, given=given, recorded_by=by
+        )
+        audit_log(
+            actor=by,
+            patient=patient,
+            action=AuditEntry.Action.CREATE if given else AuditEntry.Action.WITHDRAW,
+            obj=row,
+        )
+    return row
