@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "mesoclinic",
     "patients",
+    "patients.messaging",
     "treatments",
     "treatments.products",
     "treatments.courses",

@@ -153,6 +153,10 @@ def patient_consent_set(
             recorded_by=by,
             source=source[:32],
         )
+        # Same transaction: waiting emails are skipped (or re-enabled) with the consent itself.
+        from .messaging.services import messages_on_consent_change
+
+        messages_on_consent_change(patient=patient, kind=kind, given=given)
     setattr(patient, flag_field, given)
     setattr(patient, at_field, now)
     return change

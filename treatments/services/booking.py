@@ -148,6 +148,7 @@ def session_book(
                 booked_by=booked_by if getattr(booked_by, "pk", None) else None,
                 notes=notes,
             )
+            _messages(session, "booked")
     except IntegrityError as exc:
         raise _slot_taken_from_integrity(exc) from exc
     return session
@@ -208,9 +209,18 @@ def session_reschedule(
                     "updated_at",
                 ]
             )
+            _messages(current, "rescheduled")
     except IntegrityError as exc:
         raise _slot_taken_from_integrity(exc) from exc
     return current
+
+
+def _messages(session: Session, change: str) -> None:
+    # Patient emails are outbox rows written in this same transaction (patients.messaging), so
+    # a cancel that commits has cancelled its reminders and a rolled-back booking sends nothing.
+    from patients.messaging.services import messages_on_session_change
+
+    messages_on_session_change(session=session, change=change)
 
 
 def _transition(
@@ -231,6 +241,7 @@ def _transition(
         for name, value in fields.items():
             setattr(current, name, value)
         current.save(update_fields=["status", "updated_at", *fields])
+        _messages(current, to)
     return current
 
 

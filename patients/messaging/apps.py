@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class MessagingConfig(AppConfig):
+    name = "patients.messaging"
+    label = "messaging"
+    verbose_name = "Patient messages"
+    default_auto_field = "django.db.models.BigAutoField"

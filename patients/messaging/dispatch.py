@@ -1,0 +1,288 @@
+"""The dispatcher: claim due rows, send them, take back rows whose sender died.
+
+One code path for every deployment: Celery beat runs `messages_dispatch_due` every
+DISPATCH_INTERVAL_SECONDS and the worker runs `messages_send_batch` for each claimed batch;
+`make run` (no Redis) calls `dispatch_in_process`, which does the same in-process.
+
+Exactly-once as far as it can be had over SMTP:
+- Claim: `SELECT ... FOR UPDATE SKIP LOCKED` on due pending rows, flipped to "sending" with a
+  fresh claim id and a lease, committed before the batch is handed on. Any number of
+  dispatchers run at once and each row is claimed by one of them.
+- Send: each row is locked again (SKIP LOCKED) with its claim id, re-checked (still applies,
+  consent, useful moment), sent, and marked sent in ONE transaction. A task redelivered by the
+  broker, or a claim taken back by the reaper, finds its claim gone and sends nothing.
+- Reap: a "sending" row whose lease ran out (its task was lost with Redis, or its worker was
+  killed) goes back to pending. The only duplicate possible is a row the SMTP server accepted
+  just before the worker died, before its commit: at most one per worker process in flight.
+  Every reaped row is logged as a possible duplicate and counted in `reclaims`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import smtplib
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+from django.core.mail import get_connection
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from . import conf
+from .models import OutboxMessage, Reason, Status
+
+log = logging.getLogger(__name__)
+
+DISPATCH_INTERVAL_SECONDS = conf.dispatch_interval()
+# Backoff after a transient SMTP error, by attempt number (1st retry after 1 min, ...).
+BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=20), timedelta(hours=1))
+
+Enqueue = Callable[[list[int], str], None]
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A 4xx reply, a dropped connection or a network error: worth trying again later."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return bool(codes) and all(400 <= code < 500 for code in codes)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return True
+    if isinstance(exc, smtplib.SMTPException):
+        return False
+    return isinstance(exc, OSError)  # refused, reset, timed out
+
+
+def messages_mark_missed(*, now: datetime | None = None) -> int:
+    """Pending rows past their useful moment become missed instead of going out late."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.PENDING, expires_at__lte=now)
+            .values_list("pk", flat=True)[:1000]
+        )
+        if ids:
+            OutboxMessage.objects.filter(pk__in=ids).update(
+                status=Status.MISSED,
+                reason_code=Reason.PAST_USEFUL,
+                status_reason="Past its useful moment; not sent late.",
+                updated_at=now,
+            )
+    return len(ids)
+
+
+def messages_reap_stale(*, now: datetime | None = None) -> int:
+    """Return rows stuck in "sending" past their lease to pending (or failed, when out of tries)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        # SKIP LOCKED: a row being sent right now is locked by its sender and is not stale.
+        stale = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.SENDING, lease_until__lte=now)
+            .values_list("pk", "attempts", "claim")
+        )
+        if not stale:
+            return 0
+        limit = conf.max_attempts()
+        ids = [pk for pk, attempts, _ in stale if attempts < limit]
+        given_up = [pk for pk, attempts, _ in stale if attempts >= limit]
+        OutboxMessage.objects.filter(pk__in=ids).update(
+            status=Status.PENDING,
+            claim=None,
+            lease_until=None,
+            reclaims=F("reclaims") + 1,
+            last_error="Send lease expired; returned to the queue.",
+            updated_at=now,
+        )
+        OutboxMessage.objects.filter(pk__in=given_up).update(
+            status=Status.FAILED,
+            claim=None,
+            lease_until=None,
+            reclaims=F("reclaims") + 1,
+            reason_code=Reason.SMTP,
+            status_reason=f"Gave up after {limit} attempts.",
+            updated_at=now,
+        )
+    for pk, attempts, claim in stale:
+        log.warning(
+            "outbox message %s: send lease expired (claim %s, attempt %s); reclaimed. If its "
+            "worker died after the mail server accepted it, the patient may receive it twice "
+            "(possible duplicate).",
+            pk,
+            claim,
+            attempts,
+        )
+    return len(stale)
+
+
+def messages_claim_due(*, now: datetime | None = None) -> list[tuple[str, list[int]]]:
+    """Claim due rows in batches; returns (claim id, row ids) per batch, each committed."""
+    now = now or timezone.now()
+    size = conf.batch_size()
+    room = conf.max_in_flight() - OutboxMessage.objects.filter(status=Status.SENDING).count()
+    lease_until = now + timedelta(seconds=conf.lease_seconds())
+    batches: list[tuple[str, list[int]]] = []
+    while room > 0:
+        with transaction.atomic():
+            ids = list(
+                OutboxMessage.objects.select_for_update(skip_locked=True)
+                .filter(status=Status.PENDING, due_at__lte=now, expires_at__gt=now)
+                .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+                .order_by("due_at", "pk")
+                .values_list("pk", flat=True)[: min(size, room)]
+            )
+            if not ids:
+                break
+            claim = uuid.uuid4()
+            OutboxMessage.objects.filter(pk__in=ids).update(
+                status=Status.SENDING,
+                claim=claim,
+                lease_until=lease_until,
+                attempts=F("attempts") + 1,
+                updated_at=now,
+            )
+        batches.append((str(claim), ids))
+        room -= len(ids)
+    return batches
+
+
+def messages_dispatch_due(*, enqueue: Enqueue) -> int:
+    """One dispatcher run: reap, mark missed, claim, and hand each batch to `enqueue`."""
+    messages_reap_stale()
+    messages_mark_missed()
+    claimed = 0
+    for claim, ids in messages_claim_due():
+        try:
+            enqueue(ids, claim)
+        except Exception:
+            # The rows stay "sending" and the reaper returns them after the lease.
+            log.exception("could not hand %s outbox messages to a sender", len(ids))
+            break
+        claimed += len(ids)
+    if claimed:
+        log.info("dispatcher handed %s outbox messages to senders", claimed)
+    return claimed
+
+
+class _Sender:
+    """One SMTP connection for a batch, opened on first use and reopened after an error."""
+
+    def __init__(self) -> None:
+        self.connection = get_connection(fail_silently=False)
+        self.open = False
+
+    def send(self, email: object) -> None:
+        if not self.open:
+            self.connection.open()
+            self.open = True
+        email.connection = self.connection  # type: ignore[attr-defined]
+        self.connection.send_messages([email])
+
+    def reset(self) -> None:
+        # Closing a connection the server already dropped raises; it is closed either way.
+        with contextlib.suppress(Exception):
+            self.connection.close()
+        self.open = False
+
+
+def _finish(message: OutboxMessage, status: str, code: str = "", reason: str = "") -> None:
+    message.status = status
+    message.reason_code = code
+    message.status_reason = reason[:200]
+    message.claim = None
+    message.lease_until = None
+    message.save()
+
+
+def _send_one(pk: int, claim: str, sender: _Sender, clinic: object) -> str:
+    from .render import message_email
+    from .services import REASON_TEXT, block_reason, message_still_applies
+
+    now = timezone.now()
+    with transaction.atomic():
+        message = (
+            OutboxMessage.objects.select_for_update(of=("self",), skip_locked=True)
+            .select_related(
+                "patient", "session__practitioner__user", "session__room", "session__session_type"
+            )
+            .filter(pk=pk, status=Status.SENDING, claim=claim)
+            .first()
+        )
+        if message is None:
+            return "not ours"  # sent, reaped and re-claimed, or being sent elsewhere
+        code = block_reason(message.kind, message.patient)
+        if code:
+            _finish(message, Status.SKIPPED, code, REASON_TEXT[code])
+            return Status.SKIPPED
+        if message.expires_at <= now:
+            _finish(message, Status.MISSED, Reason.PAST_USEFUL, REASON_TEXT[Reason.PAST_USEFUL])
+            return Status.MISSED
+        if not message_still_applies(message):
+            _finish(message, Status.CANCELLED, Reason.NOT_APPLICABLE, "No longer applies.")
+            return Status.CANCELLED
+        try:
+            email = message_email(message, clinic=clinic)
+        except Exception as exc:
+            log.exception("outbox message %s could not be composed", pk)
+            message.last_error = f"{type(exc).__name__}: {exc}"[:500]
+            _finish(message, Status.FAILED, Reason.RENDER, "Could not be composed.")
+            return Status.FAILED
+        if message.reclaims:
+            log.warning(
+                "outbox message %s: sending again after %s reclaim(s) (possible duplicate)",
+                pk,
+                message.reclaims,
+            )
+        try:
+            sender.send(email)
+        except Exception as exc:
+            sender.reset()
+            message.last_error = f"{type(exc).__name__}: {exc}"[:500]
+            if is_transient(exc) and message.attempts < conf.max_attempts():
+                delay = BACKOFF[min(message.attempts, len(BACKOFF)) - 1]
+                message.retry_at = now + delay
+                log.warning("outbox message %s: transient SMTP error, retry in %s", pk, delay)
+                _finish(message, Status.PENDING)
+                return "retry"
+            log.error("outbox message %s failed: %s", pk, message.last_error)
+            _finish(message, Status.FAILED, Reason.SMTP, "The mail server refused it.")
+            return Status.FAILED
+        message.sent_at = timezone.now()
+        message.sent_to = message.patient.email
+        message.subject = email.subject[:200]
+        message.retry_at = None
+        _finish(message, Status.SENT)
+        return Status.SENT
+
+
+def messages_send_batch(*, ids: Iterable[int], claim: str) -> dict[str, int]:
+    """Send the claimed rows over one SMTP connection. Safe to run twice: rows already sent
+    (or claimed by someone else) are left alone."""
+    from treatments.selectors import clinic_get
+
+    clinic = clinic_get()
+    sender = _Sender()
+    outcomes: dict[str, int] = {}
+    try:
+        for pk in ids:
+            outcome = _send_one(pk, claim, sender, clinic)
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    finally:
+        sender.reset()
+    return outcomes
+
+
+def dispatch_in_process() -> int:
+    """`make run` without Redis: the same claim and send, in this process. Never raises."""
+    try:
+        return messages_dispatch_due(
+            enqueue=lambda ids, claim: messages_send_batch(ids=ids, claim=claim) and None
+        )
+    except Exception:
+        log.exception("in-process message dispatch failed; trying again next interval")
+        return 0

@@ -1,0 +1,201 @@
+"""The outbox: every patient email is a row with a due time, claimed and sent by the dispatcher.
+
+Scheduled mail lives in the database, never in Celery `eta`/`countdown` (Redis redelivers long
+eta tasks after its visibility timeout and loses them across restarts: celery #9882, kombu #533).
+The row is created in the same transaction as the event that causes it, so a booking that rolls
+back leaves no confirmation behind, and a cancel that commits always cancels its reminders.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Kind(models.TextChoices):
+    CONFIRMATION = "confirmation", "Booking confirmation"
+    CANCELLATION = "cancellation", "Cancellation notice"
+    PREPARATION = "preparation", "Preparation"
+    REMINDER = "reminder", "Day-before reminder"
+    AFTERCARE_24H = "aftercare_24h", "Aftercare, 24 h"
+    AFTERCARE_48H = "aftercare_48h", "Aftercare, 48 h"
+    FOLLOW_UP = "follow_up", "Follow-up nudge"
+    FOLLOW_UP_AGAIN = "follow_up_again", "Follow-up nudge, second"
+    MAINTENANCE = "maintenance", "Maintenance nudge"
+    COURSE_COMPLETED = "course_completed", "Course completed"
+
+
+# Care messages need consent to email reminders; nudges need marketing consent. Aftercare is
+# care: a marketing opt-out never stops it (DOMAIN.md, "Messages the patient receives").
+CARE_KINDS = frozenset(
+    {
+        Kind.CONFIRMATION,
+        Kind.CANCELLATION,
+        Kind.PREPARATION,
+        Kind.REMINDER,
+        Kind.AFTERCARE_24H,
+        Kind.AFTERCARE_48H,
+        Kind.COURSE_COMPLETED,
+    }
+)
+NUDGE_KINDS = frozenset({Kind.FOLLOW_UP, Kind.FOLLOW_UP_AGAIN, Kind.MAINTENANCE})
+SESSION_KINDS = frozenset(
+    {
+        Kind.CONFIRMATION,
+        Kind.CANCELLATION,
+        Kind.PREPARATION,
+        Kind.REMINDER,
+        Kind.AFTERCARE_24H,
+        Kind.AFTERCARE_48H,
+    }
+)
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    SKIPPED = "skipped", "Skipped"
+    CANCELLED = "cancelled", "Cancelled"
+    FAILED = "failed", "Failed"
+    MISSED = "missed", "Missed"
+
+
+class Reason(models.TextChoices):
+    NO_EMAIL = "no_email", "No email address"
+    NO_CARE_CONSENT = "no_care_consent", "No consent to email reminders"
+    NO_MARKETING_CONSENT = "no_marketing_consent", "No consent to nudges"
+    SUPERSEDED = "superseded", "Superseded"
+    SESSION_CHANGED = "session_changed", "Session no longer applies"
+    BOOKED_LATE = "booked_late", "Booked after the reminder time"
+    NOT_APPLICABLE = "not_applicable", "No longer applies"
+    PAST_USEFUL = "past_useful", "Past its useful moment"
+    SMTP = "smtp", "Mail server refused"
+    RENDER = "render", "Could not be composed"
+
+
+CONSENT_REASONS = {
+    Reason.NO_CARE_CONSENT: CARE_KINDS,
+    Reason.NO_MARKETING_CONSENT: NUDGE_KINDS,
+}
+
+
+class OutboxMessage(models.Model):
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.CASCADE, related_name="outbox_messages"
+    )
+    session = models.ForeignKey(
+        "treatments.Session",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="outbox_messages",
+    )
+    course = models.ForeignKey(
+        "courses.Course",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="outbox_messages",
+    )
+    # Session kinds: the booking's revision (confirmation n is sent after the n-th change;
+    # a reminder sent for the old date gets a fresh row for the new one). Course kinds: the
+    # course step the message is about.
+    step = models.PositiveIntegerField(default=0)
+
+    due_at = models.DateTimeField()
+    # After this instant the message is no longer useful (a day-before reminder once the session
+    # has started) and becomes "missed" instead of being sent late.
+    expires_at = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    # Why a row was skipped, cancelled or missed: a stable code for the logic (re-enabling rows
+    # skipped for consent) and a sentence for the staff page.
+    reason_code = models.CharField(max_length=24, choices=Reason.choices, blank=True)
+    status_reason = models.CharField(max_length=200, blank=True)
+
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Backoff after a transient SMTP error: not claimed again before this instant.
+    retry_at = models.DateTimeField(null=True, blank=True)
+    # Which dispatcher claim owns the row while it is "sending". A send task carrying an older
+    # claim (redelivered by the broker after the reaper took the row back) sends nothing.
+    claim = models.UUIDField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # Times the reaper took the row back from a dead or lost send; each may be a duplicate.
+    reclaims = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_to = models.EmailField(max_length=254, blank=True)
+    subject = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "session", "step"],
+                condition=models.Q(session__isnull=False),
+                name="outbox_once_per_session_kind_step",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "course", "step"],
+                condition=models.Q(course__isnull=False),
+                name="outbox_once_per_course_kind_step",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(session__isnull=False) | models.Q(course__isnull=False),
+                name="outbox_about_session_or_course",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="sending")
+                | models.Q(claim__isnull=False, lease_until__isnull=False),
+                name="outbox_sending_has_claim",
+            ),
+        ]
+        indexes = [
+            # The dispatcher's scan: only pending rows, in due order.
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(status="pending"),
+                name="outbox_pending_due",
+            ),
+            models.Index(
+                fields=["lease_until"],
+                condition=models.Q(status="sending"),
+                name="outbox_sending_lease",
+            ),
+            models.Index(fields=["status", "due_at"], name="outbox_status_due"),
+            models.Index(fields=["patient", "due_at"], name="outbox_patient_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for patient {self.patient_id} ({self.status})"
+
+    @property
+    def is_care(self) -> bool:
+        return self.kind in CARE_KINDS
+
+
+class SessionConfirmation(models.Model):
+    """The patient confirmed attendance through the confirmation email's link."""
+
+    session = models.OneToOneField(
+        "treatments.Session", on_delete=models.CASCADE, related_name="patient_confirmation"
+    )
+    confirmed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Session {self.session_id} confirmed at {self.confirmed_at:%Y-%m-%d %H:%M}"
+
+
+class UsedLink(models.Model):
+    """A signed patient link that has done its job; presenting it again changes nothing."""
+
+    # sha256 of the token, so the table holds nothing that could be replayed.
+    digest = models.CharField(max_length=64, unique=True)
+    action = models.CharField(max_length=24)
+    used_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.action} link used at {self.used_at:%Y-%m-%d %H:%M}"

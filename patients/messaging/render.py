@@ -1,0 +1,182 @@
+"""Compose an outbox row into an email: subject, text and HTML templates per kind, plus an .ics.
+
+Rendered in the clinic's zone (timezone.override), since a Celery worker has no request and
+would otherwise show UTC. Staff previews render the same templates with the signed links
+replaced by placeholders, so a preview never hands out a working cancel link.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from email.utils import parseaddr
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import timezone
+from icalendar import Calendar, Event
+
+from treatments.models import Clinic, Session
+
+from . import conf, links
+from .models import NUDGE_KINDS, Kind, OutboxMessage
+
+REACTION_LINK_DAYS = 14
+NUDGE_LINK_DAYS = 30
+
+WHY = {
+    Kind.CONFIRMATION: "you have an appointment booked with us",
+    Kind.CANCELLATION: "an appointment you had booked with us has been cancelled",
+    Kind.PREPARATION: "you have an appointment with us in a few days",
+    Kind.REMINDER: "you have an appointment with us tomorrow",
+    Kind.AFTERCARE_24H: "you had a treatment session with us yesterday",
+    Kind.AFTERCARE_48H: "you had a treatment session with us two days ago",
+    Kind.FOLLOW_UP: "the next session of your course is due",
+    Kind.FOLLOW_UP_AGAIN: "the next session of your course is due",
+    Kind.MAINTENANCE: "the maintenance session after your course is due",
+    Kind.COURSE_COMPLETED: "you have completed a course of sessions with us",
+}
+
+
+def mail_domain() -> str:
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "mesoclinic.localhost"
+
+
+def message_id(message: OutboxMessage) -> str:
+    # Stable per row: a resend after a crash carries the same Message-ID, so mail clients (and
+    # the integration tests) can recognise the duplicate.
+    return f"<outbox-{message.pk}@{mail_domain()}>"
+
+
+def _links(message: OutboxMessage, *, preview: bool) -> dict[str, str]:
+    session = message.session
+    now = timezone.now()
+    wanted: dict[str, tuple[dict[str, Any], Any]] = {}
+    if session is not None and message.kind in (
+        Kind.CONFIRMATION,
+        Kind.PREPARATION,
+        Kind.REMINDER,
+    ):
+        payload = {"s": session.pk, "m": message.pk}
+        if message.kind == Kind.CONFIRMATION:
+            wanted["confirm"] = (payload, session.starts_at)
+        wanted["cancel"] = (payload, session.starts_at)
+    if session is not None and message.kind in (Kind.AFTERCARE_24H, Kind.AFTERCARE_48H):
+        wanted["reaction"] = (
+            {"s": session.pk, "p": message.patient_id},
+            (session.completed_at or now) + timedelta(days=REACTION_LINK_DAYS),
+        )
+    if message.kind in NUDGE_KINDS:
+        if message.kind != Kind.MAINTENANCE or message.course_id:
+            wanted["book"] = (
+                {"c": message.course_id, "p": message.patient_id, "m": message.pk},
+                now + timedelta(days=NUDGE_LINK_DAYS),
+            )
+        wanted["unsubscribe"] = (
+            {"p": message.patient_id},
+            now + timedelta(days=conf.link_max_age_days()),
+        )
+    if preview:
+        return {action: f"[{action} link]" for action in wanted}
+    return {
+        action: links.link_url(action=action, payload=payload, expires_at=expires_at)
+        for action, (payload, expires_at) in wanted.items()
+    }
+
+
+def context_for(message: OutboxMessage, *, clinic: Clinic, preview: bool) -> dict[str, Any]:
+    session = message.session
+    ctx: dict[str, Any] = {
+        "message": message,
+        "kind": message.kind,
+        "clinic": clinic,
+        "zone_name": clinic.timezone,
+        "first_name": message.patient.first_name,
+        "why": WHY[message.kind],
+        "optional": message.kind in NUDGE_KINDS,
+        "links": _links(message, preview=preview),
+        "cancel_notice_hours": conf.cancel_notice_hours(),
+    }
+    if session is not None:
+        ctx.update(
+            session=session,
+            starts=session.starts_at.astimezone(clinic.zone),
+            ends=session.ends_at.astimezone(clinic.zone),
+            practitioner=session.practitioner.display_name,
+            room=session.room.name,
+            session_type=session.session_type.name,
+        )
+    if message.course_id:
+        from . import course_messages
+
+        ctx.update(course_messages.course_context(message, clinic=clinic))
+    return ctx
+
+
+def _render(message: OutboxMessage, ctx: dict[str, Any], clinic: Clinic) -> tuple[str, str, str]:
+    base = f"messaging/emails/{message.kind}"
+    with timezone.override(clinic.zone):
+        subject = " ".join(render_to_string(f"{base}/subject.txt", ctx).split())
+        text = render_to_string(f"{base}/body.txt", ctx)
+        html = render_to_string(f"{base}/body.html", ctx)
+    return subject[:200], text, html
+
+
+def message_preview(message: OutboxMessage, *, clinic: Clinic) -> tuple[str, str]:
+    subject, text, _ = _render(message, context_for(message, clinic=clinic, preview=True), clinic)
+    return subject, text
+
+
+def session_ics(session: Session, *, clinic: Clinic, sequence: int) -> str:
+    """An iCalendar event in the clinic's zone, with the zone's VTIMEZONE so calendar apps show
+    the right local time whatever their own zone."""
+    zone = clinic.zone
+    cal = Calendar()
+    cal.add("prodid", "-//mesoclinic//patient messages//EN")
+    cal.add("version", "2.0")
+    cal.add("method", "PUBLISH")
+    event = Event()
+    event.add("uid", f"session-{session.pk}@{mail_domain()}")
+    event.add("sequence", sequence)
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", session.starts_at.astimezone(zone))
+    event.add("dtend", session.ends_at.astimezone(zone))
+    # No treatment name: calendars are often shared or shown on lock screens.
+    event.add("summary", f"Appointment at {clinic.name}")
+    event.add(
+        "location", ", ".join(p for p in (clinic.name, clinic.address, session.room.name) if p)
+    )
+    event.add("description", f"With {session.practitioner.display_name}.")
+    cal.add_component(event)
+    cal.add_missing_timezones()
+    return cal.to_ical().decode()
+
+
+def message_email(
+    message: OutboxMessage, *, clinic: Clinic, connection: Any = None
+) -> EmailMultiAlternatives:
+    ctx = context_for(message, clinic=clinic, preview=False)
+    subject, text, html = _render(message, ctx, clinic)
+    from_email = (
+        f"{clinic.name} <{parseaddr(settings.DEFAULT_FROM_EMAIL)[1]}>"
+        if clinic.name
+        else settings.DEFAULT_FROM_EMAIL
+    )
+    email = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=from_email,
+        to=[message.patient.email],
+        reply_to=[clinic.email] if clinic.email else None,
+        connection=connection,
+        headers={"Message-ID": message_id(message), "X-Mesoclinic-Outbox": str(message.pk)},
+    )
+    email.attach_alternative(html, "text/html")
+    if message.kind == Kind.CONFIRMATION and message.session is not None:
+        email.attach(
+            "appointment.ics",
+            session_ics(message.session, clinic=clinic, sequence=message.step),
+            "text/calendar",
+        )
+    return email

@@ -1,0 +1,58 @@
+"""Reads for the staff message pages. Query counts stay flat however many rows there are."""
+
+from __future__ import annotations
+
+from django.db.models import Count, QuerySet
+
+from patients.models import Patient
+from treatments.models import Session
+
+from .models import OutboxMessage, Status
+
+ATTENTION_STATUSES = (Status.PENDING, Status.FAILED, Status.MISSED, Status.SENDING)
+
+
+def messages_for_patient(*, patient: Patient) -> QuerySet[OutboxMessage]:
+    return (
+        OutboxMessage.objects.filter(patient=patient)
+        .select_related("session__practitioner__user", "session__room")
+        .order_by("-due_at", "-id")
+    )
+
+
+def messages_clinic_wide(*, status: str) -> QuerySet[OutboxMessage]:
+    if status not in ATTENTION_STATUSES:
+        status = Status.FAILED
+    order = "due_at" if status in (Status.PENDING, Status.SENDING) else "-due_at"
+    return (
+        OutboxMessage.objects.filter(status=status)
+        .select_related("patient", "session")
+        .order_by(order, "id")
+    )
+
+
+def messages_status_counts() -> dict[str, int]:
+    rows = (
+        OutboxMessage.objects.filter(status__in=ATTENTION_STATUSES)
+        .values("status")
+        .annotate(n=Count("id"))
+    )
+    counts = dict.fromkeys(ATTENTION_STATUSES, 0)
+    counts.update({row["status"]: row["n"] for row in rows})
+    return counts
+
+
+def message_get(*, pk: int) -> OutboxMessage:
+    return OutboxMessage.objects.select_related(
+        "patient", "session__practitioner__user", "session__room", "session__session_type"
+    ).get(pk=pk)
+
+
+def session_for_link(*, pk: object) -> Session | None:
+    if not isinstance(pk, int):
+        return None
+    return (
+        Session.objects.select_related("patient", "practitioner__user", "room")
+        .filter(pk=pk)
+        .first()
+    )
