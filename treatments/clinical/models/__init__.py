@@ -1,19 +1,27 @@
 from .audit import AuditEntry
 from .choices import Depth, Severity, Technique, Zone
 from .consent import ConsentSignature, ConsentText, PhotoConsent
+from .photos import ClinicalPhoto
+from .reactions import Reaction
+from .records import Addendum, Consultation, SessionRecord
 from .screening import Screening, ScreeningAnswer, ScreeningRule
 from .settings import ClinicalSettings
 
 __all__ = [
+    "Addendum",
     "AuditEntry",
+    "ClinicalPhoto",
     "ClinicalSettings",
     "ConsentSignature",
     "ConsentText",
+    "Consultation",
     "Depth",
     "PhotoConsent",
+    "Reaction",
     "Screening",
     "ScreeningAnswer",
     "ScreeningRule",
+    "SessionRecord",
     "Severity",
     "Technique",
     "Zone",

@@ -10,6 +10,7 @@ from PIL import Image, ImageDraw
 from treatments.clinical.models import ConsentText, ScreeningRule
 from treatments.clinical.selectors import consent_text_current
 from treatments.clinical.services.consent import consent_sign, photo_consent_set
+from treatments.clinical.services.records import RecordData
 from treatments.clinical.services.screening import screening_record
 
 
@@ -64,3 +65,17 @@ def make_consent(patient, session_type, by):
 
 def make_photo_consent(patient, by, given=True):
     return photo_consent_set(patient=patient, purpose="clinical", given=given, by=by)
+
+
+def record_data(**overrides) -> RecordData:
+    values = {
+        "technique": "syringe",
+        "depth": "superficial",
+        "zones": ["cheeks", "forehead"],
+        "screening_reconfirmed": True,
+        "area_cleansed": True,
+        "photos_taken": True,
+        "reactions_none": True,
+    }
+    values.update(overrides)
+    return RecordData(**values)
