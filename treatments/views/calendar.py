@@ -1,0 +1,38 @@
+"""The front-desk calendar: a day (everyone side by side) or a week (one person or room)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+
+from mesoclinic.access import BOOKING, allow
+
+from ..calendar_grid import calendar_page
+from ..forms.booking import CalendarQueryForm
+from ..selectors import clinic_zone
+
+
+@allow(BOOKING)
+def calendar(request: HttpRequest) -> HttpResponse:
+    query = CalendarQueryForm(request.GET)
+    query.is_valid()  # a bad parameter falls back to its default, with a notice
+    params = query.cleaned_data
+    zone = clinic_zone()
+    now = timezone.now()
+    page = calendar_page(
+        view=params.get("view") or "week",
+        day=params.get("date") or now.astimezone(zone).date(),
+        practitioner_id=params.get("practitioner"),
+        room_id=params.get("room"),
+        by=params.get("by") or "practitioners",
+        zone=zone,
+        now=now,
+    )
+    # htmx navigation swaps just the calendar; history restores and plain requests get a page.
+    partial = request.htmx and not request.htmx.history_restore_request
+    template = "treatments/partials/calendar_body.html" if partial else "treatments/calendar.html"
+    response = render(request, template, {"page": page, "query_errors": query.errors})
+    patch_vary_headers(response, ("HX-Request",))
+    return response
