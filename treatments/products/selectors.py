@@ -34,6 +34,8 @@ def products_list(*, include_inactive: bool = True) -> QuerySet[Product]:
             output_field=DecimalField(max_digits=10, decimal_places=2),
         )
     ).prefetch_related("ingredients")
+    # Meta.ordering is ignored by aggregate queries, so order explicitly.
+    qs = qs.order_by("name", "manufacturer", "id")
     if not include_inactive:
         qs = qs.filter(active=True)
     return qs
@@ -91,12 +93,16 @@ def stock_warnings(*, today: date | None = None) -> StockWarnings:
     today = today or clinic_today()
     horizon = today + timedelta(days=EXPIRY_WARNING_DAYS)
     low: list[LowStock] = []
-    products = Product.objects.filter(active=True).annotate(
-        stock_ml=Coalesce(
-            Sum("lots__quantity_remaining_ml", filter=Q(lots__expiry_date__gte=today)),
-            Value(Decimal("0")),
-            output_field=DecimalField(max_digits=10, decimal_places=2),
+    products = (
+        Product.objects.filter(active=True)
+        .annotate(
+            stock_ml=Coalesce(
+                Sum("lots__quantity_remaining_ml", filter=Q(lots__expiry_date__gte=today)),
+                Value(Decimal("0")),
+                output_field=DecimalField(max_digits=10, decimal_places=2),
+            )
         )
+        .order_by("name", "manufacturer", "id")
     )
     for product in products:
         threshold = (
