@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from .models import ConsentChange, Patient, phone_digits
+
+
+class ConsentChangeInline(admin.TabularInline):
+    model = ConsentChange
+    extra = 0
+    can_delete = False
+    fields = ("kind", "given", "at", "recorded_by", "source")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin):
+    list_display = ("last_name", "first_name", "date_of_birth", "email", "phone", "created_at")
+    search_fields = ("last_name", "first_name", "email", "phone_digits")
+    list_filter = ("email_reminders_consent", "marketing_consent")
+    date_hierarchy = "created_at"
+    # Consents change only through the patient page, which records each change's history.
+    readonly_fields = (
+        "phone_digits",
+        "email_reminders_consent",
+        "email_reminders_consent_at",
+        "marketing_consent",
+        "marketing_consent_at",
+        "created_at",
+        "updated_at",
+        "created_by",
+    )
+    inlines = [ConsentChangeInline]
+
+    def save_model(self, request: HttpRequest, obj: Patient, form: Any, change: bool) -> None:
+        # The admin bypasses the services, so keep search's copy of the number in step here.
+        obj.phone_digits = phone_digits(obj.phone)
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ConsentChange)
+class ConsentChangeAdmin(admin.ModelAdmin):
+    """The consent history is evidence: it can be read, never edited or deleted."""
+
+    list_display = ("patient", "kind", "given", "at", "recorded_by", "source")
+    list_filter = ("kind", "given", "source")
+    list_select_related = ("patient", "recorded_by")
+    search_fields = ("patient__last_name", "patient__first_name")
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

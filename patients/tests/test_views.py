@@ -1,0 +1,513 @@
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from patients.models import ConsentChange, Patient
+from patients.tests.factories import PatientFactory
+from treatments.tests.factories import SessionFactory
+
+pytestmark = pytest.mark.django_db
+
+ALLOWED = ["front_desk", "practitioner", "therapist", "manager"]
+
+VALID = {
+    "first_name": "Ann",
+    "last_name": "Smith",
+    "date_of_birth": "14/03/1985",
+    "phone": "+44 7700 900123",
+    "email": "ann.smith@example.test",
+    "address": "1 High Street\nLondon",
+    "email_reminders_consent": "on",
+}
+
+
+@pytest.fixture
+def patient(clinic):
+    return PatientFactory(first_name="Zed", last_name="Zebedee", date_of_birth=dt.date(1980, 5, 6))
+
+
+def _pages(patient):
+    """(method, url, data, success status) for every patients view."""
+    pk = patient.pk
+    return {
+        "patient_list": ("get", reverse("patients:patient_list"), {"q": "zeb"}, 200),
+        "patient_create": ("get", reverse("patients:patient_create"), {}, 200),
+        "patient_detail": ("get", reverse("patients:patient_detail", args=[pk]), {}, 200),
+        "patient_edit": ("get", reverse("patients:patient_edit", args=[pk]), {}, 200),
+        "patient_consent": (
+            "post",
+            reverse("patients:patient_consent", args=[pk]),
+            {"kind": "marketing", "given": "1"},
+            302,
+        ),
+        "patient_picker": ("get", reverse("patients:patient_picker"), {"q": "zeb"}, 200),
+    }
+
+
+VIEWS = [
+    "patient_list",
+    "patient_create",
+    "patient_detail",
+    "patient_edit",
+    "patient_consent",
+    "patient_picker",
+]
+
+
+# --- access: every view x every persona -------------------------------------------------------
+
+
+@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize("persona", ALLOWED)
+def test_staff_who_book_can_use_every_patient_page(request, patient, view, persona):
+    client = request.getfixturevalue(persona)
+    method, url, data, status = _pages(patient)[view]
+    response = getattr(client, method)(url, data)
+    assert response.status_code == status
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_an_outsider_is_refused_every_patient_page(outsider, patient, view):
+    method, url, data, _ = _pages(patient)[view]
+    assert getattr(outsider, method)(url, data).status_code == 403
+    patient.refresh_from_db()
+    assert patient.marketing_consent is False
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_an_anonymous_visitor_is_sent_to_log_in(client, patient, view):
+    method, url, data, _ = _pages(patient)[view]
+    response = getattr(client, method)(url, data)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_every_patients_view_declares_its_roles():
+    from patients import urls
+
+    for pattern in urls.urlpatterns:
+        assert getattr(pattern.callback, "access_roles", None), pattern.name
+
+
+def test_a_missing_patient_is_a_404(front_desk):
+    assert front_desk.get(reverse("patients:patient_detail", args=[999999])).status_code == 404
+    assert front_desk.get(reverse("patients:patient_edit", args=[999999])).status_code == 404
+
+
+# --- list and live search ---------------------------------------------------------------------
+
+
+def test_the_list_shows_recent_patients_before_a_search(front_desk, patient):
+    response = front_desk.get(reverse("patients:patient_list"))
+    assert "Recently registered" in response.content.decode()
+    assert "Zebedee, Zed" in response.content.decode()
+
+
+def test_the_list_has_a_helpful_empty_state(front_desk, clinic):
+    response = front_desk.get(reverse("patients:patient_list"))
+    assert "No patients yet" in response.content.decode()
+
+
+def test_a_search_shows_matches_as_a_full_page(front_desk, patient):
+    PatientFactory(first_name="Other", last_name="Person")
+    response = front_desk.get(reverse("patients:patient_list"), {"q": "zeb"})
+    body = response.content.decode()
+    assert "<html" in body
+    assert "Zebedee, Zed" in body
+    assert "Person, Other" not in body
+    assert reverse("patients:patient_detail", args=[patient.pk]) in body
+
+
+def test_htmx_gets_only_the_results_fragment(front_desk, patient):
+    response = front_desk.get(
+        reverse("patients:patient_list"), {"q": "06/05/1980"}, HTTP_HX_REQUEST="true"
+    )
+    body = response.content.decode()
+    assert "<html" not in body
+    assert "Zebedee, Zed" in body
+    assert "HX-Request" in response["Vary"]
+
+
+def test_an_htmx_history_restore_gets_the_full_page(front_desk, patient):
+    response = front_desk.get(
+        reverse("patients:patient_list"),
+        {"q": "zeb"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_HISTORY_RESTORE_REQUEST="true",
+    )
+    assert "<html" in response.content.decode()
+
+
+def test_a_search_with_no_match_offers_to_register(front_desk, patient):
+    body = front_desk.get(reverse("patients:patient_list"), {"q": "nobody"}).content.decode()
+    assert "No patient matches" in body
+    assert reverse("patients:patient_create") in body
+
+
+def test_an_impossible_date_search_says_so(front_desk, patient):
+    body = front_desk.get(reverse("patients:patient_list"), {"q": "30/02/1980"}).content.decode()
+    assert "not a real date" in body
+
+
+@pytest.mark.parametrize("q", ["x" * 10_000, "a\x00b"])
+def test_an_unreadable_search_is_explained_not_an_error(front_desk, patient, q):
+    response = front_desk.get(reverse("patients:patient_list"), {"q": q})
+    assert response.status_code == 200
+    assert "could not be read" in response.content.decode()
+
+
+def test_search_markup_is_escaped(front_desk, patient):
+    body = front_desk.get(
+        reverse("patients:patient_list"), {"q": "<script>alert(1)</script>"}
+    ).content.decode()
+    assert "<script>alert(1)</script>" not in body
+    assert "&lt;script&gt;" in body
+
+
+# --- picker -----------------------------------------------------------------------------------
+
+
+def test_the_picker_renders_buttons_the_booking_form_can_read(front_desk, patient):
+    body = front_desk.get(reverse("patients:patient_picker"), {"q": "zed"}).content.decode()
+    assert '<div class="list-group">' in body
+    assert (
+        '<button type="button" class="list-group-item list-group-item-action" '
+        f'data-patient-id="{patient.pk}" data-patient-label="Zed Zebedee (6 May 1980)">'
+    ) in body
+    assert "<html" not in body
+
+
+def test_the_picker_shows_at_most_ten(front_desk, clinic):
+    PatientFactory.create_batch(15, last_name="Many")
+    body = front_desk.get(reverse("patients:patient_picker"), {"q": "many"}).content.decode()
+    assert body.count("data-patient-id=") == 10
+
+
+def test_the_picker_without_a_query_asks_for_one(front_desk, patient):
+    body = front_desk.get(reverse("patients:patient_picker")).content.decode()
+    assert "data-patient-id" not in body
+    assert "Type a name" in body
+
+
+# --- create -----------------------------------------------------------------------------------
+
+
+def test_registering_a_patient_saves_and_shows_them(front_desk, front_desk_user, clinic):
+    response = front_desk.post(reverse("patients:patient_create"), VALID)
+    patient = Patient.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("patients:patient_detail", args=[patient.pk])
+    assert patient.phone_digits == "447700900123"
+    assert patient.date_of_birth == dt.date(1985, 3, 14)
+    assert patient.email_reminders_consent is True
+    assert patient.marketing_consent is False
+    assert patient.created_by == front_desk_user
+    assert patient.consent_changes.count() == 1
+
+
+def test_the_iso_date_from_the_date_picker_is_accepted(front_desk, clinic):
+    front_desk.post(reverse("patients:patient_create"), {**VALID, "date_of_birth": "1985-03-14"})
+    assert Patient.objects.get().date_of_birth == dt.date(1985, 3, 14)
+
+
+def test_a_possible_duplicate_is_shown_with_links_and_nothing_is_saved(front_desk, clinic):
+    existing = PatientFactory(
+        first_name="ann", last_name="SMITH", date_of_birth=dt.date(1985, 3, 14)
+    )
+    response = front_desk.post(reverse("patients:patient_create"), VALID)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Already registered?" in body
+    assert reverse("patients:patient_detail", args=[existing.pk]) in body
+    assert 'name="confirm_duplicate"' in body
+    assert Patient.objects.count() == 1
+
+
+def test_create_anyway_registers_the_second_patient(front_desk, clinic):
+    PatientFactory(first_name="Ann", last_name="Smith", date_of_birth=dt.date(1985, 3, 14))
+    response = front_desk.post(
+        reverse("patients:patient_create"), {**VALID, "confirm_duplicate": "on"}
+    )
+    assert response.status_code == 302
+    assert Patient.objects.count() == 2
+
+
+def test_the_create_anyway_box_is_hidden_until_there_is_a_match(front_desk, clinic):
+    body = front_desk.get(reverse("patients:patient_create")).content.decode()
+    assert 'name="confirm_duplicate"' not in body
+    assert 'name="email_reminders_consent"' in body
+
+
+BAD_INPUT = [
+    ("first_name", "", "This field is required"),
+    ("last_name", "", "This field is required"),
+    ("date_of_birth", "", "This field is required"),
+    ("first_name", "A" * 10_000, "at most 100 characters"),
+    ("last_name", "A" * 10_000, "at most 100 characters"),
+    ("address", "x" * 10_000, "at most 500 characters"),
+    ("email", "a" * 10_000 + "@example.test", "at most 254 characters"),
+    ("phone", "1" * 10_000, "at most 32 characters"),
+    ("date_of_birth", "1" * 10_000, "Enter a valid date"),
+    ("first_name", "Ann\x00", "Null characters are not allowed"),
+    ("address", "1 High St\x00", "Null characters are not allowed"),
+    ("email", "ann\x00@example.test", "Null characters are not allowed"),
+    ("first_name", "<script>alert(1)</script>", "cannot contain &lt; or &gt;"),
+    ("last_name", "Smith<b>", "cannot contain &lt; or &gt;"),
+    ("address", "<script>alert(1)</script>", "cannot contain &lt; or &gt;"),
+    ("first_name", "Ann😀", "Use letters only"),
+    ("last_name", "Sm1th", "Use letters only"),
+    ("last_name", "Smith\u202e", "hidden or control characters"),
+    ("first_name", "---", "Enter the name in letters"),
+    ("email", "not-an-email", "Enter a valid email address"),
+    ("email", "ann😀@example.test", "Enter a valid email address"),
+    ("phone", "call me", "Use digits, spaces"),
+    ("phone", "12345", "7 to 20 digits"),
+    ("phone", "+44 7700 900123 ext 5", "Use digits, spaces"),
+    ("phone", "44+7700900123", "Use digits, spaces"),
+    ("date_of_birth", "2026-02-30", "Enter a valid date"),
+    ("date_of_birth", "30/02/1985", "Enter a valid date"),
+    ("date_of_birth", "1899-12-31", "before 1900"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "message"), BAD_INPUT)
+def test_bad_input_is_refused_beside_the_field_and_nothing_is_saved(
+    front_desk, clinic, field, value, message
+):
+    response = front_desk.post(reverse("patients:patient_create"), {**VALID, field: value})
+    assert response.status_code == 200
+    assert response.context["form"].errors[field]
+    assert message in response.content.decode()
+    assert not Patient.objects.exists()
+    assert not ConsentChange.objects.exists()
+
+
+def test_a_date_of_birth_in_the_future_is_refused(front_desk, clinic):
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    response = front_desk.post(
+        reverse("patients:patient_create"), {**VALID, "date_of_birth": tomorrow.isoformat()}
+    )
+    assert response.status_code == 200
+    assert "cannot be in the future" in response.content.decode()
+    assert not Patient.objects.exists()
+
+
+def test_accented_and_other_scripts_in_names_are_welcome(front_desk, clinic):
+    front_desk.post(
+        reverse("patients:patient_create"),
+        {**VALID, "first_name": "Zoë-Ångström", "last_name": "O’Brien-Nguyễn 山田"},
+    )
+    assert Patient.objects.get().last_name == "O’Brien-Nguyễn 山田"
+
+
+def test_emoji_in_the_address_are_kept(front_desk, clinic):
+    front_desk.post(reverse("patients:patient_create"), {**VALID, "address": "Flat 2 🏠"})
+    assert Patient.objects.get().address == "Flat 2 🏠"
+
+
+def test_phone_and_email_are_optional(front_desk, clinic):
+    response = front_desk.post(
+        reverse("patients:patient_create"), {**VALID, "phone": "", "email": ""}
+    )
+    assert response.status_code == 302
+    assert Patient.objects.get().phone_digits == ""
+
+
+# --- edit -------------------------------------------------------------------------------------
+
+
+def test_editing_saves_details_and_phone_digits(front_desk, patient):
+    data = {**VALID, "phone": "(020) 7946-0958"}
+    response = front_desk.post(reverse("patients:patient_edit", args=[patient.pk]), data)
+    assert response.status_code == 302
+    patient.refresh_from_db()
+    assert (patient.full_name, patient.phone_digits) == ("Ann Smith", "02079460958")
+
+
+def test_editing_cannot_change_consents(front_desk, patient):
+    body = front_desk.get(reverse("patients:patient_edit", args=[patient.pk])).content.decode()
+    assert 'name="marketing_consent"' not in body
+    front_desk.post(
+        reverse("patients:patient_edit", args=[patient.pk]), {**VALID, "marketing_consent": "on"}
+    )
+    patient.refresh_from_db()
+    assert patient.marketing_consent is False
+
+
+@pytest.mark.parametrize(("field", "value", "message"), BAD_INPUT)
+def test_bad_input_on_edit_changes_nothing(front_desk, patient, field, value, message):
+    before = Patient.objects.values().get(pk=patient.pk)
+    response = front_desk.post(
+        reverse("patients:patient_edit", args=[patient.pk]), {**VALID, field: value}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors[field]
+    assert Patient.objects.values().get(pk=patient.pk) == before
+
+
+# --- consent ----------------------------------------------------------------------------------
+
+
+def test_consent_can_be_given_then_withdrawn_from_the_patient_page(front_desk, patient):
+    url = reverse("patients:patient_consent", args=[patient.pk])
+    front_desk.post(url, {"kind": "marketing", "given": "1"})
+    front_desk.post(url, {"kind": "marketing", "given": "0"})
+    patient.refresh_from_db()
+    assert patient.marketing_consent is False
+    assert list(patient.consent_changes.order_by("id").values_list("given", flat=True)) == [
+        True,
+        False,
+    ]
+    body = front_desk.get(reverse("patients:patient_detail", args=[patient.pk])).content.decode()
+    assert "Withdrawn" in body
+    assert "History (2)" in body
+
+
+def test_a_repeated_consent_post_records_one_change(front_desk, patient):
+    url = reverse("patients:patient_consent", args=[patient.pk])
+    front_desk.post(url, {"kind": "marketing", "given": "1"})
+    response = front_desk.post(url, {"kind": "marketing", "given": "1"}, follow=True)
+    assert "already given" in response.content.decode()
+    assert patient.consent_changes.count() == 1
+
+
+@pytest.mark.parametrize(
+    "data", [{}, {"kind": "sms", "given": "1"}, {"kind": "marketing", "given": "maybe"}]
+)
+def test_a_malformed_consent_post_changes_nothing(front_desk, patient, data):
+    response = front_desk.post(reverse("patients:patient_consent", args=[patient.pk]), data)
+    assert response.status_code == 302
+    assert not patient.consent_changes.exists()
+
+
+def test_consent_changes_only_by_post(front_desk, patient):
+    response = front_desk.get(reverse("patients:patient_consent", args=[patient.pk]))
+    assert response.status_code == 405
+
+
+# --- detail -----------------------------------------------------------------------------------
+
+
+def test_the_patient_page_shows_details_consents_flags_and_a_booking_link(front_desk, patient):
+    body = front_desk.get(reverse("patients:patient_detail", args=[patient.pk])).content.decode()
+    assert patient.email in body
+    assert patient.phone in body
+    assert "Email reminders and aftercare" in body
+    assert "Follow-up and maintenance nudges" in body
+    assert 'id="patient-flags"' in body
+    assert f"{reverse('treatments:session_create')}?patient={patient.pk}" in body
+    assert "No upcoming sessions" in body
+    assert "No past sessions yet" in body
+
+
+def test_flags_in_the_context_are_shown(rf, front_desk_user, patient):
+    from django.template.loader import render_to_string
+
+    html = render_to_string("patients/_flags.html", {"flags": ["Safety flag"]})
+    assert "Safety flag" in html
+    assert "No safety flags" not in html
+
+
+def test_session_times_are_shown_in_the_clinic_zone(front_desk, patient):
+    # 09:00 UTC on a summer day is 10:00 in London (BST).
+    SessionFactory(patient=patient, starts_at=dt.datetime(2025, 7, 1, 9, 0, tzinfo=dt.UTC))
+    body = front_desk.get(reverse("patients:patient_detail", args=[patient.pk])).content.decode()
+    assert "Tue 1 Jul 2025, 10:00–10:45" in body
+
+
+def test_upcoming_and_past_sessions_are_listed_with_their_status(front_desk, patient):
+    past = SessionFactory(
+        patient=patient, starts_at=timezone.now() - dt.timedelta(days=10), status="completed"
+    )
+    SessionFactory(
+        patient=patient,
+        starts_at=timezone.now() + dt.timedelta(days=10),
+        session_type=past.session_type,
+        practitioner=past.practitioner,
+        room=past.room,
+    )
+    response = front_desk.get(reverse("patients:patient_detail", args=[patient.pk]))
+    sessions = response.context["sessions"]
+    assert [s.status for s in sessions.upcoming] == ["booked"]
+    assert [s.status for s in sessions.past] == ["completed"]
+    body = response.content.decode()
+    assert "Completed" in body
+    assert "Booked" in body
+
+
+# --- query counts do not grow with rows ------------------------------------------------------
+
+
+def _count_queries(client, url, data, django_assert_max_num_queries, bound):
+    with django_assert_max_num_queries(bound):
+        response = client.get(url, data)
+    assert response.status_code == 200
+    return response
+
+
+@pytest.mark.parametrize("rows", [1, 200])
+def test_the_search_page_runs_a_bounded_number_of_queries(
+    front_desk, clinic, rows, django_assert_max_num_queries
+):
+    PatientFactory.create_batch(rows, last_name="Smith")
+    response = _count_queries(
+        front_desk,
+        reverse("patients:patient_list"),
+        {"q": "smi"},
+        django_assert_max_num_queries,
+        LIST_QUERY_BOUND,
+    )
+    assert len(response.context["results"]) == min(rows, 50)
+
+
+@pytest.mark.parametrize("rows", [1, 200])
+def test_the_recent_list_and_picker_run_a_bounded_number_of_queries(
+    front_desk, clinic, rows, django_assert_max_num_queries
+):
+    PatientFactory.create_batch(rows, last_name="Smith")
+    for name in ("patient_list", "patient_picker"):
+        _count_queries(
+            front_desk,
+            reverse(f"patients:{name}"),
+            {"q": "smi"} if name == "patient_picker" else {},
+            django_assert_max_num_queries,
+            LIST_QUERY_BOUND,
+        )
+
+
+@pytest.mark.parametrize("rows", [1, 200])
+def test_the_patient_page_runs_a_bounded_number_of_queries(
+    front_desk, front_desk_user, patient, rows, django_assert_max_num_queries
+):
+    first = SessionFactory(patient=patient, starts_at=timezone.now() - dt.timedelta(days=100))
+    start = timezone.now() - dt.timedelta(days=50)
+    for i in range(1, rows):
+        SessionFactory(
+            patient=patient,
+            starts_at=start + dt.timedelta(hours=2 * i),
+            session_type=first.session_type,
+            practitioner=first.practitioner,
+            room=first.room,
+        )
+    from patients.services import patient_consent_set
+
+    for i in range(min(rows, 20)):
+        patient_consent_set(patient=patient, kind="marketing", given=i % 2 == 0, by=front_desk_user)
+    response = _count_queries(
+        front_desk,
+        reverse("patients:patient_detail", args=[patient.pk]),
+        {},
+        django_assert_max_num_queries,
+        DETAIL_QUERY_BOUND,
+    )
+    sessions = response.context["sessions"]
+    assert len(sessions.upcoming) + len(sessions.past) == rows
+
+
+# Every page: clinic zone, session, user, user's groups (4). Then the page's own reads, the
+# same for 1 or 200 rows: one search query for lists; patient, consent history, its recorders
+# and sessions for the patient page.
+LIST_QUERY_BOUND = 5
+DETAIL_QUERY_BOUND = 8
