@@ -1,0 +1,190 @@
+"""`manage.py seed_demo`: the clinic `make run` shows. Idempotent, never double-booked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from io import StringIO
+from itertools import pairwise
+
+import pytest
+import time_machine
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.test import Client
+
+from mesoclinic.access import Role
+from patients.models import ConsentChange, Patient
+from treatments.models import (
+    Clinic,
+    OpeningHours,
+    Room,
+    Session,
+    SessionType,
+    StaffProfile,
+    WorkingHours,
+)
+from treatments.selectors import availability_for
+
+pytestmark = pytest.mark.django_db
+
+# A Wednesday morning in London, so the two weeks hold both history and bookings.
+NOW = dt.datetime(2026, 11, 18, 10, 7, tzinfo=dt.UTC)
+LOGINS = {
+    "frontdesk": Role.FRONT_DESK,
+    "drsmith": Role.PRACTITIONER,
+    "nursejones": Role.PRACTITIONER,
+    "therapist": Role.THERAPIST,
+    "manager": Role.MANAGER,
+}
+MODELS = [
+    User,
+    StaffProfile,
+    WorkingHours,
+    Room,
+    SessionType,
+    OpeningHours,
+    Clinic,
+    Patient,
+    ConsentChange,
+    Session,
+]
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def seed() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in MODELS}
+
+
+@pytest.fixture
+def seeded():
+    with time_machine.travel(NOW, tick=False):
+        output = seed()
+    return output
+
+
+def test_it_loads_the_demo_clinic(seeded):
+    clinic = Clinic.objects.get()
+    assert (clinic.name, clinic.timezone) == ("Mesoclinic Demo Clinic", "Europe/London")
+    assert Room.objects.filter(active=True).count() == 2
+    assert Patient.objects.filter(email__endswith="@example.test").count() == 40
+    assert StaffProfile.objects.filter(bookable=True).count() == 3
+    assert set(SessionType.objects.values_list("name", flat=True)) >= {
+        "Face",
+        "Scalp",
+        "Body",
+        "Face, neck and décolletage",
+    }
+    assert "mesoclinic-demo" in seeded and "http://127.0.0.1:8000/" in seeded
+
+
+def test_running_it_twice_creates_nothing_the_second_time(seeded):
+    before = counts()
+    with time_machine.travel(NOW, tick=False):
+        output = seed()
+    assert counts() == before
+    assert "nothing to create" in output
+
+
+def test_every_demo_login_works_with_the_readme_password(seeded):
+    for username, role in LOGINS.items():
+        assert Client().login(username=username, password="mesoclinic-demo"), username
+        user = User.objects.get(username=username)
+        assert list(user.groups.values_list("name", flat=True)) == [role.value]
+        assert StaffProfile.objects.filter(user=user).exists()
+
+
+def test_the_practitioners_have_their_qualifications(seeded):
+    profiles = {
+        p.user.username: p
+        for p in StaffProfile.objects.select_related("user").filter(bookable=True)
+    }
+    assert set(profiles) == {"drsmith", "nursejones", "therapist"}
+    assert (profiles["drsmith"].qualification, profiles["drsmith"].registration_body) == (
+        "doctor",
+        "GMC",
+    )
+    assert (profiles["nursejones"].qualification, profiles["nursejones"].registration_body) == (
+        "nurse",
+        "NMC",
+    )
+    assert profiles["therapist"].qualification == "therapist"
+    weekly = {
+        name: sorted(profile.working_hours.values_list("weekday", flat=True))
+        for name, profile in profiles.items()
+    }
+    assert weekly["drsmith"] != weekly["nursejones"]
+
+
+def assert_no_overlap() -> None:
+    held = defaultdict(list)
+    for s in Session.objects.filter(status__in=Session.ACTIVE):
+        held[("practitioner", s.practitioner_id)].append((s.starts_at, s.blocked_until))
+        held[("room", s.room_id)].append((s.starts_at, s.blocked_until))
+    for slots in held.values():
+        slots.sort()
+        for (_, first_end), (second_start, _) in pairwise(slots):
+            assert first_end <= second_start
+
+
+def test_no_two_active_sessions_overlap_for_a_practitioner_or_a_room(seeded):
+    assert Session.objects.filter(status__in=Session.ACTIVE).count() > 60
+    assert_no_overlap()
+
+
+def test_sessions_cover_two_weeks_with_history_before_and_bookings_after(seeded):
+    sessions = list(Session.objects.select_related("session_type", "practitioner"))
+    past = [s for s in sessions if s.ends_at <= NOW]
+    future = [s for s in sessions if s.starts_at > NOW]
+    assert len(past) >= 30 and len(future) >= 30
+    assert {s.status for s in future} == {Session.Status.BOOKED}
+    statuses = Counter(s.status for s in past)
+    assert statuses[Session.Status.COMPLETED] > statuses[Session.Status.NO_SHOW] > 0
+    assert statuses[Session.Status.CANCELLED] > 0
+    zone = Clinic.objects.get().zone
+    days = {s.starts_at.astimezone(zone).date() for s in sessions}
+    assert min(days) >= NOW.date() - dt.timedelta(days=7)
+    assert max(days) <= NOW.date() + dt.timedelta(days=7)
+
+
+def test_every_session_is_within_its_practitioners_hours_and_qualification(seeded):
+    zone = Clinic.objects.get().zone
+    sessions = list(Session.objects.select_related("session_type", "practitioner"))
+    first = NOW.date() - dt.timedelta(days=7)
+    available = availability_for(
+        staff_ids={s.practitioner_id for s in sessions}, first_day=first, days=15, zone=zone
+    )
+    for s in sessions:
+        day = s.starts_at.astimezone(zone).date()
+        assert any(
+            start <= s.starts_at and s.ends_at <= end
+            for start, end in available[(s.practitioner_id, day)]
+        )
+        assert s.practitioner.is_medical or not s.session_type.medical_only
+        assert s.starts_at.minute % 15 == 0
+
+
+def test_a_run_on_a_later_day_only_adds_the_new_days(seeded):
+    before = Session.objects.count()
+    with time_machine.travel(NOW + dt.timedelta(days=1), tick=False):
+        seed()
+    assert Patient.objects.count() == 40
+    assert Session.objects.count() > before
+    assert_no_overlap()
+
+
+def test_it_leaves_a_clinic_the_manager_has_named_alone(db):
+    Clinic.objects.update_or_create(pk=1, defaults={"name": "Harley Meso", "timezone": "UTC"})
+    with time_machine.travel(NOW, tick=False):
+        seed()
+    assert Clinic.objects.get().name == "Harley Meso"
