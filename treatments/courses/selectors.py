@@ -1,0 +1,115 @@
+"""Reads for courses and protocols. Query counts stay flat as courses and steps grow.
+
+For the messaging helper (follow-up and maintenance nudges):
+
+    courses_follow_up_due(*, today: date, lead_days: int = 0) -> list[FollowUpDue]
+        Active courses whose next session is not booked, whose previous session is completed,
+        and whose window opens on or before today + lead_days.
+    courses_maintenance_due(*, today: date) -> QuerySet[Course]
+        Completed courses whose maintenance_due is on or before `today`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from itertools import pairwise
+
+from django.db.models import Prefetch, QuerySet
+
+from patients.models import Patient
+from treatments.models import Session
+from treatments.selectors import clinic_zone
+
+from .models import Course, CourseStep, Protocol
+from .planner import step_active_session
+
+STEPS = Prefetch(
+    "steps",
+    queryset=CourseStep.objects.select_related(
+        "session__session_type", "session__room", "session__practitioner__user"
+    ).order_by("number"),
+)
+
+
+def protocols_list(*, active_only: bool = False) -> QuerySet[Protocol]:
+    qs = Protocol.objects.select_related("default_session_type").order_by("name")
+    return qs.filter(active=True) if active_only else qs
+
+
+def course_get(*, pk: int) -> Course:
+    return (
+        Course.objects.select_related(
+            "patient", "protocol", "practitioner__user", "session_type", "room"
+        )
+        .prefetch_related(STEPS)
+        .get(pk=pk)
+    )
+
+
+def courses_for_patient(*, patient: Patient) -> QuerySet[Course]:
+    return (
+        Course.objects.filter(patient=patient)
+        .select_related("protocol", "practitioner__user", "session_type")
+        .prefetch_related(STEPS)
+        .order_by("-created_at", "-id")
+    )
+
+
+def courses_list(*, status: str | None = Course.Status.ACTIVE) -> QuerySet[Course]:
+    qs = Course.objects.select_related(
+        "patient", "protocol", "practitioner__user", "session_type"
+    ).prefetch_related(STEPS)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("patient__last_name", "patient__first_name", "id")
+
+
+def course_progress(course: Course) -> tuple[int, int]:
+    """(completed sessions, sessions in the course), from prefetched steps."""
+    done = sum(
+        1
+        for step in course.steps.all()
+        if step.session is not None and step.session.status == Session.Status.COMPLETED
+    )
+    return done, course.sessions_count
+
+
+@dataclass(frozen=True)
+class FollowUpDue:
+    course: Course
+    step_number: int
+    window_open: date
+    window_close: date
+
+
+def courses_follow_up_due(*, today: date, lead_days: int = 0) -> list[FollowUpDue]:
+    zone = clinic_zone()
+    due: list[FollowUpDue] = []
+    for course in courses_list(status=Course.Status.ACTIVE).select_related("patient"):
+        steps = list(course.steps.all())
+        for previous, step in pairwise(steps):
+            if step_active_session(step) is not None:
+                continue
+            session = previous.session
+            if session is None or session.status != Session.Status.COMPLETED:
+                break
+            day = session.starts_at.astimezone(zone).date()
+            opens = day + timedelta(days=course.interval_min_days)
+            if opens <= today + timedelta(days=lead_days):
+                due.append(
+                    FollowUpDue(
+                        course=course,
+                        step_number=step.number,
+                        window_open=opens,
+                        window_close=day + timedelta(days=course.interval_max_days),
+                    )
+                )
+            break
+    return due
+
+
+def courses_maintenance_due(*, today: date) -> QuerySet[Course]:
+    return Course.objects.filter(
+        status=Course.Status.COMPLETED, maintenance_due__lte=today
+    ).select_related("patient", "protocol", "practitioner__user")

@@ -1,0 +1,306 @@
+"""Writes for courses: create, book one step or all of them, stop, and complete.
+
+Interface for the lead / booking and the messaging helper:
+
+    course_create(*, patient, protocol, practitioner, session_type=None, room=None,
+                  plan_reference="", by=None) -> Course
+    course_book_step(*, course, step_number, starts_at, room=None, by=None) -> StepBooking
+        Books through treatments.services.booking.session_book (so the no-double-booking
+        guarantee holds) and links the step. Refuses (OutsideCourseWindow) a start before the
+        step's window opens; after it closes, books and returns `StepBooking.warning`.
+    course_book_all(*, course, by=None) -> BookAllResult
+    course_stop(*, course, reason, by=None) -> Course
+    course_on_session_completed(*, session) -> Course | None
+        Idempotent. Called from session_complete; completes the course after its last
+        session and sets `maintenance_due`.
+
+Moving a session needs no call here: proposals are computed from the sessions as they are. A
+cancelled or no-show session leaves its step unbooked again; the others keep their bookings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from mesoclinic.errors import DomainError, NotBookable
+from patients.models import Patient
+from treatments.models import Room, Session, SessionType, StaffProfile
+from treatments.selectors import clinic_zone, rooms_active, session_conflicts
+from treatments.services.booking import session_book
+
+from .models import Course, CourseStep, Protocol
+from .planner import course_propose, step_active_session
+
+
+class OutsideCourseWindow(DomainError):
+    """A course session booked before its protocol window opens."""
+
+
+class CourseClosed(DomainError):
+    """The course is completed or stopped."""
+
+
+@dataclass(frozen=True)
+class StepBooking:
+    step: CourseStep
+    session: Session
+    warning: str = ""
+
+
+@dataclass
+class BookAllResult:
+    booked: list[StepBooking] = field(default_factory=list)
+    problem: str = ""
+
+    @property
+    def warnings(self) -> list[str]:
+        return [item.warning for item in self.booked if item.warning]
+
+
+def course_create(
+    *,
+    patient: Patient,
+    protocol: Protocol,
+    practitioner: StaffProfile,
+    session_type: SessionType | None = None,
+    room: Room | None = None,
+    plan_reference: str = "",
+    by: Any = None,
+) -> Course:
+    session_type = session_type or protocol.default_session_type
+    if not protocol.active:
+        raise DomainError("This protocol is no longer offered.", field="protocol")
+    if session_type is None:
+        raise DomainError(
+            "Choose the session type: this protocol has no default.", field="session_type"
+        )
+    if not session_type.active:
+        raise DomainError("This session type is no longer offered.", field="session_type")
+    if not practitioner.bookable or not practitioner.user.is_active:
+        raise DomainError("This practitioner cannot be booked.", field="practitioner")
+    if session_type.medical_only and not practitioner.is_medical:
+        raise DomainError(
+            f"{session_type} needs a medical practitioner (doctor, nurse or prescriber); "
+            f"{practitioner} may only do superficial sessions.",
+            field="practitioner",
+        )
+    if room is not None and not room.active:
+        raise DomainError("This room is not in use.", field="room")
+    with transaction.atomic():
+        course = Course.objects.create(
+            patient=patient,
+            protocol=protocol,
+            practitioner=practitioner,
+            session_type=session_type,
+            room=room,
+            sessions_count=protocol.sessions_count,
+            interval_min_days=protocol.interval_min_days,
+            interval_max_days=protocol.interval_max_days,
+            maintenance_interval_days=protocol.maintenance_interval_days,
+            plan_reference=plan_reference.strip(),
+            created_by=by if getattr(by, "pk", None) else None,
+        )
+        CourseStep.objects.bulk_create(
+            CourseStep(course=course, number=number)
+            for number in range(1, protocol.sessions_count + 1)
+        )
+    return course
+
+
+def _require_active(course: Course) -> None:
+    if course.status != Course.Status.ACTIVE:
+        raise CourseClosed(
+            f"This course is {course.get_status_display().lower()}; no more sessions can be "
+            "booked in it."
+        )
+
+
+def _local(day_or_time: datetime) -> datetime:
+    return day_or_time.astimezone(clinic_zone())
+
+
+def _window_check(
+    *, course: Course, steps: list[CourseStep], number: int, starts_at: datetime
+) -> str:
+    """Refuse before the window; return a warning after it; '' inside it."""
+    by_number = {step.number: step for step in steps}
+    day = _local(starts_at).date()
+    for later in steps:
+        session = step_active_session(later)
+        if later.number > number and session is not None and session.starts_at <= starts_at:
+            raise OutsideCourseWindow(
+                f"Session {number} must come before session {later.number}, booked on "
+                f"{_local(session.starts_at):%a %d %b %Y at %H:%M}. Choose an earlier date or "
+                f"move session {later.number} first.",
+                field="time",
+            )
+    if number == 1:
+        return ""
+    previous = step_active_session(by_number[number - 1])
+    if previous is None:
+        raise OutsideCourseWindow(
+            f"Book session {number - 1} first: session {number}'s window is counted from it.",
+            field="time",
+        )
+    previous_day = _local(previous.starts_at).date()
+    opens = previous_day + timedelta(days=course.interval_min_days)
+    closes = previous_day + timedelta(days=course.interval_max_days)
+    if day < opens:
+        raise OutsideCourseWindow(
+            f"Too early: session {number} can be booked from {opens:%a %d %b %Y}, "
+            f"{course.interval_min_days} days after session {number - 1} "
+            f"({previous_day:%a %d %b}). Choose a date from {opens:%d %b} to {closes:%d %b}.",
+            field="time",
+        )
+    if day > closes:
+        late = (day - closes).days
+        return (
+            f"Session {number} is booked {late} day{'s' if late != 1 else ''} after its window "
+            f"closed ({closes:%a %d %b %Y}, {course.interval_max_days} days after session "
+            f"{number - 1}). Tell the practitioner; the protocol may need adjusting."
+        )
+    return ""
+
+
+def _room_for(course: Course, starts_at: datetime) -> Room:
+    """The course's room, or the first active room free for the whole slot."""
+    held_until = starts_at + course.session_type.duration + course.session_type.buffer
+    rooms = [course.room] if course.room and course.room.active else list(rooms_active())
+    for room in rooms:
+        if (
+            not session_conflicts(
+                starts_at=starts_at,
+                blocked_until=held_until,
+                practitioner_id=course.practitioner_id,
+                room_id=room.pk,
+            )
+            .filter(room_id=room.pk)
+            .exists()
+        ):
+            return room
+    raise NotBookable(
+        "No room is free at that time. Choose another time.",
+        field="time",
+    )
+
+
+def course_book_step(
+    *,
+    course: Course,
+    step_number: int,
+    starts_at: datetime,
+    room: Room | None = None,
+    by: Any = None,
+) -> StepBooking:
+    with transaction.atomic():
+        # The course row lock serialises two desks booking the same course; session_book then
+        # takes its own practitioner and room locks (always after this one, never before).
+        course = (
+            Course.objects.select_for_update(of=("self",))
+            .select_related("patient", "practitioner__user", "session_type", "room")
+            .get(pk=course.pk)
+        )
+        _require_active(course)
+        steps = list(course.steps.select_related("session").order_by("number"))
+        step = next((s for s in steps if s.number == step_number), None)
+        if step is None:
+            raise DomainError(f"This course has no session {step_number}.")
+        current = step_active_session(step)
+        if current is not None:
+            raise DomainError(
+                f"Session {step_number} is already booked for "
+                f"{_local(current.starts_at):%a %d %b %Y at %H:%M}.",
+                field="time",
+            )
+        warning = _window_check(course=course, steps=steps, number=step_number, starts_at=starts_at)
+        session = session_book(
+            patient=course.patient,
+            session_type=course.session_type,
+            practitioner=course.practitioner,
+            room=room or _room_for(course, starts_at),
+            starts_at=starts_at,
+            booked_by=by,
+            notes=f"{course.protocol.name}: session {step_number} of {course.sessions_count}"[:500],
+        )
+        step.session = session
+        step.save(update_fields=["session"])
+    return StepBooking(step=step, session=session, warning=warning)
+
+
+def course_book_all(*, course: Course, by: Any = None) -> BookAllResult:
+    """Book every unbooked step at its proposed time, in order.
+
+    Proposals are recomputed after each booking, so each step is counted from the one just
+    booked. If a slot is taken meanwhile, the step is re-proposed once; a second failure stops
+    here and says why, keeping what was booked.
+    """
+    result = BookAllResult()
+    _require_active(course)
+    retried: set[int] = set()
+    for _ in range(2 * course.sessions_count):
+        plans = course_propose(course=course)
+        plan = next((p for p in plans if not p.booked), None)
+        if plan is None:
+            break
+        if plan.starts_at is None:
+            result.problem = f"Session {plan.number}: {plan.note}"
+            break
+        try:
+            result.booked.append(
+                course_book_step(
+                    course=course,
+                    step_number=plan.number,
+                    starts_at=plan.starts_at,
+                    room=plan.room,
+                    by=by,
+                )
+            )
+        except DomainError as err:
+            if plan.number in retried:
+                result.problem = f"Session {plan.number}: {err.message}"
+                break
+            retried.add(plan.number)
+    return result
+
+
+def course_stop(*, course: Course, reason: str, by: Any = None) -> Course:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Say why the course is stopped.", field="reason")
+    with transaction.atomic():
+        course = Course.objects.select_for_update().get(pk=course.pk)
+        _require_active(course)
+        course.status = Course.Status.STOPPED
+        course.stopped_at = timezone.now()
+        course.stop_reason = reason
+        course.save(update_fields=["status", "stopped_at", "stop_reason", "updated_at"])
+    return course
+
+
+def maintenance_due_for(course: Course, last_session: Session) -> date:
+    ended = last_session.completed_at or last_session.starts_at
+    return _local(ended).date() + timedelta(days=course.maintenance_interval_days)
+
+
+def course_on_session_completed(*, session: Session) -> Course | None:
+    step = CourseStep.objects.filter(session_id=session.pk).only("course_id").first()
+    if step is None:
+        return None
+    with transaction.atomic():
+        course = Course.objects.select_for_update().get(pk=step.course_id)
+        if course.status != Course.Status.ACTIVE:
+            return course
+        steps = list(course.steps.select_related("session").order_by("number"))
+        if not all(s.session and s.session.status == Session.Status.COMPLETED for s in steps):
+            return course
+        last = max((s.session for s in steps), key=lambda s: s.completed_at or s.starts_at)
+        course.status = Course.Status.COMPLETED
+        course.completed_at = timezone.now()
+        course.maintenance_due = maintenance_due_for(course, last)
+        course.save(update_fields=["status", "completed_at", "maintenance_due", "updated_at"])
+    return course
