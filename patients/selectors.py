@@ -63,20 +63,53 @@ def parse_search_query(query: str) -> SearchQuery:
     return SearchQuery(kind="name", text=text, tokens=tokens)
 
 
-def _name_token_q(token: str) -> Q:
-    # Start of the first or last name, or of a later word in it ("jones" finds "Smith-Jones",
-    # "de" finds "Anne de Vries"). Leading-prefix matches can use the Lower() indexes.
-    q = Q(first_lower__startswith=token) | Q(last_lower__startswith=token)
-    for sep in (" ", "-"):
-        q |= Q(first_lower__contains=sep + token) | Q(last_lower__contains=sep + token)
+_ALNUM_RUN = re.compile(r"^[a-z0-9]+")
+
+
+def _next_after_prefix(run: str) -> str | None:
+    """The smallest string above every string that starts with `run` (a-z, 0-9 only).
+
+    "wri" -> "wrj", "wrz" -> "ws", "zz" -> None (no upper bound).
+    """
+    stripped = run.rstrip("z9")
+    if not stripped:
+        return None
+    return stripped[:-1] + chr(ord(stripped[-1]) + 1)
+
+
+def _prefix_q(field_name: str, token: str) -> Q:
+    """`field` starts with `token`, written so a B-tree index on `field` can be used.
+
+    PostgreSQL only uses an ordinary B-tree index for LIKE 'abc%' under the "C" collation, so
+    the LIKE is paired with a range (field >= 'abc' AND field < 'abd') that any B-tree index
+    serves; the LIKE keeps the result exact. The range is built from the leading run of plain
+    letters and digits only: then it contains every match under byte-order collations (C,
+    C.UTF-8, SQLite) and under the usual language collations (en_GB, en_US, ICU), which ignore
+    punctuation and accents at their first level.
+    """
+    q = Q(**{f"{field_name}__startswith": token})
+    found = _ALNUM_RUN.match(token)
+    if found:
+        low = found.group()
+        q &= Q(**{f"{field_name}__gte": low})
+        high = _next_after_prefix(low)
+        if high is not None:
+            q &= Q(**{f"{field_name}__lt": high})
     return q
+
+
+def _name_token_q(token: str) -> Q:
+    return _prefix_q("first_lower", token) | _prefix_q("last_lower", token)
 
 
 def _search_filter(parsed: SearchQuery) -> Q | None:
     if parsed.kind == "date":
         return Q(date_of_birth=parsed.date)
     if parsed.kind == "email":
-        return Q(email_lower__contains=parsed.text)
+        if parsed.text.startswith("@"):
+            # The desk typed a domain: only a scan can find it (fast enough at clinic sizes).
+            return Q(email_lower__contains=parsed.text)
+        return _prefix_q("email_lower", parsed.text)
     if parsed.kind == "phone":
         q = Q(phone_digits__contains=parsed.digits)
         national = parsed.digits.lstrip("0")
@@ -90,7 +123,7 @@ def _search_filter(parsed: SearchQuery) -> Q | None:
             q &= _name_token_q(token)
         if len(parsed.tokens) == 1:
             # A single word may be the start of an email address ("jane.doe").
-            q |= Q(email_lower__startswith=parsed.tokens[0])
+            q |= _prefix_q("email_lower", parsed.tokens[0])
         return q
     return None
 
