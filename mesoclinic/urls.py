@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("treatments.urls")),
     path("products/", include("treatments.products.urls")),
     path("courses/", include("treatments.courses.urls")),
+    path("clinical/", include("treatments.clinical.urls")),
     path("admin/", admin.site.urls),
 ]

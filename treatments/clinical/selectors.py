@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import connection
 from django.db.models import Prefetch
@@ -135,3 +135,99 @@ def patients_flags(
 
 def patient_flags(*, patient: Patient, now: datetime | None = None) -> list[str]:
     return patients_flags(patients=[patient], now=now)[patient.pk]
+
+
+def _session_queryset():
+    from treatments.products.models import LotUsage
+
+    from .models import Addendum, ClinicalPhoto, Reaction
+
+    return Session.objects.select_related(
+        "session_type",
+        "practitioner__user",
+        "room",
+        "clinical_record__author",
+        "clinical_record__signed_by",
+    ).prefetch_related(
+        Prefetch("lot_usages", queryset=LotUsage.objects.select_related("lot__product")),
+        Prefetch("clinical_photos", queryset=ClinicalPhoto.objects.order_by("taken_at", "id")),
+        Prefetch("reactions", queryset=Reaction.objects.order_by("onset", "id")),
+        Prefetch("clinical_record__addenda", queryset=Addendum.objects.select_related("author")),
+    )
+
+
+def patient_timeline(*, patient: Patient) -> dict:
+    """Everything clinical about a patient, newest first, in a fixed number of queries."""
+    from .models import Addendum, Consultation
+
+    consultations = list(
+        Consultation.objects.filter(patient=patient)
+        .select_related("practitioner")
+        .prefetch_related(
+            "plan_products",
+            Prefetch("addenda", queryset=Addendum.objects.select_related("author")),
+        )
+    )
+    screenings = list(
+        Screening.objects.filter(patient=patient)
+        .select_related("taken_by")
+        .prefetch_related(_answers_prefetch())
+    )
+    signatures = list(
+        ConsentSignature.objects.filter(patient=patient).select_related(
+            "session_type", "witnessed_by"
+        )
+    )
+    sessions = list(_session_queryset().filter(patient=patient).order_by("-starts_at", "-id"))
+    return {
+        "consultations": consultations,
+        "screenings": screenings,
+        "current_screening": screenings[0] if screenings else None,
+        "signatures": signatures,
+        "photo_consent": photo_consent_state(patient=patient),
+        "sessions": sessions,
+    }
+
+
+def session_for_record(*, pk: int) -> Session:
+    return _session_queryset().select_related("patient").get(pk=pk)
+
+
+def photos_compare(*, patient: Patient, zone: str | None = None) -> list[dict]:
+    """Per area and view: the first and the latest photo, for a side-by-side comparison."""
+    from .models import ClinicalPhoto
+
+    photos = ClinicalPhoto.objects.filter(patient=patient).select_related("session")
+    if zone:
+        photos = photos.filter(zone=zone)
+    pairs: dict[tuple[str, str], dict] = {}
+    for photo in photos.order_by("taken_at", "id"):
+        pair = pairs.setdefault(
+            (photo.zone, photo.view),
+            {"zone": photo.get_zone_display(), "view": photo.get_view_display()},
+        )
+        pair.setdefault("first", photo)
+        pair["latest"] = photo
+        pair["count"] = pair.get("count", 0) + 1
+    return list(pairs.values())
+
+
+def dashboard_reactions(*, now: datetime | None = None) -> dict:
+    """Severe reactions reported today (clinic day) and every unresolved severe one."""
+    from .models import Reaction, Severity
+
+    now = now or timezone.now()
+    zone = timezone.get_current_timezone()
+    start_of_day = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    base = Reaction.objects.select_related(
+        "patient", "session__session_type", "reported_by"
+    ).order_by("-recorded_at", "-id")
+    return {
+        "severe_today": list(base.filter(severity=Severity.SEVERE, recorded_at__gte=start_of_day)),
+        "severe_open": list(
+            base.filter(
+                severity=Severity.SEVERE, resolved_on__isnull=True, recorded_at__lt=start_of_day
+            )
+        ),
+        "recent": list(base.filter(recorded_at__gte=start_of_day - timedelta(days=7))[:50]),
+    }

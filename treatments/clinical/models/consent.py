@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -57,6 +58,7 @@ class ConsentSignature(models.Model):
     text_snapshot = models.TextField(max_length=20000)
     typed_name = models.CharField(max_length=200)
     # PNG of the drawn signature, under MEDIA_ROOT with a random name; served by a checked view.
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     signature = models.FileField(upload_to="clinical/signatures/", max_length=200)
     signed_at = models.DateTimeField(default=timezone.now)
     witnessed_by = models.ForeignKey(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 
@@ -27,6 +29,8 @@ class ClinicalPhoto(models.Model):
     stage = models.CharField(max_length=8, choices=Stage.choices)
     zone = models.CharField(max_length=16, choices=Zone.choices)
     view = models.CharField(max_length=8, choices=View.choices)
+    # The URL names the photo by this random key, never by its sequential id.
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     image = models.FileField(upload_to="clinical/photos/", max_length=200)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()

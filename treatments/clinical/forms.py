@@ -1,0 +1,263 @@
+"""Parsing and field validation only; the rules live in the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from treatments.models import SessionType
+from treatments.products.models import Lot, Product
+
+from .models import (
+    ClinicalPhoto,
+    Consultation,
+    Depth,
+    PhotoConsent,
+    Reaction,
+    ScreeningRule,
+    Severity,
+    Technique,
+    Zone,
+)
+
+YES_NO = [("no", "No"), ("yes", "Yes")]
+
+
+class ConsultationForm(forms.Form):
+    concerns = forms.MultipleChoiceField(
+        choices=Consultation.Concern.choices, widget=forms.CheckboxSelectMultiple
+    )
+    concerns_other = forms.CharField(max_length=200, required=False, label="Other concern")
+    goals = forms.CharField(
+        max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    skin_type = forms.ChoiceField(choices=Consultation.SkinType.choices)
+    fitzpatrick = forms.TypedChoiceField(
+        choices=Consultation.Fitzpatrick.choices, coerce=int, label="Fitzpatrick type"
+    )
+    hydration = forms.ChoiceField(choices=Consultation.Level.choices)
+    elasticity = forms.ChoiceField(choices=Consultation.Level.choices)
+    sensitivity = forms.ChoiceField(choices=Consultation.Level.choices)
+    skin_notes = forms.CharField(
+        max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    risks_explained = forms.BooleanField(
+        required=False, label="Risks explained to the patient (bruising, swelling, infection…)"
+    )
+    risks_notes = forms.CharField(
+        max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    recommendation = forms.CharField(
+        max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    plan_zones = forms.MultipleChoiceField(
+        choices=Zone.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Plan: areas",
+    )
+    plan_products = forms.ModelMultipleChoiceField(
+        queryset=Product.objects.filter(active=True),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Plan: products",
+    )
+    plan_protocol = forms.CharField(
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Plan: protocol",
+        help_text="e.g. 4 sessions 2–3 weeks apart, then maintenance every 3 months",
+    )
+    plan_sessions = forms.IntegerField(
+        min_value=1, max_value=12, required=False, label="Plan: number of sessions"
+    )
+
+    @classmethod
+    def initial_from(cls, consultation: Consultation) -> dict[str, Any]:
+        initial = {name: getattr(consultation, name) for name in cls.base_fields}
+        initial["plan_products"] = list(consultation.plan_products.all())
+        return initial
+
+
+class ScreeningForm(forms.Form):
+    """One yes/no per active rule (no default: an unanswered question is an error)."""
+
+    def __init__(self, *args: Any, rules: list[ScreeningRule], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rules = rules
+        for rule in rules:
+            self.fields[f"rule_{rule.pk}"] = forms.ChoiceField(
+                choices=YES_NO,
+                widget=forms.RadioSelect(attrs={"class": "form-check-inline"}),
+                label=rule.question,
+                help_text=rule.guidance,
+            )
+            if rule.asks_detail:
+                self.fields[f"detail_{rule.pk}"] = forms.CharField(
+                    max_length=500, required=False, label="Details"
+                )
+
+    def rows(self) -> list[tuple[ScreeningRule, Any, Any]]:
+        return [
+            (
+                rule,
+                self[f"rule_{rule.pk}"],
+                self[f"detail_{rule.pk}"] if rule.asks_detail else None,
+            )
+            for rule in self.rules
+        ]
+
+    def answers(self) -> dict[int, tuple[bool, str]]:
+        return {
+            rule.pk: (
+                self.cleaned_data[f"rule_{rule.pk}"] == "yes",
+                self.cleaned_data.get(f"detail_{rule.pk}", "") or "",
+            )
+            for rule in self.rules
+        }
+
+
+class ConsentSignForm(forms.Form):
+    typed_name = forms.CharField(max_length=200, label="Patient's full name")
+    signature = forms.CharField(
+        widget=forms.HiddenInput, required=False, max_length=2 * 1024 * 1024
+    )
+    read_aloud = forms.BooleanField(
+        label="The patient has read the text above and had their questions answered"
+    )
+
+
+class PhotoConsentForm(forms.Form):
+    purpose = forms.ChoiceField(choices=PhotoConsent.Purpose.choices)
+    given = forms.TypedChoiceField(
+        choices=[("yes", "Given"), ("no", "Withdrawn")], coerce=lambda v: v == "yes"
+    )
+
+
+class RecordForm(forms.Form):
+    screening_reconfirmed = forms.BooleanField(
+        required=False,
+        label="Patient confirms nothing has changed since the screening",
+    )
+    area_cleansed = forms.BooleanField(required=False, label="Area cleansed")
+    photos_taken = forms.BooleanField(required=False, label="Before photos taken")
+    technique = forms.ChoiceField(choices=Technique.choices)
+    depth = forms.ChoiceField(choices=Depth.choices)
+    spacing_mm = forms.IntegerField(
+        min_value=1, max_value=50, initial=10, label="Injection spacing (mm)"
+    )
+    zones = forms.MultipleChoiceField(
+        choices=Zone.choices, widget=forms.CheckboxSelectMultiple, label="Areas treated"
+    )
+    anaesthetic_used = forms.BooleanField(required=False, label="Topical anaesthetic applied")
+    anaesthetic_product = forms.CharField(
+        max_length=120, required=False, label="Anaesthetic product"
+    )
+    anaesthetic_minutes = forms.IntegerField(
+        min_value=0, max_value=180, required=False, label="Minutes applied"
+    )
+    laser_on = forms.DateField(
+        required=False, label="Laser on", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    microneedling_on = forms.DateField(
+        required=False, label="Microneedling on", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    peel_on = forms.DateField(
+        required=False, label="Chemical peel on", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reactions_none = forms.BooleanField(required=False, label="No immediate reaction")
+    immediate_reactions = forms.CharField(
+        max_length=1000,
+        required=False,
+        label="Immediate reactions",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    risk_reason = forms.CharField(
+        max_length=1000,
+        required=False,
+        label="Reason for accepting relative contraindications",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    notes = forms.CharField(
+        max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ProductUseForm(forms.Form):
+    lot = forms.ModelChoiceField(queryset=Lot.objects.none(), label="Product and lot")
+    volume_ml = forms.DecimalField(
+        min_value=0.01, max_value=100, max_digits=6, decimal_places=2, label="Volume (ml)"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Any lot may be posted, so that an expired or withdrawn one gets the service's
+        # explanation rather than "not a valid choice"; the list offers the usable ones.
+        from treatments.products.selectors import lots_usable
+
+        self.fields["lot"].queryset = Lot.objects.select_related("product")
+        self.fields["lot"].choices = [("", "---------")] + [
+            (lot.pk, f"{lot.product.name} · lot {lot.lot_number} · exp {lot.expiry_date:%d %b %Y}")
+            for lot in lots_usable()
+        ]
+
+
+class SignForm(forms.Form):
+    ended_at = forms.DateTimeField(
+        label="Session ended at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+
+
+class AddendumForm(forms.Form):
+    text = forms.CharField(
+        max_length=5000, widget=forms.Textarea(attrs={"rows": 3}), label="Addendum"
+    )
+
+
+class PhotoForm(forms.Form):
+    stage = forms.ChoiceField(choices=ClinicalPhoto.Stage.choices)
+    zone = forms.ChoiceField(choices=Zone.choices, label="Area")
+    view = forms.ChoiceField(choices=ClinicalPhoto.View.choices)
+    image = forms.FileField(
+        label="Photo",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+    )
+
+
+class ReactionForm(forms.Form):
+    type = forms.ChoiceField(choices=Reaction.Type.choices)
+    severity = forms.ChoiceField(choices=Severity.choices)
+    onset = forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    description = forms.CharField(
+        max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    action_taken = forms.CharField(
+        max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ReactionUpdateForm(forms.Form):
+    severity = forms.ChoiceField(choices=Severity.choices)
+    action_taken = forms.CharField(
+        max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    resolved_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    resolution = forms.CharField(max_length=500, required=False)
+
+
+class ConsentTextForm(forms.Form):
+    session_type = forms.ModelChoiceField(queryset=SessionType.objects.filter(active=True))
+    title = forms.CharField(max_length=200)
+    body = forms.CharField(max_length=20000, widget=forms.Textarea(attrs={"rows": 12}))
+
+
+def local_now_input() -> str:
+    return timezone.localtime().strftime("%Y-%m-%dT%H:%M")

@@ -1,0 +1,60 @@
+"""Before/after photos: only with the patient's photo consent, cleaned, stored privately."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from treatments.models import Session
+
+from ..errors import ClinicalError
+from ..models import AuditEntry, ClinicalPhoto, PhotoConsent, Zone
+from ..selectors import photo_consent_given
+from .audit import audit_log
+from .images import PHOTO_MAX_BYTES, photo_clean
+
+
+def photo_upload(
+    *, session: Session, stage: str, zone: str, view: str, upload: Any, by: Any
+) -> ClinicalPhoto:
+    if stage not in ClinicalPhoto.Stage.values:
+        raise ClinicalError("Choose before or after.", field="stage")
+    if zone not in Zone.values:
+        raise ClinicalError("Choose the area.", field="zone")
+    if view not in ClinicalPhoto.View.values:
+        raise ClinicalError("Choose the view.", field="view")
+    if session.status not in Session.ACTIVE:
+        raise ClinicalError("This session did not take place; photos go on a session that did.")
+    if not photo_consent_given(patient=session.patient, purpose=PhotoConsent.Purpose.CLINICAL):
+        raise ClinicalError(
+            "The patient has not consented to photos for their clinical record (or withdrew "
+            "it). Record photo consent first.",
+            field="image",
+        )
+    if upload is None:
+        raise ClinicalError("Choose a photo.", field="image")
+    if getattr(upload, "size", 0) > PHOTO_MAX_BYTES:
+        raise ClinicalError(
+            f"The photo is larger than {PHOTO_MAX_BYTES // (1024 * 1024)} MB.", field="image"
+        )
+    clean = photo_clean(upload.read())
+    with transaction.atomic():
+        photo = ClinicalPhoto(
+            patient=session.patient,
+            session=session,
+            stage=stage,
+            zone=zone,
+            view=view,
+            width=clean.width,
+            height=clean.height,
+            uploaded_by=by,
+        )
+        photo.image.save(clean.content.name, clean.content, save=False)
+        try:
+            photo.save()
+            audit_log(actor=by, patient=session.patient, action=AuditEntry.Action.CREATE, obj=photo)
+        except Exception:
+            photo.image.delete(save=False)
+            raise
+    return photo

@@ -1,0 +1,99 @@
+"""Adverse reactions after a session, from a practitioner or from the patient's own report."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from patients.models import Patient
+from treatments.models import Session
+
+from ..errors import ClinicalError
+from ..models import AuditEntry, Reaction, Severity
+from .audit import audit_log
+
+
+def _check(*, session: Session, patient: Patient, type: str, severity: str, onset: Any) -> None:
+    if session.patient_id != patient.pk:
+        raise ClinicalError("That session belongs to another patient.", field="session")
+    if type not in Reaction.Type.values:
+        raise ClinicalError("Choose the type of reaction.", field="type")
+    if severity not in Severity.values:
+        raise ClinicalError("Choose how severe it is.", field="severity")
+    if not isinstance(onset, datetime):
+        raise ClinicalError("Give when it started.", field="onset")
+    if onset > timezone.now() + timedelta(minutes=5):
+        raise ClinicalError("The onset cannot be in the future.", field="onset")
+    if onset < session.starts_at:
+        raise ClinicalError("The onset cannot be before the session started.", field="onset")
+
+
+def reaction_report(
+    *,
+    session: Session,
+    patient: Patient,
+    type: str,
+    severity: str,
+    onset: datetime,
+    description: str,
+    source: str,
+    reported_by: Any = None,
+    action_taken: str = "",
+) -> Reaction:
+    """Record a reaction. `source` is "practitioner" or "patient" (the self-report link).
+
+    A severe one shows on the practitioners' dashboard at once (clinical_dashboard reads it).
+    """
+    if source not in Reaction.Source.values:
+        raise ClinicalError("Unknown source of the report.")
+    _check(session=session, patient=patient, type=type, severity=severity, onset=onset)
+    description, action_taken = description.strip(), action_taken.strip()
+    if len(description) > 1000 or len(action_taken) > 1000:
+        raise ClinicalError("Keep it under 1,000 characters.", field="description")
+    if type == Reaction.Type.OTHER and not description:
+        raise ClinicalError("Describe the reaction.", field="description")
+    with transaction.atomic():
+        reaction = Reaction.objects.create(
+            session=session,
+            patient=patient,
+            type=type,
+            severity=severity,
+            onset=onset,
+            description=description,
+            action_taken=action_taken,
+            source=source,
+            reported_by=reported_by if getattr(reported_by, "pk", None) else None,
+        )
+        audit_log(actor=reported_by, patient=patient, action=AuditEntry.Action.CREATE, obj=reaction)
+    return reaction
+
+
+def reaction_update(
+    *,
+    reaction: Reaction,
+    by: Any,
+    severity: str,
+    action_taken: str,
+    resolved_on: date | None,
+    resolution: str,
+) -> Reaction:
+    """Follow a reaction up: its severity as it evolves, what was done, when it resolved."""
+    if severity not in Severity.values:
+        raise ClinicalError("Choose how severe it is.", field="severity")
+    onset_day = timezone.localtime(reaction.onset).date()
+    if resolved_on is not None and resolved_on < onset_day:
+        raise ClinicalError("It cannot resolve before it started.", field="resolved_on")
+    if resolved_on is not None and resolved_on > timezone.localdate():
+        raise ClinicalError("The resolution date cannot be in the future.", field="resolved_on")
+    with transaction.atomic():
+        reaction = Reaction.objects.select_for_update().get(pk=reaction.pk)
+        reaction.severity = severity
+        reaction.action_taken = action_taken.strip()
+        reaction.resolved_on = resolved_on
+        reaction.resolution = resolution.strip()
+        reaction.save()
+        audit_log(actor=by, patient=reaction.patient, action=AuditEntry.Action.UPDATE, obj=reaction)
+    return reaction
