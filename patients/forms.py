@@ -8,7 +8,7 @@ What a field accepts (decided for the front desk, tested in tests/test_views.py)
 - Phone: digits, spaces, `+` (only at the start), `-`, `(`, `)`; 7 to 20 digits.
 - Address: free text up to 500 characters on several lines; emoji are accepted (harmless, and
   patients paste what they paste), markup brackets and control characters are not.
-- Date of birth: YYYY-MM-DD (the date picker), DD/MM/YYYY or DD.MM.YYYY; from 1900 to today.
+- Date of birth: DD/MM/YYYY, DD.MM.YYYY or YYYY-MM-DD; from 1 Jan 1900 to today (clinic's zone).
 """
 
 from __future__ import annotations
@@ -98,8 +98,13 @@ class PatientForm(forms.Form):
     date_of_birth = forms.DateField(
         input_formats=DATE_INPUT_FORMATS,
         validators=[validate_birth_date],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text="DD/MM/YYYY or pick a date.",
+        # A text box, not a date picker: the desk types birth dates faster than it scrolls to
+        # 1962, and a rejected value stays on screen as typed (a date input would blank it).
+        widget=forms.DateInput(
+            attrs={"placeholder": "DD/MM/YYYY", "inputmode": "numeric", "autocomplete": "off"},
+            format="%d/%m/%Y",
+        ),
+        help_text="For example 14/03/1985.",
     )
     phone = forms.CharField(
         max_length=32,
@@ -146,6 +151,7 @@ class PatientForm(forms.Form):
         self.fields["last_name"].widget.attrs["autocomplete"] = "off"
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the page's own <form> carries the token
         layout = [
             Row(
                 Column("first_name", css_class="col-md-6"),

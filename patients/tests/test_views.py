@@ -207,7 +207,7 @@ def test_registering_a_patient_saves_and_shows_them(front_desk, front_desk_user,
     assert patient.consent_changes.count() == 1
 
 
-def test_the_iso_date_from_the_date_picker_is_accepted(front_desk, clinic):
+def test_an_iso_date_is_accepted_too(front_desk, clinic):
     front_desk.post(reverse("patients:patient_create"), {**VALID, "date_of_birth": "1985-03-14"})
     assert Patient.objects.get().date_of_birth == dt.date(1985, 3, 14)
 
@@ -324,6 +324,21 @@ def test_editing_saves_details_and_phone_digits(front_desk, patient):
     assert response.status_code == 302
     patient.refresh_from_db()
     assert (patient.full_name, patient.phone_digits) == ("Ann Smith", "02079460958")
+
+
+def test_the_edit_form_shows_the_current_details(front_desk, patient):
+    body = front_desk.get(reverse("patients:patient_edit", args=[patient.pk])).content.decode()
+    assert 'value="06/05/1980"' in body
+    assert f'value="{patient.phone}"' in body
+    main = body.split("<main", 1)[1]
+    assert main.count('name="csrfmiddlewaretoken"') == 1
+
+
+def test_a_refused_date_stays_on_screen_as_typed(front_desk, clinic):
+    response = front_desk.post(
+        reverse("patients:patient_create"), {**VALID, "date_of_birth": "30/02/1985"}
+    )
+    assert 'value="30/02/1985"' in response.content.decode()
 
 
 def test_editing_cannot_change_consents(front_desk, patient):
