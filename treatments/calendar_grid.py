@@ -63,6 +63,12 @@ class Cell:
     book_url: str = ""
     label: str = ""
 
+    @property
+    def session_share(self) -> int:
+        """How much of the held slot is the session itself (the rest is the clean-up buffer)."""
+        s = self.session
+        return round(100 * (s.ends_at - s.starts_at) / (s.blocked_until - s.starts_at)) if s else 0
+
 
 @dataclass
 class Row:

@@ -128,6 +128,14 @@ class SessionBookForm(WallTimeForm):
 
     field_order = ["patient", "patient_search", "session_type", "practitioner", "room"]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound and not self.initial.get("room"):
+            # A clinic with one room should not make the desk pick it every time.
+            rooms = list(self.fields["room"].queryset[:2])
+            if len(rooms) == 1:
+                self.initial["room"] = rooms[0].pk
+
     def chosen_patient(self) -> Patient | None:
         """The patient to show as picked: the valid posted one, or the `?patient=` prefill."""
         if self.is_bound:
