@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from mesoclinic.access import BOOKING, allow
 from mesoclinic.errors import DomainError, PossibleDuplicate
+from treatments.clinical.selectors import patient_flags
 
 from . import selectors, services
 from .forms import ConsentForm, PatientForm, PatientSearchForm
@@ -85,8 +86,8 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "age": selectors.age_on(patient.date_of_birth, timezone.localdate()),
         "sessions": selectors.patient_sessions(patient=patient),
         "consents": selectors.patient_consents(patient=patient),
-        # Safety flags (filled by a later issue): the desk sees *that* there is a flag, no detail.
-        "flags": [],
+        # Safety flags: the desk sees *that* there is a flag, no detail.
+        "flags": patient_flags(patient=patient),
     }
     return render(request, "patients/patient_detail.html", context)
 

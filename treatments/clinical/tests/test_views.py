@@ -555,3 +555,18 @@ def test_the_timeline_and_record_pages_take_constant_queries(
 def test_flags_for_another_patient_do_not_leak(world):
     other = PatientFactory()
     assert AuditEntry.objects.filter(patient=other).count() == 0
+
+
+def test_the_front_desk_sees_flag_labels_on_the_patient_page_and_nothing_clinical(
+    patient, face, practitioner_profile, front_desk, practitioner
+):
+    make_screening(patient, practitioner_profile.user, pregnancy="")
+    url = reverse("patients:patient_detail", args=[patient.pk])
+    page = front_desk.get(url).content.decode()
+    assert "consent missing" in page
+    assert "do not book: see practitioner" in page
+    assert "pregnan" not in page.lower()
+    assert reverse("clinical:patient", kwargs={"patient_pk": patient.pk}) not in page
+    assert reverse("clinical:patient", kwargs={"patient_pk": patient.pk}) in (
+        practitioner.get(url).content.decode()
+    )
