@@ -100,8 +100,15 @@ class Course(models.Model):
     interval_min_days = models.PositiveSmallIntegerField()
     interval_max_days = models.PositiveSmallIntegerField()
     maintenance_interval_days = models.PositiveSmallIntegerField()
-    # The consultation's plan. The clinical app's Consultation model is built in parallel; until
-    # a foreign key is added this holds a short reference to it (e.g. "Consultation 12 plan").
+    # The consultation whose treatment plan this course carries out (issue 3: "a course is
+    # created from the consultation's plan"); a short free-text note when there is none.
+    consultation = models.ForeignKey(
+        "clinical.Consultation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="courses",
+    )
     plan_reference = models.CharField(max_length=200, blank=True)
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)

@@ -3,7 +3,7 @@
 Interface for the lead / booking and the messaging helper:
 
     course_create(*, patient, protocol, practitioner, session_type=None, room=None,
-                  plan_reference="", by=None) -> Course
+                  consultation=None, sessions_count=None, plan_reference="", by=None) -> Course
     course_book_step(*, course, step_number, starts_at, room=None, by=None) -> StepBooking
         Books through treatments.services.booking.session_book (so the no-double-booking
         guarantee holds) and links the step. Refuses (OutsideCourseWindow) a start before the
@@ -33,7 +33,7 @@ from treatments.models import Room, Session, SessionType, StaffProfile
 from treatments.selectors import clinic_zone, rooms_active, session_conflicts
 from treatments.services.booking import session_book
 
-from .models import Course, CourseStep, Protocol
+from .models import SESSIONS_MAX, SESSIONS_MIN, Course, CourseStep, Protocol
 from .planner import course_propose, step_active_session
 
 
@@ -62,6 +62,44 @@ class BookAllResult:
         return [item.warning for item in self.booked if item.warning]
 
 
+PROTOCOL_FIELDS = (
+    "name",
+    "indication",
+    "description",
+    "sessions_count",
+    "interval_min_days",
+    "interval_max_days",
+    "maintenance_interval_days",
+    "default_session_type",
+    "active",
+)
+
+
+def protocol_save(*, data: dict[str, Any], protocol: Protocol | None = None) -> Protocol:
+    """Create or edit a protocol. Courses under way keep the numbers they copied."""
+    if not SESSIONS_MIN <= data["sessions_count"] <= SESSIONS_MAX:
+        raise DomainError(
+            f"A protocol has {SESSIONS_MIN} to {SESSIONS_MAX} sessions.", field="sessions_count"
+        )
+    if data["interval_min_days"] > data["interval_max_days"]:
+        raise DomainError(
+            "The interval must end on or after the day it starts.", field="interval_max_days"
+        )
+    name = data["name"].strip()
+    clash = Protocol.objects.filter(name__iexact=name)
+    if protocol is not None:
+        clash = clash.exclude(pk=protocol.pk)
+    if clash.exists():
+        raise DomainError("A protocol with this name exists already.", field="name")
+    protocol = protocol or Protocol()
+    for field_name in PROTOCOL_FIELDS:
+        setattr(protocol, field_name, data[field_name])
+    protocol.name = name
+    with transaction.atomic():
+        protocol.save()
+    return protocol
+
+
 def course_create(
     *,
     patient: Patient,
@@ -69,10 +107,24 @@ def course_create(
     practitioner: StaffProfile,
     session_type: SessionType | None = None,
     room: Room | None = None,
+    consultation: Any = None,
+    sessions_count: int | None = None,
     plan_reference: str = "",
     by: Any = None,
 ) -> Course:
+    """A course following `protocol`, optionally carrying out a consultation's plan.
+
+    `sessions_count` overrides the protocol's number (the plan may say 5 where the protocol
+    says 4); the protocol's interval window and maintenance interval are copied as they are.
+    """
     session_type = session_type or protocol.default_session_type
+    sessions_count = sessions_count or protocol.sessions_count
+    if not SESSIONS_MIN <= sessions_count <= SESSIONS_MAX:
+        raise DomainError(
+            f"A course has {SESSIONS_MIN} to {SESSIONS_MAX} sessions.", field="sessions_count"
+        )
+    if consultation is not None and consultation.patient_id != patient.pk:
+        raise DomainError("That consultation is another patient's.", field="consultation")
     if not protocol.active:
         raise DomainError("This protocol is no longer offered.", field="protocol")
     if session_type is None:
@@ -98,16 +150,16 @@ def course_create(
             practitioner=practitioner,
             session_type=session_type,
             room=room,
-            sessions_count=protocol.sessions_count,
+            sessions_count=sessions_count,
             interval_min_days=protocol.interval_min_days,
             interval_max_days=protocol.interval_max_days,
             maintenance_interval_days=protocol.maintenance_interval_days,
+            consultation=consultation,
             plan_reference=plan_reference.strip(),
             created_by=by if getattr(by, "pk", None) else None,
         )
         CourseStep.objects.bulk_create(
-            CourseStep(course=course, number=number)
-            for number in range(1, protocol.sessions_count + 1)
+            CourseStep(course=course, number=number) for number in range(1, sessions_count + 1)
         )
     return course
 

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django import forms
+
+from mesoclinic.errors import LocalTimeError
+from treatments.clinic_time import AMBIGUOUS_RULE, local_to_utc
+from treatments.models import Room, SessionType
+from treatments.selectors import clinic_zone, rooms_active, staff_bookable
+
+from .models import SESSIONS_MAX, SESSIONS_MIN, Protocol
+
+
+class ProtocolForm(forms.ModelForm):
+    class Meta:
+        model = Protocol
+        fields = [
+            "name",
+            "indication",
+            "description",
+            "sessions_count",
+            "interval_min_days",
+            "interval_max_days",
+            "maintenance_interval_days",
+            "default_session_type",
+            "active",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        labels = {
+            "sessions_count": "Number of sessions",
+            "interval_min_days": "Interval from (days)",
+            "interval_max_days": "Interval to (days)",
+            "maintenance_interval_days": "Maintenance every (days)",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["default_session_type"].queryset = SessionType.objects.filter(active=True)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        low, high = data.get("interval_min_days"), data.get("interval_max_days")
+        if low is not None and high is not None and low > high:
+            self.add_error(
+                "interval_max_days", "The interval must end on or after the day it starts."
+            )
+        return data
+
+
+class CourseForm(forms.Form):
+    protocol = forms.ModelChoiceField(queryset=Protocol.objects.none())
+    sessions_count = forms.IntegerField(
+        label="Number of sessions",
+        min_value=SESSIONS_MIN,
+        max_value=SESSIONS_MAX,
+        required=False,
+        help_text="Leave empty to follow the protocol (usually 3 to 6).",
+    )
+    practitioner = forms.ModelChoiceField(queryset=None)
+    session_type = forms.ModelChoiceField(
+        queryset=None, required=False, help_text="Empty: the protocol's default."
+    )
+    room = forms.ModelChoiceField(queryset=None, required=False, help_text="Empty: any free room.")
+    consultation = forms.ModelChoiceField(
+        queryset=None, required=False, label="From the consultation's plan"
+    )
+    plan_reference = forms.CharField(label="Plan note", max_length=200, required=False)
+
+    def __init__(self, *args: Any, patient: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from treatments.clinical.models import Consultation
+
+        self.fields["protocol"].queryset = Protocol.objects.filter(active=True)
+        self.fields["practitioner"].queryset = staff_bookable()
+        self.fields["session_type"].queryset = SessionType.objects.filter(active=True)
+        self.fields["room"].queryset = rooms_active()
+        self.fields["consultation"].queryset = Consultation.objects.filter(patient=patient)
+        self.fields["consultation"].label_from_instance = lambda c: (
+            f"Consultation of {c.created_at:%d %b %Y}"
+            + (f" ({c.plan_sessions} sessions planned)" if c.plan_sessions else "")
+        )
+
+
+class StepBookForm(forms.Form):
+    """Book a step at its proposed instant (`starts_at`) or at a local date and time."""
+
+    starts_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
+    date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    time = forms.TimeField(
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time", "step": 300}),
+        help_text=AMBIGUOUS_RULE,
+    )
+    room = forms.ModelChoiceField(queryset=Room.objects.filter(active=True), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.errors:
+            return data
+        if data.get("starts_at") is None:
+            if data.get("date") is None or data.get("time") is None:
+                raise forms.ValidationError("Give the date and time to book.")
+            try:
+                data["starts_at"] = local_to_utc(
+                    datetime.combine(data["date"], data["time"]), clinic_zone()
+                )
+            except LocalTimeError as err:
+                self.add_error("time", err.message)
+        return data
+
+
+class StopForm(forms.Form):
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,0 +1,321 @@
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+
+from patients.tests.factories import PatientFactory
+from treatments.courses.models import Course, Protocol
+from treatments.courses.services import course_book_step, course_create
+from treatments.models import Session
+
+from .factories import ProtocolFactory
+
+pytestmark = pytest.mark.django_db
+
+LONDON = ZoneInfo("Europe/London")
+T0 = dt.datetime(2030, 3, 4, 7, 0, tzinfo=dt.UTC)
+PERSONAS = ["front_desk", "practitioner", "therapist", "manager", "outsider"]
+
+
+def local(year, month, day, hour, minute=0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=LONDON).astimezone(dt.UTC)
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(T0, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def users(front_desk_user, practitioner_profile, therapist_profile, manager_user, outsider_user):
+    return {
+        "front_desk": front_desk_user,
+        "practitioner": practitioner_profile.user,
+        "therapist": therapist_profile.user,
+        "manager": manager_user,
+        "outsider": outsider_user,
+    }
+
+
+def login(user) -> Client:
+    # Logged in under the frozen clock, so the session cookie is valid in 2030.
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def protocol(face):
+    return ProtocolFactory(
+        name="Skin test",
+        sessions_count=4,
+        interval_min_days=14,
+        interval_max_days=21,
+        default_session_type=face,
+    )
+
+
+@pytest.fixture
+def course(frozen, protocol, practitioner_profile, room):
+    return course_create(
+        patient=PatientFactory(first_name="Cora", last_name="Course"),
+        protocol=protocol,
+        practitioner=practitioner_profile,
+        room=room,
+    )
+
+
+READ_PAGES = {
+    "course_list": ({"front_desk", "practitioner", "therapist", "manager"}, None),
+    "course_detail": ({"front_desk", "practitioner", "therapist", "manager"}, "course"),
+    "patient_courses": ({"front_desk", "practitioner", "therapist", "manager"}, "patient"),
+    "course_create": ({"practitioner", "therapist", "manager"}, "patient"),
+    "protocol_list": ({"practitioner", "therapist", "manager"}, None),
+    "protocol_create": ({"manager"}, None),
+    "protocol_edit": ({"manager"}, "protocol"),
+}
+POST_ACTIONS = {
+    "course_book_all": ({"front_desk", "practitioner", "therapist", "manager"}, "course"),
+    "course_book_step": ({"front_desk", "practitioner", "therapist", "manager"}, "step"),
+    "course_stop": ({"practitioner", "therapist", "manager"}, "course"),
+}
+
+
+def _url(name: str, arg: str | None, course: Course, protocol: Protocol) -> str:
+    args = {
+        None: [],
+        "course": [course.pk],
+        "patient": [course.patient_id],
+        "protocol": [protocol.pk],
+        "step": [course.pk, 1],
+    }[arg]
+    return reverse(f"courses:{name}", args=args)
+
+
+@pytest.mark.parametrize("name", sorted(READ_PAGES))
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_each_role_gets_the_page_or_403(users, course, protocol, name, persona):
+    allowed, arg = READ_PAGES[name]
+    response = login(users[persona]).get(_url(name, arg, course, protocol))
+    assert response.status_code == (200 if persona in allowed else 403)
+
+
+@pytest.mark.parametrize("name", sorted(POST_ACTIONS))
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_each_role_may_post_the_action_or_gets_403(users, course, protocol, name, persona):
+    allowed, arg = POST_ACTIONS[name]
+    data = {"reason": "Patient moved", "date": "2030-03-05", "time": "10:00"}
+    response = login(users[persona]).post(_url(name, arg, course, protocol), data)
+    assert response.status_code == (302 if persona in allowed else 403)
+
+
+@pytest.mark.parametrize("name", sorted(READ_PAGES | POST_ACTIONS))
+def test_anonymous_goes_to_the_login_page(course, protocol, name):
+    arg = (READ_PAGES | POST_ACTIONS)[name][1]
+    response = Client().get(_url(name, arg, course, protocol))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_the_detail_shows_progress_and_proposed_dates(users, course):
+    course_book_step(course=course, step_number=1, starts_at=local(2030, 3, 5, 10))
+    page = login(users["front_desk"]).get(reverse("courses:course_detail", args=[course.pk]))
+    html = page.content.decode()
+    assert "0 of 4 sessions done" in html
+    assert "Tue 19 Mar 2030, 10:00" in html  # step 2, proposed
+    assert "Book all proposed" in html
+    assert html.count(">Book</button>") == 3
+
+
+def test_front_desk_books_a_proposed_step_in_one_click(users, course):
+    course_book_step(course=course, step_number=1, starts_at=local(2030, 3, 5, 10))
+    client = login(users["front_desk"])
+    response = client.post(
+        reverse("courses:course_book_step", args=[course.pk, 2]),
+        {"starts_at": local(2030, 3, 19, 10).isoformat()},
+    )
+    assert response.status_code == 302
+    session = course.steps.get(number=2).session
+    assert session.starts_at == local(2030, 3, 19, 10)
+    assert session.booked_by == users["front_desk"]
+
+
+def test_book_all_books_the_remaining_steps(users, course):
+    course_book_step(course=course, step_number=1, starts_at=local(2030, 3, 5, 10))
+    client = login(users["front_desk"])
+    response = client.post(reverse("courses:course_book_all", args=[course.pk]), follow=True)
+    assert "Booked sessions 2, 3, 4." in response.content.decode()
+    assert Session.objects.filter(course_steps__course=course).count() == 4
+
+
+def test_booking_before_the_window_shows_the_refusal_and_books_nothing(users, course):
+    course_book_step(course=course, step_number=1, starts_at=local(2030, 3, 5, 10))
+    response = login(users["front_desk"]).post(
+        reverse("courses:course_book_step", args=[course.pk, 2]),
+        {"date": "2030-03-10", "time": "10:00"},
+    )
+    assert response.status_code == 400
+    assert "Too early: session 2 can be booked from Tue 19 Mar 2030" in response.content.decode()
+    assert Session.objects.count() == 1
+
+
+def test_booking_after_the_window_shows_a_warning(users, course):
+    course_book_step(course=course, step_number=1, starts_at=local(2030, 3, 5, 10))
+    response = login(users["front_desk"]).post(
+        reverse("courses:course_book_step", args=[course.pk, 2]),
+        {"date": "2030-03-29", "time": "10:00"},
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "Session 2 booked." in html
+    assert "3 days after its window closed" in html
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"date": "2030-03-31", "time": "01:30"}, "the clocks go forward"),
+        ({"date": "2030-02-30", "time": "10:00"}, "Enter a valid date"),
+        ({"date": "", "time": ""}, "Give the date and time to book"),
+        ({"date": "2030-03-05", "time": "25:00"}, "Enter a valid time"),
+        ({"starts_at": "not a date\x00"}, "Enter a valid date/time"),
+    ],
+)
+def test_bad_booking_input_is_answered_not_a_500(users, course, data, message):
+    response = login(users["front_desk"]).post(
+        reverse("courses:course_book_step", args=[course.pk, 1]), data
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Session.objects.exists()
+
+
+def test_a_practitioner_creates_a_course_from_the_patient(
+    users, protocol, practitioner_profile, frozen
+):
+    patient = PatientFactory()
+    response = login(users["practitioner"]).post(
+        reverse("courses:course_create", args=[patient.pk]),
+        {"protocol": protocol.pk, "practitioner": practitioner_profile.pk, "sessions_count": "5"},
+    )
+    course = Course.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("courses:course_detail", args=[course.pk])
+    assert (course.patient, course.sessions_count, course.session_type) == (
+        patient,
+        5,
+        protocol.default_session_type,
+    )
+    assert course.steps.count() == 5
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("sessions_count", "11", "less than or equal to 10"),
+        ("sessions_count", "0", "greater than or equal to 1"),
+        ("plan_reference", "x" * 10_000, "at most 200 characters"),
+        ("protocol", "999999", "Select a valid choice"),
+    ],
+)
+def test_bad_course_input_is_answered_beside_the_field(
+    users, protocol, practitioner_profile, frozen, field, value, message
+):
+    patient = PatientFactory()
+    data = {"protocol": protocol.pk, "practitioner": practitioner_profile.pk, field: value}
+    response = login(users["practitioner"]).post(
+        reverse("courses:course_create", args=[patient.pk]), data
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Course.objects.exists()
+
+
+def test_a_therapist_cannot_be_given_a_medical_only_course(
+    users, protocol, therapist_profile, frozen
+):
+    patient = PatientFactory()
+    response = login(users["manager"]).post(
+        reverse("courses:course_create", args=[patient.pk]),
+        {"protocol": protocol.pk, "practitioner": therapist_profile.pk},
+    )
+    assert response.status_code == 200
+    assert "needs a medical practitioner" in response.content.decode()
+    assert not Course.objects.exists()
+
+
+def test_the_manager_edits_a_protocol_within_the_allowed_range(users, protocol, frozen):
+    client = login(users["manager"])
+    url = reverse("courses:protocol_edit", args=[protocol.pk])
+    base = {
+        "name": protocol.name,
+        "indication": "skin",
+        "interval_min_days": "10",
+        "interval_max_days": "21",
+        "maintenance_interval_days": "90",
+        "active": "on",
+    }
+    assert client.post(url, {**base, "sessions_count": "6"}).status_code == 302
+    protocol.refresh_from_db()
+    assert protocol.sessions_count == 6
+    response = client.post(url, {**base, "sessions_count": "11"})
+    assert response.status_code == 200 and "less than or equal to 10" in response.content.decode()
+    response = client.post(url, {**base, "sessions_count": "4", "interval_min_days": "30"})
+    assert "must end on or after" in response.content.decode()
+    protocol.refresh_from_db()
+    assert (protocol.sessions_count, protocol.interval_min_days) == (6, 10)
+
+
+def test_the_seeded_protocols_exist(db):
+    assert set(Protocol.objects.values_list("name", "sessions_count")) >= {
+        ("Skin rejuvenation", 4),
+        ("Hair loss (scalp)", 6),
+        ("Localised fat/cellulite (body)", 6),
+    }
+
+
+def test_front_desk_does_not_see_the_plan_note_or_the_stop_form(
+    users, protocol, practitioner_profile, frozen
+):
+    course = course_create(
+        patient=PatientFactory(),
+        protocol=protocol,
+        practitioner=practitioner_profile,
+        plan_reference="Deep nappage, cheeks — confidential",
+    )
+    url = reverse("courses:course_detail", args=[course.pk])
+    assert "confidential" not in login(users["front_desk"]).get(url).content.decode()
+    html = login(users["practitioner"]).get(url).content.decode()
+    assert "confidential" in html and "Stop course" in html
+
+
+@pytest.mark.parametrize("count", [1, 50])
+def test_the_course_list_runs_a_constant_number_of_queries(
+    users, protocol, practitioner_profile, room, frozen, django_assert_max_num_queries, count
+):
+    for index in range(count):
+        course = course_create(
+            patient=PatientFactory(), protocol=protocol, practitioner=practitioner_profile
+        )
+        if index < 10:
+            course_book_step(
+                course=course,
+                step_number=1,
+                starts_at=local(2030, 3, 5, 8) + dt.timedelta(hours=index),
+            )
+    client = login(users["front_desk"])
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("courses:course_list"))
+    assert response.content.decode().count("of 4</span>") == count
+
+
+def test_the_patient_courses_partial_is_served_to_htmx(users, course):
+    client = login(users["front_desk"])
+    url = reverse("courses:patient_courses", args=[course.patient_id])
+    partial = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "Skin test" in partial and "<html" not in partial
+    assert "Start a course" not in partial  # front desk cannot create one

@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from mesoclinic.access import BOOKING, CLINICAL, MANAGEMENT, allow
+from mesoclinic.errors import DomainError
+from patients.models import Patient
+
+from . import selectors
+from .forms import CourseForm, ProtocolForm, StepBookForm, StopForm
+from .models import Course, Protocol
+from .planner import course_propose
+from .services import (
+    course_book_all,
+    course_book_step,
+    course_create,
+    course_stop,
+    protocol_save,
+)
+
+
+def _course_or_404(pk: int) -> Course:
+    try:
+        return selectors.course_get(pk=pk)
+    except Course.DoesNotExist:
+        raise Http404("No such course.") from None
+
+
+def _detail(
+    request: HttpRequest, course: Course, *, errors: dict[int, Any] | None = None, status=200
+) -> HttpResponse:
+    plans = course_propose(course=course) if course.status == Course.Status.ACTIVE else []
+    done, total = selectors.course_progress(course)
+    return render(
+        request,
+        "courses/course_detail.html",
+        {
+            "course": course,
+            "plans": plans,
+            "steps": list(course.steps.all()),
+            "done": done,
+            "total": total,
+            "percent": round(100 * done / total) if total else 0,
+            "bookable": any(plan.proposed for plan in plans),
+            "errors": errors or {},
+            "stop_form": StopForm(),
+        },
+        status=status,
+    )
+
+
+@allow(BOOKING)
+def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, _course_or_404(pk))
+
+
+@allow(BOOKING)
+def course_list(request: HttpRequest) -> HttpResponse:
+    courses = list(selectors.courses_list())
+    rows = [(course, *selectors.course_progress(course)) for course in courses]
+    return render(request, "courses/course_list.html", {"rows": rows})
+
+
+@allow(BOOKING)
+@require_POST
+def course_book_step_view(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    course = _course_or_404(pk)
+    form = StepBookForm(request.POST)
+    if form.is_valid():
+        try:
+            booking = course_book_step(
+                course=course,
+                step_number=number,
+                starts_at=form.cleaned_data["starts_at"],
+                room=form.cleaned_data["room"],
+                by=request.user,
+            )
+        except DomainError as err:
+            form.add_error(None, err.message)
+        else:
+            messages.success(request, f"Session {number} booked.")
+            if booking.warning:
+                messages.warning(request, booking.warning)
+            return redirect("courses:course_detail", pk=course.pk)
+    return _detail(request, _course_or_404(pk), errors={number: form}, status=400)
+
+
+@allow(BOOKING)
+@require_POST
+def course_book_all_view(request: HttpRequest, pk: int) -> HttpResponse:
+    course = _course_or_404(pk)
+    try:
+        result = course_book_all(course=course, by=request.user)
+    except DomainError as err:
+        messages.error(request, err.message)
+        return redirect("courses:course_detail", pk=course.pk)
+    if result.booked:
+        numbers = ", ".join(str(item.step.number) for item in result.booked)
+        messages.success(
+            request, f"Booked session{'s' if len(result.booked) > 1 else ''} {numbers}."
+        )
+    for warning in result.warnings:
+        messages.warning(request, warning)
+    if result.problem:
+        messages.error(request, result.problem)
+    return redirect("courses:course_detail", pk=course.pk)
+
+
+@allow(CLINICAL)
+@require_POST
+def course_stop_view(request: HttpRequest, pk: int) -> HttpResponse:
+    course = _course_or_404(pk)
+    form = StopForm(request.POST)
+    if form.is_valid():
+        try:
+            course_stop(course=course, reason=form.cleaned_data["reason"], by=request.user)
+        except DomainError as err:
+            messages.error(request, err.message)
+        else:
+            messages.success(request, "Course stopped. Booked sessions stay in the calendar.")
+    else:
+        messages.error(request, "Say why the course is stopped (up to 500 characters).")
+    return redirect("courses:course_detail", pk=course.pk)
+
+
+@allow(CLINICAL)
+def course_create_view(request: HttpRequest, patient_pk: int) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=patient_pk)
+    form = CourseForm(request.POST or None, patient=patient)
+    if request.method == "POST" and form.is_valid():
+        try:
+            course = course_create(patient=patient, by=request.user, **form.cleaned_data)
+        except DomainError as err:
+            form.add_error(err.field if err.field in form.fields else None, err.message)
+        else:
+            messages.success(request, f"Course created: {course.protocol}.")
+            return redirect("courses:course_detail", pk=course.pk)
+    return render(request, "courses/course_form.html", {"form": form, "patient": patient})
+
+
+@allow(BOOKING)
+def patient_courses(request: HttpRequest, patient_pk: int) -> HttpResponse:
+    """A patient's courses: a full page, or the card alone for the patient page (htmx)."""
+    patient = get_object_or_404(Patient, pk=patient_pk)
+    courses = list(selectors.courses_for_patient(patient=patient))
+    rows = [(course, *selectors.course_progress(course)) for course in courses]
+    template = "courses/_patient_courses.html" if request.htmx else "courses/patient_courses.html"
+    return render(request, template, {"patient": patient, "rows": rows})
+
+
+@allow(CLINICAL)
+def protocol_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "courses/protocol_list.html", {"protocols": selectors.protocols_list()})
+
+
+def _protocol_form(request: HttpRequest, protocol: Protocol | None) -> HttpResponse:
+    form = ProtocolForm(request.POST or None, instance=protocol)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = protocol_save(data=form.cleaned_data, protocol=protocol)
+        except DomainError as err:
+            form.add_error(err.field if err.field in form.fields else None, err.message)
+        else:
+            messages.success(request, f"Protocol “{saved}” saved. Courses under way keep theirs.")
+            return redirect("courses:protocol_list")
+    return render(request, "courses/protocol_form.html", {"form": form, "protocol": protocol})
+
+
+@allow(MANAGEMENT)
+def protocol_create(request: HttpRequest) -> HttpResponse:
+    return _protocol_form(request, None)
+
+
+@allow(MANAGEMENT)
+def protocol_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _protocol_form(request, get_object_or_404(Protocol, pk=pk))
