@@ -11,6 +11,7 @@ from typing import Any
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
+from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from mesoclinic.access import Role
 
@@ -189,7 +190,7 @@ class StaffForm(SetupForm):
         help_text="Decides which sessions they may perform.",
     )
     registration_body = forms.CharField(
-        max_length=80, required=False, help_text="Required for doctors, nurses and prescribers."
+        max_length=80, required=False, help_text="For example GMC, NMC or GPhC."
     )
     registration_number = forms.CharField(max_length=40, required=False)
     bookable = forms.BooleanField(label="Appears in the calendar and can be booked", required=False)
@@ -218,7 +219,11 @@ class StaffForm(SetupForm):
 
 
 class StaffCreateForm(StaffForm):
-    username = forms.CharField(max_length=150, help_text="What they type to log in.")
+    username = forms.CharField(
+        max_length=150,
+        help_text="What they type to log in: letters, digits and @ . + - _ only.",
+        validators=[UnicodeUsernameValidator()],
+    )
     password = forms.CharField(
         max_length=128,
         strip=False,
