@@ -397,3 +397,42 @@ def test_proposing_runs_a_fixed_number_of_queries(course, django_assert_max_num_
         SessionFactory(practitioner=course.practitioner, starts_at=local(2030, 3, day, 12))
     with django_assert_max_num_queries(8):
         course_propose(course=course)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_desks_booking_the_same_step_at_once_make_one_session(
+    protocol, practitioner_profile, room, room2
+):
+    import threading
+
+    from django.db import connection
+
+    # time-machine patches the clock process-wide, so the threads see the frozen time too.
+    traveller = time_machine.travel(T0, tick=False)
+    traveller.start()
+    course = course_create(
+        patient=PatientFactory(), protocol=protocol, practitioner=practitioner_profile
+    )
+    outcomes: list[str] = []
+    barrier = threading.Barrier(6)
+
+    def book(hour: int) -> None:
+        try:
+            barrier.wait()
+            course_book_step(course=course, step_number=1, starts_at=local(2030, 3, 5, hour))
+            outcomes.append("booked")
+        except DomainError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=book, args=(9 + n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    traveller.stop()
+    assert sorted(outcomes) == ["booked"] + ["refused"] * 5
+    assert Session.objects.filter(patient=course.patient).count() == 1
+    assert course.steps.get(number=1).session is not None
