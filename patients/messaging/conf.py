@@ -28,10 +28,11 @@ def dispatch_interval() -> int:
 
 
 def lease_seconds() -> int:
-    # A claimed row not sent within one interval is taken back by the next run. So if Redis
+    # A claimed row not sent within (about) one interval is taken back by the next run. So if Redis
     # loses the queued send tasks (restart, FLUSHDB), everything goes out again within two
     # dispatcher intervals; a stale task that turns up later holds an old claim and sends nothing.
-    return _int("MESSAGING_LEASE_SECONDS", dispatch_interval())
+    # 90% of the interval, so the next tick after a loss is past the lease even with jitter.
+    return _int("MESSAGING_LEASE_SECONDS", max(1, round(dispatch_interval() * 0.9)))
 
 
 def batch_size() -> int:
@@ -42,7 +43,7 @@ def batch_size() -> int:
 def max_in_flight() -> int:
     # Backpressure: claim no more than the workers can send within one lease, so queued batches
     # are not reaped before a worker reaches them.
-    return _int("MESSAGING_MAX_IN_FLIGHT", 2000)
+    return _int("MESSAGING_MAX_IN_FLIGHT", 500)
 
 
 def max_attempts() -> int:

@@ -76,55 +76,119 @@ def messages_mark_missed(*, now: datetime | None = None) -> int:
     return len(ids)
 
 
-def messages_reap_stale(*, now: datetime | None = None) -> int:
-    """Return rows stuck in "sending" past their lease to pending (or failed, when out of tries)."""
+ClaimsAlive = Callable[[list[str]], set[str]]
+# A sender that dies on the same row this many times (it crashes the worker) gives up on it.
+MAX_RECLAIMS = 10
+# A claim younger than this is not judged lost: its task may be on its way to the broker.
+LOST_GRACE = timedelta(seconds=1)
+
+
+def _reclaim(ids: list[int], *, now: datetime, note: str, count: bool) -> None:
+    changes: dict[str, object] = {
+        "status": Status.PENDING,
+        "claim": None,
+        "lease_until": None,
+        "last_error": note,
+        "updated_at": now,
+    }
+    if count:
+        changes["reclaims"] = F("reclaims") + 1
+    OutboxMessage.objects.filter(pk__in=ids).update(**changes)
+
+
+def messages_reap_stale(
+    *, now: datetime | None = None, claims_alive: ClaimsAlive | None = None
+) -> int:
+    """Return "sending" rows whose sender is gone to pending.
+
+    - Lease over: the worker died or hung. It may have handed the row to the mail server before
+      dying, so the row is logged as a possible duplicate and counted in `reclaims`.
+    - Task lost: the broker no longer knows the claim (Redis restarted or was flushed; the
+      dispatcher keeps a marker per claim there, see tasks.py). Nothing was sent for these rows
+      by a live task, so they go back at once, without waiting for the lease.
+    """
     now = now or timezone.now()
+    lease = timedelta(seconds=conf.lease_seconds())
+    # Read without locks first (and ask the broker outside any transaction); then lock only the
+    # candidates, so that senders are never kept waiting on a row the reaper merely looked at.
+    sending = list(
+        OutboxMessage.objects.filter(status=Status.SENDING).values_list(
+            "pk", "claim", "lease_until"
+        )
+    )
+    candidates = {pk: claim for pk, claim, until in sending if until <= now}
+    lost_ids: set[int] = set()
+    if claims_alive is not None:
+        judged = [
+            (pk, claim) for pk, claim, until in sending if until - lease + LOST_GRACE <= now < until
+        ]
+        alive = claims_alive(sorted({str(claim) for _, claim in judged}))
+        for pk, claim in judged:
+            if str(claim) not in alive:
+                candidates[pk] = claim
+                lost_ids.add(pk)
+    if not candidates:
+        return 0
     with transaction.atomic():
-        # SKIP LOCKED: a row being sent right now is locked by its sender and is not stale.
-        stale = list(
-            OutboxMessage.objects.select_for_update(skip_locked=True)
-            .filter(status=Status.SENDING, lease_until__lte=now)
-            .values_list("pk", "attempts", "claim")
+        # SKIP LOCKED: a row being sent right now is locked by its sender and is not stale; a
+        # row whose claim changed meanwhile was reclaimed by another dispatcher.
+        locked = [
+            (pk, claim, n)
+            for pk, claim, n in OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=list(candidates), status=Status.SENDING)
+            .values_list("pk", "claim", "reclaims")
+            if candidates[pk] == claim
+        ]
+        expired = [(pk, claim, n) for pk, claim, n in locked if pk not in lost_ids]
+        lost = [(pk, claim) for pk, claim, _ in locked if pk in lost_ids]
+        give_up = [pk for pk, _, n in expired if n + 1 >= MAX_RECLAIMS]
+        _reclaim(
+            [pk for pk, _, n in expired if n + 1 < MAX_RECLAIMS],
+            now=now,
+            note="Send lease expired; returned to the queue.",
+            count=True,
         )
-        if not stale:
-            return 0
-        limit = conf.max_attempts()
-        ids = [pk for pk, attempts, _ in stale if attempts < limit]
-        given_up = [pk for pk, attempts, _ in stale if attempts >= limit]
-        OutboxMessage.objects.filter(pk__in=ids).update(
-            status=Status.PENDING,
-            claim=None,
-            lease_until=None,
-            reclaims=F("reclaims") + 1,
-            last_error="Send lease expired; returned to the queue.",
-            updated_at=now,
+        _reclaim(
+            [pk for pk, _ in lost],
+            now=now,
+            note="Send task lost by the broker; returned to the queue.",
+            count=False,
         )
-        OutboxMessage.objects.filter(pk__in=given_up).update(
+        OutboxMessage.objects.filter(pk__in=give_up).update(
             status=Status.FAILED,
             claim=None,
             lease_until=None,
             reclaims=F("reclaims") + 1,
             reason_code=Reason.SMTP,
-            status_reason=f"Gave up after {limit} attempts.",
+            status_reason=f"Its sender died {MAX_RECLAIMS} times while sending it.",
             updated_at=now,
         )
-    for pk, attempts, claim in stale:
+    for pk, claim, _ in expired:
         log.warning(
-            "outbox message %s: send lease expired (claim %s, attempt %s); reclaimed. If its "
-            "worker died after the mail server accepted it, the patient may receive it twice "
+            "outbox message %s: send lease expired (claim %s); reclaimed. If its worker died "
+            "after the mail server accepted it, the patient may receive it twice "
             "(possible duplicate).",
             pk,
             claim,
-            attempts,
         )
-    return len(stale)
+    if lost:
+        log.warning(
+            "%s outbox messages: their send tasks were lost by the broker; reclaimed: %s",
+            len(lost),
+            ", ".join(str(pk) for pk, _ in lost),
+        )
+    return len(expired) + len(lost)
 
 
-def messages_claim_due(*, now: datetime | None = None) -> list[tuple[str, list[int]]]:
+def messages_claim_due(
+    *, now: datetime | None = None, max_batches: int | None = None
+) -> list[tuple[str, list[int]]]:
     """Claim due rows in batches; returns (claim id, row ids) per batch, each committed."""
     now = now or timezone.now()
     size = conf.batch_size()
     room = conf.max_in_flight() - OutboxMessage.objects.filter(status=Status.SENDING).count()
+    if max_batches is not None:
+        room = min(room, size * max_batches)
     lease_until = now + timedelta(seconds=conf.lease_seconds())
     batches: list[tuple[str, list[int]]] = []
     while room > 0:
@@ -143,7 +207,6 @@ def messages_claim_due(*, now: datetime | None = None) -> list[tuple[str, list[i
                 status=Status.SENDING,
                 claim=claim,
                 lease_until=lease_until,
-                attempts=F("attempts") + 1,
                 updated_at=now,
             )
         batches.append((str(claim), ids))
@@ -151,9 +214,9 @@ def messages_claim_due(*, now: datetime | None = None) -> list[tuple[str, list[i
     return batches
 
 
-def messages_dispatch_due(*, enqueue: Enqueue) -> int:
+def messages_dispatch_due(*, enqueue: Enqueue, claims_alive: ClaimsAlive | None = None) -> int:
     """One dispatcher run: reap, mark missed, claim, and hand each batch to `enqueue`."""
-    messages_reap_stale()
+    messages_reap_stale(claims_alive=claims_alive)
     messages_mark_missed()
     claimed = 0
     for claim, ids in messages_claim_due():
@@ -166,6 +229,17 @@ def messages_dispatch_due(*, enqueue: Enqueue) -> int:
         claimed += len(ids)
     if claimed:
         log.info("dispatcher handed %s outbox messages to senders", claimed)
+    return claimed
+
+
+def messages_dispatch_next(*, enqueue: Enqueue) -> int:
+    """Claim one more batch, if any is due: called by a sender when it finishes its batch, so
+    the workers stay busy between dispatcher ticks while at most MESSAGING_MAX_IN_FLIGHT rows
+    wait in the queue (and so within one lease)."""
+    claimed = 0
+    for claim, ids in messages_claim_due(max_batches=1):
+        enqueue(ids, claim)
+        claimed += len(ids)
     return claimed
 
 
@@ -206,7 +280,9 @@ def _send_one(pk: int, claim: str, sender: _Sender, clinic: object) -> str:
     now = timezone.now()
     with transaction.atomic():
         message = (
-            OutboxMessage.objects.select_for_update(of=("self",), skip_locked=True)
+            # Not SKIP LOCKED: the row may be held for a moment by the reaper or by a duplicate
+            # of this task; waiting, then re-reading status and claim, is what keeps it single.
+            OutboxMessage.objects.select_for_update(of=("self",))
             .select_related(
                 "patient", "session__practitioner__user", "session__room", "session__session_type"
             )
@@ -232,6 +308,7 @@ def _send_one(pk: int, claim: str, sender: _Sender, clinic: object) -> str:
             message.last_error = f"{type(exc).__name__}: {exc}"[:500]
             _finish(message, Status.FAILED, Reason.RENDER, "Could not be composed.")
             return Status.FAILED
+        message.attempts += 1
         if message.reclaims:
             log.warning(
                 "outbox message %s: sending again after %s reclaim(s) (possible duplicate)",

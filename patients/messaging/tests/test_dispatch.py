@@ -64,7 +64,7 @@ def test_a_send_task_whose_claim_was_taken_back_sends_nothing(session, settings)
         messages_send_batch(ids=new_ids, claim=new_claim)
     assert len(mail.outbox) == 1
     row = OutboxMessage.objects.get(pk=ids[0])
-    assert (row.status, row.reclaims, row.attempts) == (Status.SENT, 1, 2)
+    assert (row.status, row.reclaims, row.attempts) == (Status.SENT, 1, 1)
 
 
 def test_the_reaper_logs_each_reclaimed_row_as_a_possible_duplicate(session, settings, caplog):
@@ -210,3 +210,23 @@ def test_concurrent_dispatchers_claim_each_row_once(book, patient, settings):
             t.join()
     assert len(claimed) == 40
     assert len(set(claimed)) == 40
+
+
+def test_rows_whose_send_task_the_broker_lost_are_taken_back_before_the_lease_ends(
+    session, settings, caplog
+):
+    settings.MESSAGING_LEASE_SECONDS = 600
+    with time_machine.travel(NOW + dt.timedelta(minutes=1), tick=False):
+        [(claim, ids)] = messages_claim_due()
+    later = NOW + dt.timedelta(minutes=1, seconds=5)
+    with time_machine.travel(later, tick=False):
+        assert messages_reap_stale(claims_alive=lambda claims: set(claims)) == 0
+        assert messages_reap_stale(claims_alive=lambda claims: set()) == 1
+    row = OutboxMessage.objects.get(pk=ids[0])
+    assert (row.status, row.claim, row.reclaims) == (Status.PENDING, None, 0)
+    assert "lost by the broker" in caplog.text
+    with time_machine.travel(later, tick=False):
+        messages_send_batch(ids=ids, claim=claim)  # the lost task, if it ever turns up
+        assert mail.outbox == []
+        assert dispatch_in_process() == 1
+    assert len(mail.outbox) == 1
