@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
@@ -91,8 +92,6 @@ class Choice:
 class CalendarPage:
     view: str
     day: date
-    first_day: date
-    last_day: date
     title: str
     columns: list[Column]
     rows: list[Row]
@@ -138,7 +137,8 @@ def calendar_page(
         notices.append("That practitioner is not bookable any more; showing the calendar.")
     if room_id and room is None and practitioner is None:
         notices.append("That room is not in use any more; showing the calendar.")
-    if view == "week" and practitioner is None and room is None:
+    chosen = practitioner is not None or room is not None
+    if view == "week" and not chosen:
         # The week shows one person or room at a time; start with the first practitioner.
         if by == "rooms" and rooms:
             room = rooms[0]
@@ -148,11 +148,10 @@ def calendar_page(
             room = rooms[0]
 
     if view == "week":
-        first_day = day - timedelta(days=day.weekday())
-        days = [first_day + timedelta(days=i) for i in range(7)]
+        monday = day - timedelta(days=day.weekday())
+        days = [monday + timedelta(days=i) for i in range(7)]
         step = timedelta(days=7)
     else:
-        first_day = day
         days = [day]
         step = timedelta(days=1)
 
@@ -179,6 +178,18 @@ def calendar_page(
         params.update(overrides)
         return _calendar_url(**params)
 
+    def day_url(on: date) -> str:
+        # From a week the desk did not narrow down, a day shows everyone side by side.
+        everyone = {} if chosen else {"practitioner": None, "room": None}
+        return url(view="day", date=on.isoformat(), **everyone)
+
+    if practitioner is not None:
+        resource_label = practitioner.display_name
+    elif room is not None:
+        resource_label = room.name
+    else:
+        resource_label = "All rooms" if by == "rooms" else "All practitioners"
+
     columns = _columns(
         view=view,
         days=days,
@@ -186,6 +197,7 @@ def calendar_page(
         rooms=shown_rooms,
         today=today,
         url=url,
+        day_url=day_url,
     )
     _load(columns, days=days, zone=zone)
     rows = _rows(columns, zone=zone, now=now)
@@ -193,18 +205,10 @@ def calendar_page(
     return CalendarPage(
         view=view,
         day=day,
-        first_day=days[0],
-        last_day=days[-1],
         title=_title(view, days),
         columns=columns,
         rows=rows,
-        resource_label=(
-            practitioner.display_name
-            if practitioner
-            else room.name
-            if room
-            else ("All rooms" if by == "rooms" else "All practitioners")
-        ),
+        resource_label=resource_label,
         resource_choices=_resource_choices(
             view=view,
             staff=staff,
@@ -215,7 +219,7 @@ def calendar_page(
             day=day,
         ),
         view_urls={
-            "day": url(view="day"),
+            "day": day_url(day),
             "week": url(view="week"),
         },
         prev_url=url(date=(day - step).isoformat()),
@@ -245,7 +249,8 @@ def _columns(
     staff: list[StaffProfile],
     rooms: list[Room],
     today: date,
-    url,
+    url: Callable[..., str],
+    day_url: Callable[[date], str],
 ) -> list[Column]:
     columns: list[Column] = []
     if view == "week" and (staff or rooms):
@@ -255,7 +260,7 @@ def _columns(
                     day=d,
                     label=f"{d:%a}",
                     sublabel=f"{d.day} {d:%b}",
-                    url=url(view="day", date=d.isoformat()),
+                    url=day_url(d),
                     is_today=d == today,
                     practitioner=staff[0] if staff else None,
                     room=rooms[0] if rooms else None,

@@ -223,6 +223,24 @@ def test_prev_next_and_today_keep_the_view_and_the_practitioner(
     assert parse_qs(urlsplit(day.next_url).query) == {"view": ["day"], "date": ["2026-04-09"]}
 
 
+def test_switching_to_a_day_keeps_a_chosen_practitioner_but_not_the_default_one(
+    front_desk, practitioner_profile, therapist_profile
+):
+    default = page_of(front_desk.get(URL, {"date": "2026-03-24"}))
+    assert parse_qs(urlsplit(default.view_urls["day"]).query) == {
+        "view": ["day"],
+        "date": ["2026-03-24"],
+    }
+    assert parse_qs(urlsplit(default.columns[2].url).query)["date"] == ["2026-03-25"]
+    assert "practitioner" not in parse_qs(urlsplit(default.columns[2].url).query)
+    chosen = page_of(
+        front_desk.get(URL, {"date": "2026-03-24", "practitioner": therapist_profile.pk})
+    )
+    assert parse_qs(urlsplit(chosen.view_urls["day"]).query)["practitioner"] == [
+        str(therapist_profile.pk)
+    ]
+
+
 def test_htmx_navigation_gets_just_the_calendar(front_desk, practitioner_profile):
     response = front_desk.get(URL, {"date": "2026-03-24"}, headers={"HX-Request": "true"})
     html = response.content.decode()
@@ -296,7 +314,10 @@ def test_a_fall_back_week_places_sessions_by_local_wall_time(
     # Clocks go back at 02:00 BST on Sunday 25 October 2026: that day has 25 hours.
     saturday = book(practitioner_profile, room, face, local(2026, 10, 24, 10))
     sunday = book(practitioner_profile, room, face, local(2026, 10, 25, 10))
-    assert saturday.starts_at.astimezone(dt.UTC).hour == 9 and sunday.starts_at.astimezone(dt.UTC).hour == 10
+    assert (
+        saturday.starts_at.astimezone(dt.UTC).hour == 9
+        and sunday.starts_at.astimezone(dt.UTC).hour == 10
+    )
     page = page_of(front_desk.get(URL, {"date": "2026-10-25"}))
     assert cell_at(page, dt.time(10), 5).session == saturday
     assert cell_at(page, dt.time(10), 6).session == sunday
