@@ -1,0 +1,229 @@
+"""Benchmark patient email delivery: one Celery worker sends N messages to a local SMTP server.
+
+    .venv/bin/python bench/messaging_throughput.py [--messages 1000] [--concurrency 2] [--keep]
+
+Creates a fresh PostgreSQL database (mesoclinic_bench_messaging, on the server in
+BENCH_DATABASE_SERVER or DATABASE_URL, default postgres://postgres@127.0.0.1:5432), migrates it,
+and seeds N booked sessions each with a due booking confirmation (the heaviest kind: three
+templates and an .ics). Starts an SMTP server on a free loopback port (aiosmtpd, accepting and
+counting), one `celery -A mesoclinic worker` on the Redis in BENCH_REDIS_URL (default
+redis://127.0.0.1:6379/5; only that database is flushed), then runs the dispatcher once and
+times from the first claim to the N-th email accepted by the SMTP server. Goal: >= 1,000 per
+minute. The database is dropped at the end unless --keep is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DB_NAME = "mesoclinic_bench_messaging"
+GOAL_PER_MINUTE = 1000
+MESSAGE_ID = re.compile(rb"^Message-ID:\s*(<[^>]+>)", re.MULTILINE | re.IGNORECASE)
+
+
+def _server_url() -> str:
+    raw = os.environ.get("BENCH_DATABASE_SERVER") or os.environ.get("DATABASE_URL")
+    raw = raw or "postgres://postgres@127.0.0.1:5432"
+    parts = urllib.parse.urlsplit(raw)
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+
+
+def _admin(sql: str) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(_server_url() + "/postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(sql)
+    conn.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.ids: list[bytes] = []
+        self.lock = threading.Lock()
+        self.last = 0.0
+
+    async def handle_DATA(self, server, session, envelope):
+        found = MESSAGE_ID.search(envelope.content)
+        with self.lock:
+            self.ids.append(found.group(1) if found else b"")
+            self.last = time.monotonic()
+        return "250 OK"
+
+
+def _seed(n: int) -> list[int]:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from patients.messaging.models import Kind, OutboxMessage
+    from patients.models import Patient
+    from treatments.models import Clinic, Room, Session, SessionType, StaffProfile
+    from treatments.tests.factories import StaffProfileFactory, UserFactory
+
+    Clinic.objects.update_or_create(pk=1, defaults={"name": "Bench Clinic"})
+    room = Room.objects.create(name="Bench room")
+    face = SessionType.objects.get_or_create(name="Bench face", defaults={"duration_minutes": 45})[
+        0
+    ]
+    doctor = StaffProfileFactory(
+        user=UserFactory(username="benchdoctor", first_name="Bench", last_name="Doctor"),
+        qualification=StaffProfile.Qualification.DOCTOR,
+    )
+    now = timezone.now()
+    first = (now + dt.timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    patients = Patient.objects.bulk_create(
+        Patient(
+            first_name=f"Bench{i}",
+            last_name="Patient",
+            date_of_birth=dt.date(1980, 1, 1),
+            email=f"bench{i}@example.test",
+            email_reminders_consent=True,
+        )
+        for i in range(n)
+    )
+    sessions = Session.objects.bulk_create(
+        Session(
+            patient=p,
+            session_type=face,
+            practitioner=doctor,
+            room=room,
+            starts_at=first + dt.timedelta(hours=2 * i),
+            ends_at=first + dt.timedelta(hours=2 * i, minutes=45),
+            blocked_until=first + dt.timedelta(hours=2 * i, minutes=60),
+        )
+        for i, p in enumerate(patients)
+    )
+    rows = OutboxMessage.objects.bulk_create(
+        OutboxMessage(
+            kind=Kind.CONFIRMATION,
+            patient=s.patient,
+            session=s,
+            due_at=now - dt.timedelta(minutes=1),
+            expires_at=s.starts_at,
+        )
+        for s in sessions
+    )
+    return [r.pk for r in rows]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
+    database_url = f"{_server_url()}/{DB_NAME}"
+    _admin(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
+    _admin(f'CREATE DATABASE "{DB_NAME}"')
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "DJANGO_SETTINGS_MODULE": "mesoclinic.settings",
+        "MESSAGING_BATCH_SIZE": "50",
+        "MESSAGING_MAX_IN_FLIGHT": "400",
+        "LOG_LEVEL": "WARNING",
+    }
+    os.environ.update(env)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True
+    )
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    import redis
+    from aiosmtpd.controller import Controller
+
+    from patients.messaging.dispatch import messages_dispatch_due
+    from patients.messaging.tasks import _claims_alive, _enqueue
+
+    redis.Redis.from_url(redis_url).flushdb()
+    ids = _seed(args.messages)
+    sink = Sink()
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    smtp = Controller(sink, hostname="127.0.0.1", port=_free_port())
+    smtp.start()
+    env.update(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(smtp.port), EMAIL_USE_TLS="false")
+    log = Path(tempfile.mkdtemp()) / "worker.log"
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "mesoclinic",
+            "worker",
+            "--loglevel=WARNING",
+            f"--concurrency={args.concurrency}",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        from mesoclinic.celery import app
+
+        deadline = time.monotonic() + 60
+        while not app.control.ping(timeout=0.5):
+            if worker.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"worker did not start:\n{log.read_text()[-3000:]}")
+        started = time.monotonic()
+        messages_dispatch_due(enqueue=_enqueue, claims_alive=_claims_alive)
+        deadline = started + 600
+        while len(sink.ids) < args.messages and time.monotonic() < deadline:
+            time.sleep(0.05)
+        elapsed = sink.last - started
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=30)
+        smtp.stop()
+        redis.Redis.from_url(redis_url).flushdb()
+        from django.db import connections
+
+        connections.close_all()
+        if not args.keep:
+            _admin(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
+    received = len(sink.ids)
+    distinct = len(set(sink.ids))
+    rate = received / elapsed if elapsed > 0 else 0.0
+    print(f"messages queued:     {len(ids)}")
+    print(f"emails received:     {received} ({distinct} distinct)")
+    print(f"worker:              1 x prefork concurrency {args.concurrency}, batch 50")
+    print(f"time:                {elapsed:.2f} s")
+    print(f"throughput:          {rate:.1f} messages/s = {rate * 60:.0f} per minute")
+    ok = received == distinct == args.messages and rate * 60 >= GOAL_PER_MINUTE
+    print(f"goal >= {GOAL_PER_MINUTE}/min:     {'met' if ok else 'NOT met'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
