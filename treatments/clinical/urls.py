@@ -39,9 +39,9 @@ urlpatterns = [
         views.photo_consent_change,
         name="photo_consent_change",
     ),
-    path("signatures/<uuid:key>/", views.consent_signature_detail, name="consent_signature"),
+    path("signatures/<str:key>/", views.consent_signature_detail, name="consent_signature"),
     path(
-        "signatures/<uuid:key>/image/",
+        "signatures/<str:key>/image/",
         views.consent_signature_image,
         name="consent_signature_image",
     ),
@@ -60,7 +60,7 @@ urlpatterns = [
     ),
     # Photos
     path("sessions/<int:session_pk>/photos/", views.photos, name="photos"),
-    path("photos/<uuid:key>/", views.photo_file, name="photo_file"),
+    path("photos/<str:key>/", views.photo_file, name="photo_file"),
     path("patients/<int:patient_pk>/photos/compare/", views.photo_compare, name="photo_compare"),
     # Reactions
     path("sessions/<int:session_pk>/reactions/new/", views.reaction_create, name="reaction_create"),

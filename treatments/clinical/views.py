@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,6 +12,7 @@ from django.views.decorators.http import require_POST
 from mesoclinic.access import CLINICAL, MANAGEMENT, allow
 from mesoclinic.errors import DomainError
 from patients.models import Patient
+from treatments.models import Session
 from treatments.products.models import LotUsage
 
 from . import forms as f
@@ -49,6 +52,21 @@ from .services.records import (
 from .services.screening import screening_findings, screening_record
 
 VIEW = AuditEntry.Action.VIEW
+
+
+def _key(key: str) -> uuid.UUID:
+    # Keys are random UUIDs; anything else cannot name a file, so it is simply not found.
+    try:
+        return uuid.UUID(key)
+    except ValueError:
+        raise Http404("No such file.") from None
+
+
+def _session_or_404(pk: int) -> Session:
+    try:
+        return session_for_record(pk=pk)
+    except Session.DoesNotExist:
+        raise Http404("No such session.") from None
 
 
 def _fail(form: f.forms.Form, err: DomainError) -> None:
@@ -268,7 +286,7 @@ def consent_sign_view(request: HttpRequest, patient_pk: int, text_pk: int) -> Ht
 def consent_signature_detail(request: HttpRequest, key: str) -> HttpResponse:
     signature = get_object_or_404(
         ConsentSignature.objects.select_related("patient", "witnessed_by", "session_type"),
-        key=key,
+        key=_key(key),
     )
     audit_log(actor=request.user, patient=signature.patient, action=VIEW, obj=signature)
     return render(
@@ -292,7 +310,7 @@ def _file_response(field_file: object, content_type: str) -> FileResponse:
 
 @allow(CLINICAL)
 def consent_signature_image(request: HttpRequest, key: str) -> HttpResponse:
-    signature = get_object_or_404(ConsentSignature.objects.select_related("patient"), key=key)
+    signature = get_object_or_404(ConsentSignature.objects.select_related("patient"), key=_key(key))
     audit_log(
         actor=request.user,
         patient=signature.patient,
@@ -348,7 +366,7 @@ def consent_texts(request: HttpRequest) -> HttpResponse:
 
 
 def _record_context(request: HttpRequest, session_pk: int, **extra: object) -> dict:
-    session = session_for_record(pk=session_pk)
+    session = _session_or_404(session_pk)
     record = getattr(session, "clinical_record", None)
     context = {
         "session": session,
@@ -482,7 +500,7 @@ def record_addendum(request: HttpRequest, session_pk: int) -> HttpResponse:
 
 @allow(CLINICAL)
 def photos(request: HttpRequest, session_pk: int) -> HttpResponse:
-    session = session_for_record(pk=session_pk)
+    session = _session_or_404(session_pk)
     form = f.PhotoForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -517,7 +535,7 @@ def photos(request: HttpRequest, session_pk: int) -> HttpResponse:
 
 @allow(CLINICAL)
 def photo_file(request: HttpRequest, key: str) -> HttpResponse:
-    photo = get_object_or_404(ClinicalPhoto.objects.select_related("patient"), key=key)
+    photo = get_object_or_404(ClinicalPhoto.objects.select_related("patient"), key=_key(key))
     audit_log(
         actor=request.user, patient=photo.patient, action=AuditEntry.Action.DOWNLOAD, obj=photo
     )
@@ -544,7 +562,7 @@ def photo_compare(request: HttpRequest, patient_pk: int) -> HttpResponse:
 
 @allow(CLINICAL)
 def reaction_create(request: HttpRequest, session_pk: int) -> HttpResponse:
-    session = session_for_record(pk=session_pk)
+    session = _session_or_404(session_pk)
     form = f.ReactionForm(request.POST or None, initial={"onset": f.local_now_input()})
     if request.method == "POST" and form.is_valid():
         try:

@@ -1,6 +1,8 @@
 import datetime as dt
+import importlib
 
 import pytest
+from django.apps import apps as django_apps
 
 from patients.tests.factories import PatientFactory
 from treatments.models import Session
@@ -8,6 +10,20 @@ from treatments.products.tests.factories import IngredientFactory, LotFactory
 from treatments.tests.factories import SessionFactory
 
 from .factories import make_consent, make_photo_consent, make_screening
+
+
+@pytest.fixture(autouse=True)
+def clinical_defaults(db, face):
+    """The seeded screening rules and first consent texts.
+
+    Transactional (browser) tests flush every table, data-migration rows included, and
+    --reuse-db keeps the flushed database; seeding again (idempotent) keeps these tests
+    independent of what ran before.
+    """
+    migration = importlib.import_module(
+        "treatments.clinical.migrations.0004_seed_screening_rules_and_consent"
+    )
+    migration.seed(django_apps, None)
 
 
 @pytest.fixture
