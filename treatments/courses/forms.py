@@ -87,7 +87,9 @@ class StepBookForm(forms.Form):
     """Book a step at its proposed instant (`starts_at`) or at a local date and time."""
 
     starts_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
-    date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(
+        required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
     time = forms.TimeField(
         required=False,
         widget=forms.TimeInput(attrs={"type": "time", "step": 300}),

@@ -99,7 +99,11 @@ class ProductForm(forms.Form):
 
 
 class EvidenceForm(forms.Form):
-    kind = forms.ChoiceField(choices=EvidenceLink.Kind.choices)
+    # The initial value matters: the browser always submits the select, and a blank extra form
+    # only counts as untouched when that value equals the initial one.
+    kind = forms.ChoiceField(
+        choices=EvidenceLink.Kind.choices, initial=EvidenceLink.Kind.CLINICAL_TRIAL
+    )
     url = forms.URLField(label="Link", max_length=500, assume_scheme="https")
     title = forms.CharField(max_length=200, required=False)
 
@@ -121,8 +125,8 @@ def evidence_from(formset: forms.BaseFormSet) -> list[EvidenceData]:
 
 class LotForm(forms.Form):
     lot_number = forms.CharField(max_length=60)
-    expiry_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    received_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    expiry_date = forms.DateField(widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
+    received_on = forms.DateField(widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     quantity_ml = forms.DecimalField(
         label="Quantity received (ml)",
         max_digits=8,

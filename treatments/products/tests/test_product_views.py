@@ -103,6 +103,22 @@ def test_the_manager_adds_a_product_with_composition_and_evidence(manager, clini
     assert "Split-face RCT" in page.content.decode()
 
 
+def test_blank_evidence_rows_as_a_browser_sends_them_are_ignored(manager, clinic):
+    response = _post_product(
+        manager,
+        **{
+            "evidence-TOTAL_FORMS": "2",
+            "evidence-0-url": "",
+            "evidence-0-title": "",
+            "evidence-1-kind": "clinical_trial",
+            "evidence-1-url": "",
+            "evidence-1-title": "",
+        },
+    )
+    assert response.status_code == 302
+    assert not Product.objects.get().evidence.exists()
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [
