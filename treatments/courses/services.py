@@ -114,11 +114,13 @@ def course_create(
 ) -> Course:
     """A course following `protocol`, optionally carrying out a consultation's plan.
 
-    `sessions_count` overrides the protocol's number (the plan may say 5 where the protocol
-    says 4); the protocol's interval window and maintenance interval are copied as they are.
+    The number of sessions is `sessions_count`, else the consultation plan's, else the
+    protocol's (the plan may say 5 where the protocol says 4); the interval window and the
+    maintenance interval are copied from the protocol.
     """
     session_type = session_type or protocol.default_session_type
-    sessions_count = sessions_count or protocol.sessions_count
+    planned = getattr(consultation, "plan_sessions", None)
+    sessions_count = sessions_count or planned or protocol.sessions_count
     if not SESSIONS_MIN <= sessions_count <= SESSIONS_MAX:
         raise DomainError(
             f"A course has {SESSIONS_MIN} to {SESSIONS_MAX} sessions.", field="sessions_count"

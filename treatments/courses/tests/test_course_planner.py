@@ -436,3 +436,45 @@ def test_two_desks_booking_the_same_step_at_once_make_one_session(
     assert sorted(outcomes) == ["booked"] + ["refused"] * 5
     assert Session.objects.filter(patient=course.patient).count() == 1
     assert course.steps.get(number=1).session is not None
+
+
+def _consultation(patient, practitioner_profile, plan_sessions):
+    from treatments.clinical.models import Consultation
+
+    return Consultation.objects.create(
+        patient=patient,
+        practitioner=practitioner_profile.user,
+        skin_type="dry",
+        fitzpatrick=2,
+        hydration="low",
+        elasticity="moderate",
+        sensitivity="low",
+        plan_sessions=plan_sessions,
+    )
+
+
+def test_a_course_from_a_consultation_takes_the_plans_number_of_sessions(
+    frozen, protocol, practitioner_profile
+):
+    patient = PatientFactory()
+    consultation = _consultation(patient, practitioner_profile, plan_sessions=5)
+    course = course_create(
+        patient=patient,
+        protocol=protocol,
+        practitioner=practitioner_profile,
+        consultation=consultation,
+    )
+    assert course.consultation == consultation
+    assert course.sessions_count == 5 and course.steps.count() == 5
+
+
+def test_another_patients_consultation_is_refused(frozen, protocol, practitioner_profile):
+    consultation = _consultation(PatientFactory(), practitioner_profile, plan_sessions=None)
+    with pytest.raises(DomainError, match="another patient's"):
+        course_create(
+            patient=PatientFactory(),
+            protocol=protocol,
+            practitioner=practitioner_profile,
+            consultation=consultation,
+        )
+    assert not Course.objects.exists()
