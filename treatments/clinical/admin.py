@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import AuditEntry, ClinicalSettings
+from .models import AuditEntry, ClinicalSettings, ConsentText, ScreeningRule
 
 
 @admin.register(AuditEntry)
@@ -33,6 +33,32 @@ class ClinicalSettingsAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return not ClinicalSettings.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ScreeningRule)
+class ScreeningRuleAdmin(admin.ModelAdmin):
+    list_display = ["question", "severity", "scope", "technique", "ingredient", "active"]
+    list_filter = ["severity", "scope", "active"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Answers point at their rule; retire a rule by unticking "active".
+        return False
+
+
+@admin.register(ConsentText)
+class ConsentTextAdmin(admin.ModelAdmin):
+    """Read-only: new versions are published from the clinic's consent-texts page."""
+
+    list_display = ["session_type", "version", "title", "published_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

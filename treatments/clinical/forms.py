@@ -261,3 +261,40 @@ class ConsentTextForm(forms.Form):
 
 def local_now_input() -> str:
     return timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+
+
+class ScreeningRuleForm(forms.ModelForm):
+    class Meta:
+        model = ScreeningRule
+        fields = [
+            "question",
+            "guidance",
+            "severity",
+            "scope",
+            "technique",
+            "ingredient",
+            "asks_detail",
+            "position",
+            "active",
+        ]
+        help_texts = {
+            "ingredient": "For an ingredient rule: e.g. lidocaine. Leave empty to match the "
+            "ingredients the patient names in the details.",
+            "position": "Order in the questionnaire.",
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("scope") == ScreeningRule.Scope.TECHNIQUE and not data.get("technique"):
+            self.add_error("technique", "Choose the technique this rule applies to.")
+        if data.get("scope") != ScreeningRule.Scope.TECHNIQUE:
+            data["technique"] = ""
+        if data.get("scope") == ScreeningRule.Scope.INGREDIENT and not data.get("ingredient"):
+            data["asks_detail"] = True
+        return data
+
+
+class ClinicalSettingsForm(forms.Form):
+    screening_valid_months = forms.IntegerField(
+        min_value=1, max_value=24, label="A screening is valid for (months)"
+    )

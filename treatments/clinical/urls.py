@@ -46,6 +46,9 @@ urlpatterns = [
         name="consent_signature_image",
     ),
     path("consent-texts/", views.consent_texts, name="consent_texts"),
+    path("screening-rules/", views.screening_rules, name="screening_rules"),
+    path("screening-rules/new/", views.screening_rule_edit, name="screening_rule_create"),
+    path("screening-rules/<int:pk>/", views.screening_rule_edit, name="screening_rule_edit"),
     # Session record
     path("sessions/<int:session_pk>/record/", views.record, name="record"),
     path("sessions/<int:session_pk>/record/products/", views.record_product, name="record_product"),

@@ -19,6 +19,7 @@ from . import forms as f
 from .models import (
     AuditEntry,
     ClinicalPhoto,
+    ClinicalSettings,
     ConsentSignature,
     ConsentText,
     Consultation,
@@ -49,6 +50,7 @@ from .services.records import (
     record_save,
     record_sign,
 )
+from .services.rules import clinical_settings_update, screening_rule_save
 from .services.screening import screening_findings, screening_record
 
 VIEW = AuditEntry.Action.VIEW
@@ -614,3 +616,40 @@ def reaction_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "clinical/reaction_detail.html",
         {"reaction": reaction, "patient": reaction.patient, "form": form},
     )
+
+
+# --- manager: rules and settings --------------------------------------------------------------
+
+
+@allow(MANAGEMENT)
+def screening_rules(request: HttpRequest) -> HttpResponse:
+    settings_row = ClinicalSettings.get()
+    form = f.ClinicalSettingsForm(
+        request.POST or None,
+        initial={"screening_valid_months": settings_row.screening_valid_months},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            clinical_settings_update(by=request.user, **form.cleaned_data)
+        except DomainError as err:
+            _fail(form, err)
+        else:
+            messages.success(request, "Screening validity saved.")
+            return redirect("clinical:screening_rules")
+    return render(
+        request,
+        "clinical/screening_rules.html",
+        {"rules": ScreeningRule.objects.all(), "settings_form": form},
+    )
+
+
+@allow(MANAGEMENT)
+def screening_rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    rule = get_object_or_404(ScreeningRule, pk=pk) if pk else None
+    form = f.ScreeningRuleForm(request.POST or None, instance=rule)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        screening_rule_save(by=request.user, data=data, rule=rule)
+        messages.success(request, "Screening rule saved.")
+        return redirect("clinical:screening_rules")
+    return render(request, "clinical/screening_rule_form.html", {"form": form, "rule": rule})

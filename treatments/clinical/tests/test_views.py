@@ -16,6 +16,7 @@ from treatments.clinical.models import (
     Consultation,
     Reaction,
     Screening,
+    ScreeningRule,
     SessionRecord,
 )
 from treatments.clinical.selectors import consent_text_current
@@ -75,6 +76,7 @@ def world(session, ready, lot, practitioner_profile, face):
         "reaction": reaction.pk,
         "signature_key": ready[1].key,
         "photo_key": photo.key,
+        "rule": ScreeningRule.objects.get(code="keloid").pk,
     }
 
 
@@ -85,7 +87,9 @@ PK_FOR = {
     "consultation_addendum": "consultation",
     "screening_detail": "screening",
     "reaction_detail": "reaction",
+    "screening_rule_edit": "rule",
 }
+MANAGER_ONLY = {"consent_texts", "screening_rules", "screening_rule_create", "screening_rule_edit"}
 KEY_FOR = {
     "consent_signature": "signature_key",
     "consent_signature_image": "signature_key",
@@ -152,7 +156,7 @@ def test_clinical_roles_can_open_every_page(world, persona, request):
         if name in post_only:
             assert client.get(url).status_code == 405, name
             continue
-        if name == "consent_texts" and persona != "manager":
+        if name in MANAGER_ONLY and persona != "manager":
             assert client.get(url).status_code == 403
             continue
         assert client.get(url).status_code == 200, name
@@ -187,7 +191,7 @@ def test_every_page_view_writes_an_audit_entry(world, practitioner):
     for name, url in all_clinical_urls(world):
         before = AuditEntry.objects.count()
         response = practitioner.get(url)
-        if response.status_code == 405 or name in BLANK_FORMS or name == "consent_texts":
+        if response.status_code == 405 or name in BLANK_FORMS or name in MANAGER_ONLY:
             continue
         assert AuditEntry.objects.count() == before + 1, name
 
@@ -266,8 +270,6 @@ def test_bad_consultation_input_gets_a_field_message(patient, practitioner, fiel
 
 
 def test_a_screening_is_recorded_from_the_form(patient, practitioner):
-    from treatments.clinical.models import ScreeningRule
-
     data = {f"rule_{rule.pk}": "no" for rule in ScreeningRule.objects.filter(active=True)}
     url = reverse("clinical:screening_create", kwargs={"patient_pk": patient.pk})
     missing = dict(data)
@@ -570,3 +572,56 @@ def test_the_front_desk_sees_flag_labels_on_the_patient_page_and_nothing_clinica
     assert reverse("clinical:patient", kwargs={"patient_pk": patient.pk}) in (
         practitioner.get(url).content.decode()
     )
+
+
+# --- manager: rules, settings, consent texts -----------------------------------------------
+
+
+def test_the_manager_edits_a_rule_and_the_screening_validity(manager, practitioner):
+    rule = ScreeningRule.objects.get(code="keloid")
+    url = reverse("clinical:screening_rule_edit", kwargs={"pk": rule.pk})
+    data = {"question": rule.question, "severity": "absolute", "scope": "all", "position": 5}
+    assert practitioner.post(url, data).status_code == 403
+    assert manager.post(url, data | {"active": "on"}).status_code == 302
+    rule.refresh_from_db()
+    assert rule.severity == "absolute"
+    response = manager.post(url, data | {"scope": "technique"})
+    assert "technique" in response.context["form"].errors
+    settings_url = reverse("clinical:screening_rules")
+    assert manager.post(settings_url, {"screening_valid_months": "99"}).status_code == 200
+    assert manager.post(settings_url, {"screening_valid_months": "3"}).status_code == 302
+    from treatments.clinical.models import ClinicalSettings
+
+    assert ClinicalSettings.get().screening_valid_months == 3
+
+
+def test_the_manager_adds_an_electric_device_rule(manager):
+    url = reverse("clinical:screening_rule_create")
+    response = manager.post(
+        url,
+        {
+            "question": "Metal dental braces?",
+            "severity": "relative",
+            "scope": "technique",
+            "technique": "electric",
+            "position": "200",
+            "active": "on",
+        },
+    )
+    assert response.status_code == 302
+    rule = ScreeningRule.objects.get(question="Metal dental braces?")
+    assert (rule.code, rule.technique) == ("metal-dental-braces", "electric")
+
+
+def test_the_manager_publishes_a_new_consent_version(manager, face, patient, practitioner):
+    url = reverse("clinical:consent_texts")
+    response = manager.post(url, {"session_type": face.pk, "title": "Face v2", "body": "New"})
+    assert response.status_code == 302
+    assert consent_text_current(session_type=face).version == 2
+    assert manager.post(url, {"session_type": face.pk, "title": "", "body": ""}).status_code == 200
+
+
+def test_the_clinical_menu_is_shown_to_clinical_roles_only(practitioner, front_desk, clinic):
+    dashboard = reverse("clinical:dashboard")
+    assert dashboard in practitioner.get(reverse("patients:patient_list")).content.decode()
+    assert dashboard not in front_desk.get(reverse("patients:patient_list")).content.decode()

@@ -1,0 +1,38 @@
+"""The clinic manager's clinical settings: screening rules and how long a screening lasts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils.text import slugify
+
+from ..errors import ClinicalError
+from ..models import ClinicalSettings, ScreeningRule
+
+
+def screening_rule_save(
+    *, by: Any, data: dict[str, Any], rule: ScreeningRule | None = None
+) -> ScreeningRule:
+    """Create or change a rule. Answers already given keep their question text (snapshots)."""
+    with transaction.atomic():
+        if rule is None:
+            base = slugify(data["question"])[:50] or "rule"
+            code, n = base, 1
+            while ScreeningRule.objects.filter(code=code).exists():
+                n += 1
+                code = f"{base}-{n}"
+            rule = ScreeningRule(code=code)
+        for name, value in data.items():
+            setattr(rule, name, value.strip() if isinstance(value, str) else value)
+        rule.save()
+    return rule
+
+
+def clinical_settings_update(*, by: Any, screening_valid_months: int) -> ClinicalSettings:
+    if not 1 <= screening_valid_months <= 24:
+        raise ClinicalError("Choose between 1 and 24 months.", field="screening_valid_months")
+    row = ClinicalSettings.get()
+    row.screening_valid_months = screening_valid_months
+    row.save(update_fields=["screening_valid_months"])
+    return row
