@@ -162,3 +162,28 @@ def test_the_day_view_lays_sessions_out_on_their_quarter_hours(
     assert outer["x"] <= inner["x"] and inner["x"] + inner["width"] <= outer["x"] + outer["width"]
     # Three practitioners fit side by side without a horizontal scroll bar.
     assert page.eval_on_selector(".cal-wrap", "el => el.scrollWidth <= el.clientWidth")
+
+
+def test_the_date_picker_and_the_selector_swap_the_calendar_in_place(
+    transactional_db, live_server, page, clinic, front_desk_user, practitioner_profile, room, room2
+):
+    log_in(page, front_desk_user.username)
+    page.goto("/calendar/")
+    page.evaluate("window.notReloaded = true")
+    page.locator("#calendar input[type=date]").fill("2027-01-13")
+    page.wait_for_function(
+        "() => document.querySelector('#calendar-title').innerText === '11–17 January 2027'"
+    )
+    page.locator("#calendar-resource").click()
+    page.get_by_role("link", name="Room 2").click()
+    page.wait_for_function(
+        "() => document.querySelector('#calendar-resource').innerText.trim() === 'Room 2'"
+    )
+    page.get_by_role("link", name="Day", exact=True).click()
+    page.wait_for_selector("#calendar[data-view=day]")
+    assert page.locator("#calendar-title").inner_text() == "Wednesday 13 January 2027"
+    assert page.url.endswith(f"/calendar/?view=day&date=2027-01-13&room={room2.pk}")
+    # htmx swapped the calendar without reloading the page, and kept the address bar in step.
+    assert page.evaluate("window.notReloaded === true")
+    page.go_back()
+    page.wait_for_selector("#calendar[data-view=week]")
