@@ -419,3 +419,66 @@ def link_unsubscribe(*, token: str) -> Patient:
             source="email link",
         )
     return patient
+
+
+def link_reaction_report(
+    *, token: str, type: str, severity: str, onset: datetime, description: str
+) -> Any:
+    """The patient's own report lands in the clinical reactions list (source "patient"); a
+    severe one is on the practitioners' dashboard the same day (clinical_dashboard)."""
+    from treatments.clinical.services.reactions import reaction_report
+
+    with transaction.atomic():
+        payload = links.link_use(action="reaction", token=token)
+        session = _linked_session(payload)
+        if session.patient_id != payload.get("p"):
+            raise links.LinkInvalid()
+        reaction = reaction_report(
+            session=session,
+            patient=session.patient,
+            type=type,
+            severity=severity,
+            onset=onset,
+            description=description,
+            source="patient",
+            reported_by=None,
+        )
+    level = logging.WARNING if severity == "severe" else logging.INFO
+    log.log(
+        level,
+        "patient reported a %s reaction %s after session %s",
+        severity,
+        reaction.pk,
+        session.pk,
+    )
+    return reaction
+
+
+def link_book_slot(*, token: str, starts_at: datetime) -> Session:
+    """Book the course step (or the maintenance session) the nudge was about, at a free time the
+    page offered; the booking service re-checks the slot under its locks."""
+    from treatments.courses.models import Course
+    from treatments.courses.services import _room_for, course_book_step
+    from treatments.services.booking import session_book
+
+    with transaction.atomic():
+        payload = links.link_use(action="book", token=token)
+        message = OutboxMessage.objects.filter(pk=payload.get("m")).first()
+        course = (
+            Course.objects.select_related("patient", "practitioner__user", "session_type", "room")
+            .filter(pk=payload.get("c"), patient_id=payload.get("p"))
+            .first()
+        )
+        if message is None or course is None:
+            raise links.LinkInvalid()
+        if message.kind == Kind.MAINTENANCE:
+            return session_book(
+                patient=course.patient,
+                session_type=course.session_type,
+                practitioner=course.practitioner,
+                room=_room_for(course, starts_at),
+                starts_at=starts_at,
+                notes=f"{course.protocol.name}: maintenance (booked by the patient)"[:500],
+            )
+        booking = course_book_step(course=course, step_number=message.step, starts_at=starts_at)
+    return booking.session
