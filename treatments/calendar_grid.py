@@ -124,8 +124,12 @@ def calendar_page(
     by: str,
     zone: ZoneInfo,
     now: datetime,
+    user_id: int | None = None,
 ) -> CalendarPage:
-    """Everything the calendar template shows, for the day or the Monday-to-Sunday week."""
+    """Everything the calendar template shows, for the day or the Monday-to-Sunday week.
+
+    A week not narrowed down shows the practitioner looking at it, else the first one.
+    """
     today = now.astimezone(zone).date()
     staff = list(staff_bookable())
     rooms = list(rooms_active())
@@ -139,11 +143,10 @@ def calendar_page(
         notices.append("That room is not in use any more; showing the calendar.")
     chosen = practitioner is not None or room is not None
     if view == "week" and not chosen:
-        # The week shows one person or room at a time; start with the first practitioner.
         if by == "rooms" and rooms:
             room = rooms[0]
         elif staff:
-            practitioner = staff[0]
+            practitioner = next((p for p in staff if p.user_id == user_id), staff[0])
         elif rooms:
             room = rooms[0]
 

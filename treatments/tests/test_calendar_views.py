@@ -92,6 +92,13 @@ def test_the_default_is_this_week_for_the_first_practitioner(
     assert page.columns[4].is_today
 
 
+def test_a_practitioner_sees_their_own_week_first(
+    therapist, practitioner_profile, therapist_profile
+):
+    page = page_of(therapist.get(URL))
+    assert {c.practitioner for c in page.columns} == {therapist_profile}
+
+
 def test_the_day_view_shows_every_bookable_practitioner_side_by_side(
     front_desk, practitioner_profile, therapist_profile, front_desk_user
 ):

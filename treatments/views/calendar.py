@@ -29,6 +29,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
         by=params.get("by") or "practitioners",
         zone=zone,
         now=now,
+        user_id=request.user.pk,
     )
     # htmx navigation swaps just the calendar; history restores and plain requests get a page.
     partial = request.htmx and not request.htmx.history_restore_request
