@@ -44,6 +44,11 @@ def mail_domain() -> str:
     return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "mesoclinic.localhost"
 
 
+def one_line(text: str) -> str:
+    """A multi-line postal address on one line, for "Where:" and the calendar's LOCATION."""
+    return ", ".join(part.strip() for part in (text or "").splitlines() if part.strip())
+
+
 def message_id(message: OutboxMessage) -> str:
     # Stable per row: a resend after a crash carries the same Message-ID, so mail clients (and
     # the integration tests) can recognise the duplicate.
@@ -98,6 +103,7 @@ def context_for(message: OutboxMessage, *, clinic: Clinic, preview: bool) -> dic
         "optional": message.kind in NUDGE_KINDS,
         "links": _links(message, preview=preview),
         "cancel_notice_hours": conf.cancel_notice_hours(),
+        "address": one_line(clinic.address),
     }
     if session is not None:
         ctx.update(
@@ -145,9 +151,8 @@ def session_ics(session: Session, *, clinic: Clinic, sequence: int) -> str:
     event.add("dtend", session.ends_at.astimezone(zone))
     # No treatment name: calendars are often shared or shown on lock screens.
     event.add("summary", f"Appointment at {clinic.name}")
-    event.add(
-        "location", ", ".join(p for p in (clinic.name, clinic.address, session.room.name) if p)
-    )
+    where = (clinic.name, one_line(clinic.address), session.room.name)
+    event.add("location", ", ".join(part for part in where if part))
     event.add("description", f"With {session.practitioner.display_name}.")
     cal.add_component(_vtimezone(zone.key, session.starts_at.year))
     cal.add_component(event)

@@ -55,7 +55,7 @@ def test_the_ics_carries_the_clinic_vtimezone_and_the_local_time(book, starts, u
 
 
 def test_the_confirmation_shows_time_place_practitioner_and_working_links(book, clinic, patient):
-    clinic.address = "1 High Street, London"
+    clinic.address = "1 High Street\nLondon"
     clinic.phone = "020 7946 0000"
     clinic.save()
     book(london(2026, 7, 15, 14, 30), now=london(2026, 7, 1, 9, 0))
