@@ -78,8 +78,13 @@ def _overlaps(busy: list[Interval], start: datetime, end: datetime) -> bool:
     return any(b_start < end and start < b_end for b_start, b_end in busy)
 
 
-class _Calendar:
-    """Everything the search needs, loaded once for the whole horizon."""
+class SlotCalendar:
+    """Everything the search needs, loaded once for the whole horizon.
+
+    Public for the messaging app's "offered slots": `candidates(day)` lists starts on the local
+    15-minute grid inside the practitioner's bookable time, `free_room(start)` says whether a
+    start is bookable (and in which room).
+    """
 
     def __init__(
         self, *, course: Course, first_day: date, days: int, zone: ZoneInfo, now: datetime
@@ -178,6 +183,10 @@ class _Calendar:
         return None
 
 
+# The name patients.messaging first imported.
+_Calendar = SlotCalendar
+
+
 def _days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
 
@@ -200,7 +209,7 @@ def course_propose(*, course: Course, first_start: datetime | None = None) -> li
         days=FIRST_STEP_SEARCH_DAYS + LATE_SEARCH_DAYS + len(steps) * course.interval_max_days
     )
     calendar_start = min(today, first_day)
-    calendar = _Calendar(
+    calendar = SlotCalendar(
         course=course,
         first_day=calendar_start,
         days=(horizon_end - calendar_start).days + 1,

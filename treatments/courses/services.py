@@ -14,6 +14,11 @@ Interface for the lead / booking and the messaging helper:
         Idempotent. Called from session_complete; completes the course after its last
         session and sets `maintenance_due`.
 
+    room_for_slot(course, starts_at) -> Room   the course's room or the first free active one.
+    maintenance_due_for(course, last_session) -> date
+    (planner.py) course_propose(*, course, first_start=None) -> list[StepPlan];
+                 SlotCalendar for offering free starts.
+
 Moving a session needs no call here: proposals are computed from the sessions as they are. A
 cancelled or no-show session leaves its step unbooked again; the others keep their bookings.
 """
@@ -221,7 +226,7 @@ def _window_check(
     return ""
 
 
-def _room_for(course: Course, starts_at: datetime) -> Room:
+def room_for_slot(course: Course, starts_at: datetime) -> Room:
     """The course's room, or the first active room free for the whole slot."""
     held_until = starts_at + course.session_type.duration + course.session_type.buffer
     rooms = [course.room] if course.room and course.room.active else list(rooms_active())
@@ -241,6 +246,9 @@ def _room_for(course: Course, starts_at: datetime) -> Room:
         "No room is free at that time. Choose another time.",
         field="time",
     )
+
+
+_room_for = room_for_slot  # the name patients.messaging first imported
 
 
 def course_book_step(
@@ -276,7 +284,7 @@ def course_book_step(
             patient=course.patient,
             session_type=course.session_type,
             practitioner=course.practitioner,
-            room=room or _room_for(course, starts_at),
+            room=room or room_for_slot(course, starts_at),
             starts_at=starts_at,
             booked_by=by,
             notes=f"{course.protocol.name}: session {step_number} of {course.sessions_count}"[:500],

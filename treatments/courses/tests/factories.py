@@ -24,6 +24,7 @@ class CourseFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Course
+        skip_postgeneration_save = True
 
     patient = factory.SubFactory(PatientFactory)
     protocol = factory.SubFactory(ProtocolFactory)

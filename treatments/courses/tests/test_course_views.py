@@ -1,4 +1,5 @@
 import datetime as dt
+import importlib
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -270,12 +271,25 @@ def test_the_manager_edits_a_protocol_within_the_allowed_range(users, protocol, 
     assert (protocol.sessions_count, protocol.interval_min_days) == (6, 10)
 
 
-def test_the_seeded_protocols_exist(db):
-    assert set(Protocol.objects.values_list("name", "sessions_count")) >= {
-        ("Skin rejuvenation", 4),
-        ("Hair loss (scalp)", 6),
-        ("Localised fat/cellulite (body)", 6),
+def test_the_data_migration_seeds_the_usual_protocols(face, scalp_superficial):
+    # Run the migration's function itself: a transactional test elsewhere may have flushed the
+    # rows the migration wrote into the reused test database.
+    from django.apps import apps
+
+    seed = importlib.import_module("treatments.courses.migrations.0002_seed_protocols").seed
+    Protocol.objects.all().delete()
+    seed(apps, None)
+    seed(apps, None)  # running again changes nothing
+    assert set(
+        Protocol.objects.values_list(
+            "name", "sessions_count", "interval_min_days", "interval_max_days"
+        )
+    ) == {
+        ("Skin rejuvenation", 4, 14, 21),
+        ("Hair loss (scalp)", 6, 7, 14),
+        ("Localised fat/cellulite (body)", 6, 7, 10),
     }
+    assert Protocol.objects.get(name="Skin rejuvenation").default_session_type == face
 
 
 def test_front_desk_does_not_see_the_plan_note_or_the_stop_form(
