@@ -10,7 +10,7 @@ Rules (seed: "3 to 6 sessions a few weeks apart"; the protocol gives the window)
   opening hours, extra hours, minus leave: treatments.selectors.availability_for), the
   practitioner and a room are free for the session plus its buffer, and the patient has no other
   session then. Booking still goes through session_book, which re-checks all this under a lock.
-- Step 1 has no window: the first free slot from `first_start` (or now).
+- Step 1 has no window: the first free slot from `first_start` (or from tomorrow).
 - A window that has already closed (the previous session was long ago) proposes the first free
   slot from now, with a note: booking it is allowed and warns.
 
@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q
 from django.utils import timezone
 
-from treatments.clinic_time import exists, local_to_utc
+from treatments.clinic_time import day_bounds, exists, local_to_utc
 from treatments.models import Room, Session
 from treatments.selectors import Interval, availability_for, clinic_zone, rooms_active
 
@@ -197,7 +197,10 @@ def course_propose(*, course: Course, first_start: datetime | None = None) -> li
     now = timezone.now()
     steps = list(course.steps.select_related("session").order_by("number"))
     today = now.astimezone(zone).date()
-    search_from = max(first_start or now, now)
+    # Without a wish, the first session is proposed from tomorrow: a slot minutes from now is
+    # rarely what the desk wants, and it can still book today by hand.
+    tomorrow, _ = day_bounds(now.astimezone(zone).date() + timedelta(days=1), zone)
+    search_from = max(first_start, now) if first_start else tomorrow
     first_day = search_from.astimezone(zone).date()
     booked_days = [
         session.starts_at.astimezone(zone).date()

@@ -478,3 +478,9 @@ def test_another_patients_consultation_is_refused(frozen, protocol, practitioner
             consultation=consultation,
         )
     assert not Course.objects.exists()
+
+
+def test_without_a_wish_the_first_session_is_proposed_from_tomorrow(course):
+    plans = course_propose(course=course)
+    assert plans[0].starts_at == local(2030, 3, 5, 8)  # opening time the next day
+    assert_bookable(course, plans)
