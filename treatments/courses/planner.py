@@ -99,7 +99,7 @@ class SlotCalendar:
             self.rooms: list[Room] = [course.room]
         else:
             self.rooms = list(rooms_active().order_by("name", "id"))
-        starts = local_to_utc(datetime.combine(first_day, time.min), zone) - timedelta(days=1)
+        starts = day_bounds(first_day, zone)[0] - timedelta(days=1)
         ends = starts + timedelta(days=days + 2)
         self.practitioner_busy: list[Interval] = []
         self.patient_busy: list[Interval] = []
