@@ -474,7 +474,8 @@ def _many_staff(count: int) -> None:
     users = User.objects.bulk_create(
         User(username=f"bulk{i}", first_name="Bulk", last_name=str(i)) for i in range(count)
     )
-    group = Group.objects.get(name=Role.PRACTITIONER.value)
+    # get_or_create: a transactional test elsewhere may have flushed the migration's groups.
+    group, _ = Group.objects.get_or_create(name=Role.PRACTITIONER.value)
     group.user_set.add(*users)
     StaffProfile.objects.bulk_create(
         StaffProfile(user=user, qualification="doctor", registration_body="GMC", bookable=True)
