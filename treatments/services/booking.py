@@ -242,6 +242,12 @@ def _transition(
             setattr(current, name, value)
         current.save(update_fields=["status", "updated_at", *fields])
         _messages(current, to)
+        if to == Session.Status.COMPLETED:
+            # The last session of a course completes it and sets its maintenance due date,
+            # in the same transaction (imported here: courses depends on this module).
+            from treatments.courses.services import course_on_session_completed
+
+            course_on_session_completed(session=current)
     return current
 
 

@@ -204,3 +204,39 @@ def test_a_race_past_the_check_still_gets_the_clear_message(practitioner_profile
     finally:
         booking._raise_if_taken = original
     assert Session.objects.count() == 1
+
+
+def test_fifty_desks_posting_the_same_slot_get_one_booking_and_no_server_error(
+    practitioner_profile, room, face, front_desk_user
+):
+    # Through the real view and form: each thread is its own logged-in desk with its own
+    # database connection. One gets the redirect; 49 get the form back with the message.
+    from django.test import Client
+
+    patients = PatientFactory.create_batch(50)
+    local = START.astimezone(LONDON)
+
+    def post(patient):
+        client = Client(raise_request_exception=False)
+        client.force_login(front_desk_user)
+        return client.post(
+            "/sessions/new/",
+            {
+                "patient": patient.pk,
+                "session_type": face.pk,
+                "practitioner": practitioner_profile.pk,
+                "room": room.pk,
+                "date": local.strftime("%Y-%m-%d"),
+                "time": local.strftime("%H:%M"),
+                "notes": "",
+            },
+        )
+
+    responses = race([lambda p=p: post(p) for p in patients])
+
+    assert [r for r in responses if not hasattr(r, "status_code")] == []
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200] * 49 + [302]
+    refused = [r for r in responses if r.status_code == 200]
+    assert all(b"That slot was just taken" in r.content for r in refused)
+    assert Session.objects.count() == 1
