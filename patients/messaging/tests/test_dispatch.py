@@ -230,3 +230,32 @@ def test_rows_whose_send_task_the_broker_lost_are_taken_back_before_the_lease_en
         assert mail.outbox == []
         assert dispatch_in_process() == 1
     assert len(mail.outbox) == 1
+
+
+def test_the_celery_tasks_run_twice_have_one_effect(session):
+    from patients.messaging import tasks
+
+    queued: list[tuple[list[int], str]] = []
+    with (
+        time_machine.travel(NOW + dt.timedelta(minutes=1), tick=False),
+        mock.patch.object(tasks.send_batch, "delay", side_effect=lambda *a: queued.append(a)),
+    ):
+        assert tasks.dispatch_due() == 1
+        assert tasks.dispatch_due() == 0
+        [(ids, claim)] = queued
+        tasks.send_batch(ids, claim)
+        tasks.send_batch(ids, claim)  # redelivered by the broker
+        assert tasks.reap() == 0
+    assert len(mail.outbox) == 1
+
+
+def test_beat_runs_the_dispatcher_and_the_reaper_on_the_dispatch_interval():
+    import os
+
+    from mesoclinic.celery import app
+
+    interval = float(os.environ.get("MESSAGING_DISPATCH_INTERVAL") or 60)
+    entries = app.conf.beat_schedule.values()
+    assert {entry["task"] for entry in entries} == {"messaging.dispatch_due", "messaging.reap"}
+    assert all(entry["schedule"] == interval for entry in entries)
+    assert int(interval) == dispatch.DISPATCH_INTERVAL_SECONDS
