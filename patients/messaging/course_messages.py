@@ -163,7 +163,7 @@ def offered_slots(
     maintenance session (`number` None) over the next four weeks; at most two a day. Booking
     re-checks everything under the booking service's locks.
     """
-    from treatments.courses.planner import _Calendar  # the courses planner's slot search
+    from treatments.courses.planner import SlotCalendar
 
     zone = _zone()
     now = timezone.now()
@@ -179,7 +179,7 @@ def offered_slots(
         if last < first + timedelta(days=6):
             last = first + timedelta(days=6)
     days = (last - first).days + 1
-    calendar = _Calendar(course=course, first_day=first, days=days, zone=zone, now=now)
+    calendar = SlotCalendar(course=course, first_day=first, days=days, zone=zone, now=now)
     offered: list[datetime] = []
     for offset in range(days):
         day = first + timedelta(days=offset)

@@ -458,7 +458,7 @@ def link_book_slot(*, token: str, starts_at: datetime) -> Session:
     """Book the course step (or the maintenance session) the nudge was about, at a free time the
     page offered; the booking service re-checks the slot under its locks."""
     from treatments.courses.models import Course
-    from treatments.courses.services import _room_for, course_book_step
+    from treatments.courses.services import course_book_step, room_for_slot
     from treatments.services.booking import session_book
 
     with transaction.atomic():
@@ -476,7 +476,7 @@ def link_book_slot(*, token: str, starts_at: datetime) -> Session:
                 patient=course.patient,
                 session_type=course.session_type,
                 practitioner=course.practitioner,
-                room=_room_for(course, starts_at),
+                room=room_for_slot(course, starts_at),
                 starts_at=starts_at,
                 notes=f"{course.protocol.name}: maintenance (booked by the patient)"[:500],
             )

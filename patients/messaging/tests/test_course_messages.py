@@ -188,3 +188,27 @@ def test_a_reaction_report_with_bad_input_says_why_and_records_nothing(first_don
     assert "The onset cannot be in the future" in response.content.decode()
     assert retry.status_code == 200  # the link still works after a refused attempt
     assert Reaction.objects.count() == 1
+
+
+def test_the_maintenance_link_books_a_session_and_the_nudge_then_no_longer_applies(
+    course, first_done
+):
+    second = book_step(course, 2, london(2026, 6, 16, 10, 0), now=london(2026, 6, 10, 12, 0))
+    complete(second, london(2026, 6, 16, 10, 50))
+    [email] = send(london(2026, 9, 14, 9, 0))
+    path = re.search(r"http://127\.0\.0\.1:8000(/m/book/\S+/)", email.body).group(1)
+    client = Client()
+    with time_machine.travel(london(2026, 9, 14, 12, 0), tick=False):
+        page = client.get(path)
+        assert "Book your maintenance session" in page.content.decode()
+        slot = re.search(r'name="slot" value="([^"]+)"', page.content.decode()).group(1)
+        done = client.post(path, {"slot": slot})
+    assert "Your session is booked" in done.content.decode()
+    booked = Session.objects.get(patient=course.patient, status=Session.Status.BOOKED)
+    assert booked.starts_at == dt.datetime.fromisoformat(slot)
+    assert booked.practitioner_id == course.practitioner_id
+    from patients.messaging.course_messages import course_message_applies
+
+    maintenance = OutboxMessage.objects.get(course=course, kind=Kind.MAINTENANCE)
+    with time_machine.travel(london(2026, 9, 14, 12, 1), tick=False):
+        assert not course_message_applies(maintenance)
