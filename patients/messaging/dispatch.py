@@ -8,13 +8,17 @@ Exactly-once as far as it can be had over SMTP:
 - Claim: `SELECT ... FOR UPDATE SKIP LOCKED` on due pending rows, flipped to "sending" with a
   fresh claim id and a lease, committed before the batch is handed on. Any number of
   dispatchers run at once and each row is claimed by one of them.
-- Send: each row is locked again (SKIP LOCKED) with its claim id, re-checked (still applies,
+- Send: each row is locked again (FOR UPDATE) with its claim id, re-checked (still applies,
   consent, useful moment), sent, and marked sent in ONE transaction. A task redelivered by the
   broker, or a claim taken back by the reaper, finds its claim gone and sends nothing.
-- Reap: a "sending" row whose lease ran out (its task was lost with Redis, or its worker was
-  killed) goes back to pending. The only duplicate possible is a row the SMTP server accepted
-  just before the worker died, before its commit: at most one per worker process in flight.
-  Every reaped row is logged as a possible duplicate and counted in `reclaims`.
+- Reap: a "sending" row goes back to pending when its lease ran out (its worker was killed or
+  hung) or, at once, when the broker lost its task (Redis restarted or flushed: the per-claim
+  marker kept beside the task in Redis is gone, see tasks.py). The only duplicate possible is a
+  row the SMTP server accepted just before its worker died, before the commit: at most one per
+  worker process in flight. Every row reclaimed after a lease is logged as a possible duplicate
+  and counted in `reclaims`.
+- Senders keep the pipeline full: a finished batch claims the next one, so throughput does not
+  wait for the next tick, while at most MESSAGING_MAX_IN_FLIGHT rows are claimed at any time.
 """
 
 from __future__ import annotations
