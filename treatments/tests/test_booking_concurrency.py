@@ -240,3 +240,15 @@ def test_fifty_desks_posting_the_same_slot_get_one_booking_and_no_server_error(
     refused = [r for r in responses if r.status_code == 200]
     assert all(b"That slot was just taken" in r.content for r in refused)
     assert Session.objects.count() == 1
+
+
+def test_the_database_refuses_a_slot_held_longer_than_a_day(practitioner_profile, room, face):
+    # The calendar and conflict queries look back one day from the range start (selectors).
+    with pytest.raises(IntegrityError, match="session_slot_at_most_one_day"), transaction.atomic():
+        SessionFactory(
+            practitioner=practitioner_profile,
+            room=room,
+            session_type=face,
+            starts_at=START,
+            blocked_until=START + dt.timedelta(days=1, minutes=1),
+        )
