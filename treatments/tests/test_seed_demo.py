@@ -12,6 +12,7 @@ import time_machine
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
 from mesoclinic.access import Role
 from patients.models import ConsentChange, Patient
@@ -24,6 +25,7 @@ from treatments.models import (
     StaffProfile,
     WorkingHours,
 )
+from treatments.products.models import Ingredient, Lot, Product
 from treatments.selectors import availability_for
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +41,9 @@ LOGINS = {
 }
 MODELS = [
     User,
+    Product,
+    Lot,
+    Ingredient,
     StaffProfile,
     WorkingHours,
     Room,
@@ -188,3 +193,12 @@ def test_it_leaves_a_clinic_the_manager_has_named_alone(db):
     with time_machine.travel(NOW, tick=False):
         seed()
     assert Clinic.objects.get().name == "Harley Meso"
+
+
+def test_the_demo_has_registered_products_with_usable_lots(seeded):
+    from treatments.products.services import product_is_usable
+
+    lots = list(Lot.objects.select_related("product"))
+    assert len(lots) == 3
+    assert all(product_is_usable(lot.product) for lot in lots)
+    assert all(lot.expiry_date > timezone.localdate() for lot in lots)

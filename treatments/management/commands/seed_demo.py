@@ -106,6 +106,7 @@ class Command(BaseCommand):
             rooms = self._rooms()
             types = self._session_types()
             staff = self._staff()
+            self._products(received_by=staff["manager"].user)
             # One log line per registered patient is noise here.
             quiet = logging.getLogger("patients.services")
             level = quiet.level
@@ -124,6 +125,63 @@ class Command(BaseCommand):
         self._report()
 
     # --- the clinic and its set-up ------------------------------------------------------------
+
+    def _products(self, *, received_by: Any) -> None:
+        """Two registered mesotherapy products with lots, so a session record can be tried."""
+        from treatments.products.models import Ingredient, Lot, Product
+
+        today = timezone.localdate(timezone=clinic_zone())
+        demo = [
+            (
+                "Hyaluronic revitaliser (demo)",
+                "Demo Laboratories",
+                "Skin hydration and fine lines",
+                "CE 0123",
+                "III",
+                "DEMO-HA-001",
+                ["hyaluronic acid", "vitamin c", "glycine"],
+                [("HA24-0317", 400, 50), ("HA24-0512", 20, 10)],
+            ),
+            (
+                "Hair-loss cocktail (demo)",
+                "Demo Laboratories",
+                "Androgenetic alopecia, diffuse hair loss",
+                "CE 0123",
+                "IIb",
+                "DEMO-HL-002",
+                ["biotin", "dexpanthenol", "lidocaine"],
+                [("HL25-0101", 180, 30)],
+            ),
+        ]
+        for name, maker, indication, body, klass, number, ingredients, lots in demo:
+            product, made = Product.objects.get_or_create(
+                name=name,
+                defaults={
+                    "manufacturer": maker,
+                    "indications": indication,
+                    "registration_body": body,
+                    "device_class": klass,
+                    "registration_number": number,
+                },
+            )
+            self.created["products"] += made
+            for position, ingredient in enumerate(ingredients):
+                Ingredient.objects.get_or_create(
+                    product=product, name=ingredient, defaults={"position": position}
+                )
+            for lot_number, days_to_expiry, ml in lots:
+                _, made = Lot.objects.get_or_create(
+                    product=product,
+                    lot_number=lot_number,
+                    defaults={
+                        "expiry_date": today + dt.timedelta(days=days_to_expiry),
+                        "received_on": today - dt.timedelta(days=30),
+                        "quantity_received_ml": ml,
+                        "quantity_remaining_ml": ml,
+                        "received_by": received_by,
+                    },
+                )
+                self.created["product lots"] += made
 
     def _clinic(self) -> None:
         clinic, created = Clinic.objects.get_or_create(
