@@ -11,7 +11,7 @@ from mesoclinic.access import BOOKING, allow
 
 from ..calendar_grid import calendar_page
 from ..forms.booking import CalendarQueryForm
-from ..selectors import clinic_zone
+from ..selectors import clinic_get
 
 
 @allow(BOOKING)
@@ -19,7 +19,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
     query = CalendarQueryForm(request.GET)
     query.is_valid()  # a bad parameter falls back to its default, with a notice
     params = query.cleaned_data
-    zone = clinic_zone()
+    zone = (getattr(request, "clinic", None) or clinic_get()).zone
     now = timezone.now()
     page = calendar_page(
         view=params.get("view") or "week",
