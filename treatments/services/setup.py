@@ -1,4 +1,5 @@
-"""Clinic set-up: the clinic's details, opening hours, rooms, session types, staff and their hours.
+"""Clinic set-up: the clinic's details, opening hours, rooms and session types (staff and their
+hours are in treatments.services.staff).
 
 Each write is atomic and raises DomainError with a message the manager can act on. Changing hours
 or durations never moves a booked session: those stay where they are, and the services report how
@@ -8,19 +9,15 @@ many booked sessions a change leaves outside the new hours so the manager can mo
 from __future__ import annotations
 
 import zoneinfo
-from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import time
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from mesoclinic.access import Role
 from mesoclinic.errors import DomainError
 
 from ..models import (
@@ -30,8 +27,6 @@ from ..models import (
     Session,
     SessionType,
     StaffProfile,
-    WorkingException,
-    WorkingHours,
 )
 from ..selectors import availability_for, clinic_get, clinic_zone
 
@@ -300,272 +295,3 @@ def session_type_update(
     session_type.active = active
     session_type.save()
     return session_type
-
-
-# --- staff ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StaffDetails:
-    first_name: str
-    last_name: str
-    email: str
-    role: Role
-    qualification: str
-    registration_body: str
-    registration_number: str
-    bookable: bool
-
-
-def _check_staff(details: StaffDetails) -> StaffDetails:
-    first_name = _text(
-        details.first_name, field="first_name", label="First name", max_length=150, required=True
-    )
-    last_name = _text(
-        details.last_name, field="last_name", label="Last name", max_length=150, required=True
-    )
-    email = _text(details.email, field="email", label="Email", max_length=254)
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            raise DomainError("Enter a valid email address.", field="email") from None
-    try:
-        role = Role(details.role)
-    except ValueError:
-        raise DomainError("Choose one of the roles in the list.", field="role") from None
-    qualification = details.qualification
-    if qualification not in StaffProfile.Qualification.values:
-        raise DomainError("Choose one of the qualifications in the list.", field="qualification")
-    body = _text(
-        details.registration_body,
-        field="registration_body",
-        label="Registration body",
-        max_length=80,
-    )
-    number = _text(
-        details.registration_number,
-        field="registration_number",
-        label="Registration number",
-        max_length=40,
-    )
-    label = StaffProfile.Qualification(qualification).label
-    if qualification in REGISTERED:
-        if not body:
-            raise DomainError(
-                f"A {label.lower()} must have a registration body (for example GMC or NMC).",
-                field="registration_body",
-            )
-        if not number:
-            raise DomainError(
-                f"A {label.lower()} must have a registration number.",
-                field="registration_number",
-            )
-    # The role is what they may see; the qualification is what they may do to a patient.
-    if role == Role.PRACTITIONER and qualification not in REGISTERED:
-        raise DomainError(
-            "A practitioner is a doctor, nurse or independent prescriber. Choose the "
-            "“Aesthetic therapist” role for a therapist.",
-            field="qualification",
-        )
-    if role == Role.THERAPIST and qualification != StaffProfile.Qualification.AESTHETIC_THERAPIST:
-        raise DomainError(
-            "Someone with the aesthetic therapist role has the aesthetic therapist qualification.",
-            field="qualification",
-        )
-    if role == Role.FRONT_DESK and qualification != StaffProfile.Qualification.NONE:
-        raise DomainError(
-            "Front-desk staff have no clinical qualification here; give them a clinical role "
-            "to record one.",
-            field="qualification",
-        )
-    if details.bookable and qualification == StaffProfile.Qualification.NONE:
-        raise DomainError(
-            "Only someone with a clinical qualification can be booked for sessions.",
-            field="bookable",
-        )
-    return StaffDetails(
-        first_name=first_name,
-        last_name=last_name,
-        email=email,
-        role=role,
-        qualification=qualification,
-        registration_body=body,
-        registration_number=number,
-        bookable=bool(details.bookable),
-    )
-
-
-def _set_role(user: Any, role: Role) -> None:
-    # Roles are exclusive; any non-role group the user has stays untouched.
-    user.groups.remove(*Group.objects.filter(name__in=[r.value for r in Role]))
-    user.groups.add(Group.objects.get_or_create(name=role.value)[0])
-
-
-def _check_password(password: str, user: Any) -> None:
-    if "\x00" in (password or ""):
-        raise DomainError(
-            "The password contains a character that is not allowed.", field="password"
-        )
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise DomainError(" ".join(exc.messages), field="password") from None
-
-
-def _managers_left(excluding_user_id: int) -> bool:
-    return (
-        User.objects.filter(is_active=True, groups__name=Role.MANAGER.value)
-        .exclude(pk=excluding_user_id)
-        .exists()
-    )
-
-
-@transaction.atomic
-def staff_create(*, username: str, password: str, details: StaffDetails) -> StaffProfile:
-    username = _text(username, field="username", label="Username", max_length=150, required=True)
-    try:
-        User.username_validator(username)
-    except ValidationError:
-        raise DomainError(
-            "A username uses letters, digits and @ . + - _ only.", field="username"
-        ) from None
-    if User.objects.filter(username__iexact=username).exists():
-        raise DomainError(f"The username “{username}” is taken.", field="username")
-    details = _check_staff(details)
-    user = User(
-        username=username,
-        first_name=details.first_name,
-        last_name=details.last_name,
-        email=details.email,
-    )
-    _check_password(password, user)
-    user.set_password(password)
-    user.save()
-    _set_role(user, details.role)
-    return StaffProfile.objects.create(
-        user=user,
-        qualification=details.qualification,
-        registration_body=details.registration_body,
-        registration_number=details.registration_number,
-        bookable=details.bookable,
-    )
-
-
-@transaction.atomic
-def staff_update(
-    *, staff: StaffProfile, details: StaffDetails, password: str = "", by: Any = None
-) -> StaffProfile:
-    staff = StaffProfile.objects.select_for_update().select_related("user").get(pk=staff.pk)
-    details = _check_staff(details)
-    user = staff.user
-    was_manager = user.groups.filter(name=Role.MANAGER.value).exists()
-    if was_manager and details.role != Role.MANAGER and not _managers_left(user.pk):
-        raise DomainError(
-            "This is the only clinic manager. Make someone else a manager first.", field="role"
-        )
-    if staff.bookable and not details.bookable:
-        booked = future_booked_count(practitioner=staff)
-        if booked:
-            raise DomainError(
-                f"{staff} has {booked} booked session{'s' if booked != 1 else ''} from now on. "
-                "Move or cancel them before taking them off the calendar.",
-                field="bookable",
-            )
-    user.first_name, user.last_name, user.email = (
-        details.first_name,
-        details.last_name,
-        details.email,
-    )
-    if password:
-        _check_password(password, user)
-        user.set_password(password)
-    user.save()
-    _set_role(user, details.role)
-    staff.qualification = details.qualification
-    staff.registration_body = details.registration_body
-    staff.registration_number = details.registration_number
-    staff.bookable = details.bookable
-    staff.save()
-    return staff
-
-
-@transaction.atomic
-def staff_deactivate(*, staff: StaffProfile, by: Any = None) -> StaffProfile:
-    """Stop someone logging in and being booked. Their records and past sessions stay."""
-    staff = StaffProfile.objects.select_for_update().select_related("user").get(pk=staff.pk)
-    user = staff.user
-    if by is not None and by.pk == user.pk:
-        raise DomainError("You cannot deactivate your own account.")
-    if user.groups.filter(name=Role.MANAGER.value).exists() and not _managers_left(user.pk):
-        raise DomainError("This is the only clinic manager. Make someone else a manager first.")
-    booked = _future_booked(practitioner=staff).order_by("starts_at")
-    count = booked.count()
-    if count:
-        first = booked.first().starts_at.astimezone(clinic_zone())
-        raise DomainError(
-            f"{staff} has {count} booked session{'s' if count != 1 else ''} from now on "
-            f"(the first on {first:%a %d %b %Y at %H:%M}). Move or cancel them in the "
-            "calendar, then deactivate."
-        )
-    user.is_active = False
-    user.save(update_fields=["is_active"])
-    return staff
-
-
-@transaction.atomic
-def staff_reactivate(*, staff: StaffProfile) -> StaffProfile:
-    user = staff.user
-    user.is_active = True
-    user.save(update_fields=["is_active"])
-    return staff
-
-
-# --- working hours and exceptions -------------------------------------------------------------
-
-
-@transaction.atomic
-def working_hours_set(*, staff: StaffProfile, hours: Hours) -> list[WorkingHours]:
-    """Replace a practitioner's weekly pattern (one period per working day)."""
-    checked = _check_hours(hours, what="off")
-    list(StaffProfile.objects.select_for_update().filter(pk=staff.pk))
-    WorkingHours.objects.filter(staff=staff).delete()
-    return WorkingHours.objects.bulk_create(
-        WorkingHours(staff=staff, weekday=day, starts=starts, ends=ends)
-        for day, (starts, ends) in sorted(checked.items())
-    )
-
-
-@transaction.atomic
-def working_exception_add(
-    *,
-    staff: StaffProfile,
-    day: date,
-    kind: str,
-    starts: time | None = None,
-    ends: time | None = None,
-    note: str = "",
-) -> WorkingException:
-    if kind not in WorkingException.Kind.values:
-        raise DomainError("Choose leave or extra hours.", field="kind")
-    if not isinstance(day, date) or isinstance(day, datetime):
-        raise DomainError("Enter a date.", field="date")
-    note = _text(note, field="note", label="The note", max_length=200)
-    if (starts is None) != (ends is None):
-        raise DomainError("Give both a start and an end time, or neither.", field="starts")
-    if kind == WorkingException.Kind.EXTRA and starts is None:
-        raise DomainError("Extra hours need a start and an end time.", field="starts")
-    if starts is not None and starts >= ends:
-        raise DomainError(
-            f"The start ({starts:%H:%M}) must be before the end ({ends:%H:%M}).", field="starts"
-        )
-    if day < timezone.now().astimezone(clinic_zone()).date():
-        raise DomainError("That date has passed; exceptions are for today onwards.", field="date")
-    return WorkingException.objects.create(
-        staff=staff, date=day, kind=kind, starts=starts, ends=ends, note=note
-    )
-
-
-@transaction.atomic
-def working_exception_remove(*, exception: WorkingException) -> None:
-    WorkingException.objects.filter(pk=exception.pk).delete()

@@ -22,6 +22,7 @@ from treatments.models import (
 )
 from treatments.selectors import availability_for
 from treatments.services import setup as svc
+from treatments.services import staff as staff_svc
 from treatments.tests.factories import SessionFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +34,7 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def details(**overrides) -> svc.StaffDetails:
+def details(**overrides) -> staff_svc.StaffDetails:
     values = {
         "first_name": "Nia",
         "last_name": "Nurse",
@@ -44,7 +45,7 @@ def details(**overrides) -> svc.StaffDetails:
         "registration_number": "99A1234E",
         "bookable": True,
     }
-    return svc.StaffDetails(**(values | overrides))
+    return staff_svc.StaffDetails(**(values | overrides))
 
 
 def tomorrow_at(hour: int) -> dt.datetime:
@@ -197,7 +198,7 @@ def test_changing_a_duration_does_not_move_booked_sessions(face):
 
 
 def test_it_creates_a_staff_member_with_their_role_and_profile(clinic):
-    staff = svc.staff_create(username="nia", password=GOOD_PASSWORD, details=details())
+    staff = staff_svc.staff_create(username="nia", password=GOOD_PASSWORD, details=details())
     user = User.objects.get(username="nia")
     assert user.check_password(GOOD_PASSWORD)
     assert list(user.groups.values_list("name", flat=True)) == [Role.PRACTITIONER.value]
@@ -226,7 +227,7 @@ def test_it_creates_a_staff_member_with_their_role_and_profile(clinic):
 )
 def test_it_refuses_bad_staff_details_and_creates_no_user(clinic, field, overrides):
     with pytest.raises(DomainError) as err:
-        svc.staff_create(username="nia", password=GOOD_PASSWORD, details=details(**overrides))
+        staff_svc.staff_create(username="nia", password=GOOD_PASSWORD, details=details(**overrides))
     assert err.value.field == field
     assert not User.objects.filter(username="nia").exists()
 
@@ -243,18 +244,18 @@ def test_it_refuses_bad_staff_details_and_creates_no_user(clinic, field, overrid
 )
 def test_it_refuses_a_weak_password_or_bad_username_and_creates_nothing(clinic, username, password):
     with pytest.raises(DomainError):
-        svc.staff_create(username=username, password=password, details=details())
+        staff_svc.staff_create(username=username, password=password, details=details())
     assert not StaffProfile.objects.filter(user__first_name="Nia").exists()
 
 
 def test_it_refuses_a_taken_username_in_any_case(clinic, practitioner_profile):
     with pytest.raises(DomainError, match="taken") as err:
-        svc.staff_create(username="DOCTOR", password=GOOD_PASSWORD, details=details())
+        staff_svc.staff_create(username="DOCTOR", password=GOOD_PASSWORD, details=details())
     assert err.value.field == "username"
 
 
 def test_it_changes_a_role_and_keeps_exactly_one(clinic, therapist_profile, manager_user):
-    svc.staff_update(
+    staff_svc.staff_update(
         staff=therapist_profile,
         details=details(
             first_name="Tess",
@@ -270,12 +271,12 @@ def test_it_changes_a_role_and_keeps_exactly_one(clinic, therapist_profile, mana
 def test_it_refuses_to_remove_the_only_manager(clinic, manager_user):
     staff = manager_user.staff_profile
     with pytest.raises(DomainError, match="only clinic manager"):
-        svc.staff_update(
+        staff_svc.staff_update(
             staff=staff,
             details=details(role=Role.FRONT_DESK, qualification="none", bookable=False),
         )
     with pytest.raises(DomainError, match="only clinic manager"):
-        svc.staff_deactivate(staff=staff)
+        staff_svc.staff_deactivate(staff=staff)
     assert manager_user.groups.filter(name=Role.MANAGER.value).exists()
 
 
@@ -285,9 +286,9 @@ def test_it_refuses_to_deactivate_a_practitioner_with_booked_sessions_and_says_h
     for hour in (9, 11, 13):
         SessionFactory(practitioner=practitioner_profile, starts_at=tomorrow_at(hour))
     with pytest.raises(DomainError, match="3 booked sessions"):
-        svc.staff_deactivate(staff=practitioner_profile, by=manager_user)
+        staff_svc.staff_deactivate(staff=practitioner_profile, by=manager_user)
     with pytest.raises(DomainError, match="3 booked sessions"):
-        svc.staff_update(
+        staff_svc.staff_update(
             staff=practitioner_profile,
             details=details(qualification="doctor", bookable=False),
         )
@@ -299,24 +300,24 @@ def test_it_refuses_to_deactivate_a_practitioner_with_booked_sessions_and_says_h
 def test_it_deactivates_a_practitioner_with_no_booked_sessions_ahead(
     clinic, practitioner_profile, manager_user
 ):
-    svc.staff_deactivate(staff=practitioner_profile, by=manager_user)
+    staff_svc.staff_deactivate(staff=practitioner_profile, by=manager_user)
     practitioner_profile.user.refresh_from_db()
     assert practitioner_profile.user.is_active is False
-    svc.staff_reactivate(staff=practitioner_profile)
+    staff_svc.staff_reactivate(staff=practitioner_profile)
     practitioner_profile.user.refresh_from_db()
     assert practitioner_profile.user.is_active is True
 
 
 def test_it_refuses_to_let_a_manager_deactivate_themselves(clinic, manager_user):
     with pytest.raises(DomainError, match="your own account"):
-        svc.staff_deactivate(staff=manager_user.staff_profile, by=manager_user)
+        staff_svc.staff_deactivate(staff=manager_user.staff_profile, by=manager_user)
 
 
 # --- working hours and exceptions -------------------------------------------------------------
 
 
 def test_it_replaces_weekly_hours(practitioner_profile):
-    svc.working_hours_set(
+    staff_svc.working_hours_set(
         staff=practitioner_profile, hours={1: (dt.time(10), dt.time(14)), 3: None}
     )
     assert list(
@@ -328,7 +329,7 @@ def test_it_replaces_weekly_hours(practitioner_profile):
 
 def test_it_refuses_bad_weekly_hours_and_keeps_the_old_ones(practitioner_profile):
     with pytest.raises(DomainError, match="Friday"):
-        svc.working_hours_set(
+        staff_svc.working_hours_set(
             staff=practitioner_profile,
             hours={0: (dt.time(9), dt.time(12)), 4: (dt.time(12), dt.time(12))},
         )
@@ -337,7 +338,7 @@ def test_it_refuses_bad_weekly_hours_and_keeps_the_old_ones(practitioner_profile
 
 def test_a_whole_day_of_leave_removes_all_availability(clinic, practitioner_profile):
     day = timezone.now().date() + dt.timedelta(days=2)
-    svc.working_exception_add(staff=practitioner_profile, day=day, kind="leave")
+    staff_svc.working_exception_add(staff=practitioner_profile, day=day, kind="leave")
     available = availability_for(
         staff_ids=[practitioner_profile.pk], first_day=day, days=1, zone=clinic.zone
     )
@@ -347,7 +348,7 @@ def test_a_whole_day_of_leave_removes_all_availability(clinic, practitioner_prof
 def test_extra_hours_open_time_outside_the_weekly_pattern(clinic, practitioner_profile):
     WorkingHours.objects.filter(staff=practitioner_profile).delete()
     day = timezone.now().date() + dt.timedelta(days=2)
-    exc = svc.working_exception_add(
+    exc = staff_svc.working_exception_add(
         staff=practitioner_profile,
         day=day,
         kind="extra",
@@ -360,7 +361,7 @@ def test_extra_hours_open_time_outside_the_weekly_pattern(clinic, practitioner_p
         staff_ids=[practitioner_profile.pk], first_day=day, days=1, zone=zone
     )
     assert len(available[(practitioner_profile.pk, day)]) == 1
-    svc.working_exception_remove(exception=exc)
+    staff_svc.working_exception_remove(exception=exc)
     assert not WorkingException.objects.exists()
 
 
@@ -379,7 +380,7 @@ def test_it_refuses_a_bad_exception(clinic, practitioner_profile, kwargs, field)
     days_ago = kwargs.pop("days_ago", -2)
     day = timezone.now().date() - dt.timedelta(days=days_ago)
     with pytest.raises(DomainError) as err:
-        svc.working_exception_add(staff=practitioner_profile, day=day, **kwargs)
+        staff_svc.working_exception_add(staff=practitioner_profile, day=day, **kwargs)
     assert err.value.field == field
     assert not WorkingException.objects.exists()
 
@@ -387,7 +388,7 @@ def test_it_refuses_a_bad_exception(clinic, practitioner_profile, kwargs, field)
 def test_leave_over_booked_sessions_keeps_them_and_counts_them(clinic, practitioner_profile):
     session = SessionFactory(practitioner=practitioner_profile, starts_at=tomorrow_at(10))
     day = session.starts_at.astimezone(clinic.zone).date()
-    svc.working_exception_add(staff=practitioner_profile, day=day, kind="leave")
+    staff_svc.working_exception_add(staff=practitioner_profile, day=day, kind="leave")
     assert svc.booked_outside_hours(staff_ids=[practitioner_profile.pk]) == 1
     session.refresh_from_db()
     assert session.status == Session.Status.BOOKED

@@ -37,6 +37,7 @@ from ..models import (
 )
 from ..selectors import clinic_get, clinic_zone
 from ..services import setup as svc
+from ..services import staff as staff_svc
 
 T = TypeVar("T")
 
@@ -255,9 +256,9 @@ def setup_staff(request: HttpRequest) -> HttpResponse:
     return render(request, "treatments/setup/staff_list.html", {"staff": staff})
 
 
-def _details(data: dict[str, Any]) -> svc.StaffDetails:
-    fields = svc.StaffDetails.__dataclass_fields__
-    return svc.StaffDetails(**{name: data[name] for name in fields})
+def _details(data: dict[str, Any]) -> staff_svc.StaffDetails:
+    fields = staff_svc.StaffDetails.__dataclass_fields__
+    return staff_svc.StaffDetails(**{name: data[name] for name in fields})
 
 
 @allow(MANAGEMENT)
@@ -267,7 +268,7 @@ def setup_staff_create(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         staff = _attempt(
             form,
-            lambda: svc.staff_create(
+            lambda: staff_svc.staff_create(
                 username=data["username"], password=data["password"], details=_details(data)
             ),
         )
@@ -297,7 +298,7 @@ def setup_staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         saved = _attempt(
             form,
-            lambda: svc.staff_update(
+            lambda: staff_svc.staff_update(
                 staff=staff,
                 details=_details(data),
                 password=data["new_password"],
@@ -317,7 +318,7 @@ def setup_staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def setup_staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(StaffProfile.objects.select_related("user"), pk=pk)
     try:
-        svc.staff_deactivate(staff=staff, by=request.user)
+        staff_svc.staff_deactivate(staff=staff, by=request.user)
     except DomainError as err:
         messages.error(request, err.message)
     else:
@@ -329,7 +330,7 @@ def setup_staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def setup_staff_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(StaffProfile.objects.select_related("user"), pk=pk)
-    svc.staff_reactivate(staff=staff)
+    staff_svc.staff_reactivate(staff=staff)
     messages.success(request, f"{staff} can log in again.")
     return redirect("treatments:setup_staff")
 
@@ -360,7 +361,8 @@ def setup_staff_hours(request: HttpRequest, pk: int) -> HttpResponse:
     form = WorkingHoursForm(request.POST or None, rows=staff.working_hours.all())
     if request.method == "POST" and form.is_valid():
         hours = form.cleaned_data["hours"]
-        if _attempt(form, lambda: svc.working_hours_set(staff=staff, hours=hours)) is not None:
+        saved = _attempt(form, lambda: staff_svc.working_hours_set(staff=staff, hours=hours))
+        if saved is not None:
             messages.success(request, f"Weekly hours for {staff} saved.")
             _outside_hours_warning(request, svc.booked_outside_hours(staff_ids=[staff.pk]))
             return redirect("treatments:setup_staff_hours", pk=staff.pk)
@@ -376,7 +378,7 @@ def setup_exception_add(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         added = _attempt(
             form,
-            lambda: svc.working_exception_add(
+            lambda: staff_svc.working_exception_add(
                 staff=staff,
                 day=data["date"],
                 kind=data["kind"],
@@ -396,6 +398,6 @@ def setup_exception_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def setup_exception_delete(request: HttpRequest, pk: int, exception_pk: int) -> HttpResponse:
     exception = get_object_or_404(WorkingException, pk=exception_pk, staff_id=pk)
-    svc.working_exception_remove(exception=exception)
+    staff_svc.working_exception_remove(exception=exception)
     messages.success(request, "Exception removed.")
     return redirect("treatments:setup_staff_hours", pk=pk)

@@ -1,0 +1,69 @@
+"""Helpers shared by the clinical views."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+from mesoclinic.errors import DomainError
+from treatments.models import Session
+
+from .. import forms as f
+from ..models import AuditEntry
+from ..selectors import session_for_record
+from ..services.records import addendum_add
+
+VIEW = AuditEntry.Action.VIEW
+
+
+def key_or_404(key: str) -> uuid.UUID:
+    # Keys are random UUIDs; anything else cannot name a file, so it is simply not found.
+    try:
+        return uuid.UUID(key)
+    except ValueError:
+        raise Http404("No such file.") from None
+
+
+def session_or_404(pk: int) -> Session:
+    try:
+        return session_for_record(pk=pk)
+    except Session.DoesNotExist:
+        raise Http404("No such session.") from None
+
+
+def fail(form: f.forms.Form, err: DomainError) -> None:
+    field = err.field if err.field in form.fields else None
+    form.add_error(field, err.message)
+
+
+def file_response(field_file: object, content_type: str) -> FileResponse:
+    try:
+        handle = field_file.open("rb")  # type: ignore[attr-defined]
+    except FileNotFoundError:
+        raise Http404("The file is missing.") from None
+    response = FileResponse(handle, content_type=content_type)
+    # Clinical images never sit in a shared or browser cache.
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def addendum_post(
+    request: HttpRequest, *, target: dict[str, object], back: str, **back_kwargs: object
+) -> HttpResponse:
+    """Add an addendum to a signed consultation or record (target={"record": ...} or
+    {"consultation": ...}) and return to the document named by `back`."""
+    form = f.AddendumForm(request.POST)
+    if form.is_valid():
+        try:
+            addendum_add(by=request.user, text=form.cleaned_data["text"], **target)
+        except DomainError as err:
+            messages.error(request, err.message)
+        else:
+            messages.success(request, "Addendum added.")
+    else:
+        messages.error(request, "Write the addendum (5,000 characters at most).")
+    return redirect(back, **back_kwargs)

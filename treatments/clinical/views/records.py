@@ -1,0 +1,145 @@
+"""The clinical record of a session: notes, products used, signature, addenda."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from mesoclinic.access import CLINICAL, allow
+from mesoclinic.errors import DomainError
+from treatments.products.models import LotUsage
+
+from .. import forms as f
+from ..models import SessionRecord, Zone
+from ..services.audit import audit_log
+from ..services.records import (
+    RecordData,
+    record_product_add,
+    record_product_remove,
+    record_readiness,
+    record_save,
+    record_sign,
+)
+from .common import VIEW, addendum_post, fail, session_or_404
+
+
+def _record_context(request: HttpRequest, session_pk: int, **extra: object) -> dict:
+    session = session_or_404(session_pk)
+    record = getattr(session, "clinical_record", None)
+    context = {
+        "session": session,
+        "patient": session.patient,
+        "record": record,
+        "readiness": record_readiness(session=session),
+        "usages": list(session.lot_usages.all()),
+        "can_edit": record is None
+        or (not record.is_signed and record.author_id == request.user.pk),
+        "product_form": f.ProductUseForm(),
+        "sign_form": f.SignForm(initial={"ended_at": f.local_now_input()}),
+        "addendum_form": f.AddendumForm(),
+        "zones": Zone.choices,
+    }
+    context.update(extra)
+    return context
+
+
+def _record_initial(record: object) -> dict:
+    if record is None:
+        return {"spacing_mm": 10}
+    return {name: getattr(record, name) for name in RecordData.FIELDS}
+
+
+def _record_or_404(session_pk: int) -> SessionRecord:
+    return get_object_or_404(
+        SessionRecord.objects.select_related("session", "patient"), session_id=session_pk
+    )
+
+
+@allow(CLINICAL)
+def record(request: HttpRequest, session_pk: int) -> HttpResponse:
+    context = _record_context(request, session_pk)
+    session, existing = context["session"], context["record"]
+    form = f.RecordForm(request.POST or None, initial=_record_initial(existing))
+    if request.method == "POST" and form.is_valid():
+        try:
+            record_save(session=session, by=request.user, data=RecordData(**form.cleaned_data))
+        except DomainError as err:
+            fail(form, err)
+        else:
+            messages.success(request, "Record saved. Add the products used, then sign.")
+            return redirect("clinical:record", session_pk=session.pk)
+    elif request.method != "POST":
+        audit_log(
+            actor=request.user,
+            patient=session.patient,
+            action=VIEW,
+            obj=existing or session,
+        )
+    context["form"] = form
+    return render(request, "clinical/record.html", context, status=200)
+
+
+@allow(CLINICAL)
+@require_POST
+def record_product(request: HttpRequest, session_pk: int) -> HttpResponse:
+    record_obj = _record_or_404(session_pk)
+    form = f.ProductUseForm(request.POST)
+    if form.is_valid():
+        try:
+            record_product_add(
+                record=record_obj,
+                lot=form.cleaned_data["lot"],
+                volume_ml=form.cleaned_data["volume_ml"],
+                by=request.user,
+            )
+        except DomainError as err:
+            fail(form, err)
+        else:
+            messages.success(request, "Product recorded.")
+            return redirect("clinical:record", session_pk=session_pk)
+    context = _record_context(request, session_pk, product_form=form)
+    context["form"] = f.RecordForm(initial=_record_initial(context["record"]))
+    return render(request, "clinical/record.html", context, status=400)
+
+
+@allow(CLINICAL)
+@require_POST
+def record_product_delete(request: HttpRequest, session_pk: int, usage_pk: int) -> HttpResponse:
+    record_obj = _record_or_404(session_pk)
+    usage = get_object_or_404(LotUsage, pk=usage_pk, session_id=session_pk)
+    try:
+        record_product_remove(record=record_obj, usage=usage, by=request.user)
+    except DomainError as err:
+        messages.error(request, err.message)
+    else:
+        messages.success(request, "Product line removed; its volume is back in stock.")
+    return redirect("clinical:record", session_pk=session_pk)
+
+
+@allow(CLINICAL)
+@require_POST
+def record_sign_view(request: HttpRequest, session_pk: int) -> HttpResponse:
+    record_obj = _record_or_404(session_pk)
+    form = f.SignForm(request.POST)
+    if form.is_valid():
+        try:
+            record_sign(record=record_obj, by=request.user, ended_at=form.cleaned_data["ended_at"])
+        except DomainError as err:
+            fail(form, err)
+        else:
+            messages.success(request, "Record signed and the session completed.")
+            return redirect("clinical:record", session_pk=session_pk)
+    context = _record_context(request, session_pk, sign_form=form)
+    context["form"] = f.RecordForm(initial=_record_initial(context["record"]))
+    return render(request, "clinical/record.html", context, status=400)
+
+
+@allow(CLINICAL)
+@require_POST
+def record_addendum(request: HttpRequest, session_pk: int) -> HttpResponse:
+    record_obj = _record_or_404(session_pk)
+    return addendum_post(
+        request, target={"record": record_obj}, back="clinical:record", session_pk=session_pk
+    )

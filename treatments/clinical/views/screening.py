@@ -1,0 +1,86 @@
+"""Screening questionnaires and, for managers, the rules and their validity."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from mesoclinic.access import CLINICAL, MANAGEMENT, allow
+from mesoclinic.errors import DomainError
+from patients.models import Patient
+
+from .. import forms as f
+from ..models import ClinicalSettings, Screening, ScreeningRule
+from ..services.audit import audit_log
+from ..services.rules import clinical_settings_update, screening_rule_save
+from ..services.screening import screening_findings, screening_record
+from .common import VIEW, fail
+
+
+@allow(CLINICAL)
+def screening_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=patient_pk)
+    rules = list(ScreeningRule.objects.filter(active=True))
+    form = f.ScreeningForm(request.POST or None, rules=rules)
+    if request.method == "POST" and form.is_valid():
+        try:
+            screening = screening_record(patient=patient, by=request.user, answers=form.answers())
+        except DomainError as err:
+            fail(form, err)
+        else:
+            messages.success(request, "Screening recorded.")
+            return redirect("clinical:screening_detail", pk=screening.pk)
+    return render(request, "clinical/screening_form.html", {"patient": patient, "form": form})
+
+
+@allow(CLINICAL)
+def screening_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    screening = get_object_or_404(
+        Screening.objects.select_related("patient", "taken_by").prefetch_related("answers__rule"),
+        pk=pk,
+    )
+    audit_log(actor=request.user, patient=screening.patient, action=VIEW, obj=screening)
+    return render(
+        request,
+        "clinical/screening_detail.html",
+        {
+            "screening": screening,
+            "patient": screening.patient,
+            "findings": screening_findings(screening=screening),
+        },
+    )
+
+
+@allow(MANAGEMENT)
+def screening_rules(request: HttpRequest) -> HttpResponse:
+    settings_row = ClinicalSettings.get()
+    form = f.ClinicalSettingsForm(
+        request.POST or None,
+        initial={"screening_valid_months": settings_row.screening_valid_months},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            clinical_settings_update(by=request.user, **form.cleaned_data)
+        except DomainError as err:
+            fail(form, err)
+        else:
+            messages.success(request, "Screening validity saved.")
+            return redirect("clinical:screening_rules")
+    return render(
+        request,
+        "clinical/screening_rules.html",
+        {"rules": ScreeningRule.objects.all(), "settings_form": form},
+    )
+
+
+@allow(MANAGEMENT)
+def screening_rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    rule = get_object_or_404(ScreeningRule, pk=pk) if pk else None
+    form = f.ScreeningRuleForm(request.POST or None, instance=rule)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        screening_rule_save(by=request.user, data=data, rule=rule)
+        messages.success(request, "Screening rule saved.")
+        return redirect("clinical:screening_rules")
+    return render(request, "clinical/screening_rule_form.html", {"form": form, "rule": rule})
