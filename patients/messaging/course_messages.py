@@ -6,8 +6,9 @@ Built on treatments.courses (Course, CourseStep, the planner). Rules:
   + the course's minimum interval), and a second one MESSAGING_FOLLOW_UP_REPEAT_DAYS (7) days
   later; both are useful until the window closes. A step that becomes unbooked again (its session
   cancelled or a no-show) gets its nudges (re)scheduled the same way.
-- Once the step is booked, its nudges no longer apply: they are cancelled when the dispatcher
-  re-checks them, never sent.
+- Once the step is booked, its nudges no longer apply: the booking cancels them in its own
+  transaction (messages_on_course_step_booked), so the outbox is right at once; the dispatcher's
+  re-check before sending stays as the backstop.
 - When the last step is completed: "course completed" at once, and a maintenance nudge at 09:00
   local time on the course's maintenance date (last session's local date + maintenance interval,
   as courses.services.maintenance_due_for computes it). It no longer applies once the patient has
@@ -27,7 +28,7 @@ from treatments.courses.planner import step_active_session
 from treatments.models import Clinic, Session
 
 from . import conf, timing
-from .models import Kind, OutboxMessage, Status
+from .models import Kind, OutboxMessage, Reason, Status
 
 OFFERED_SLOTS = 6
 
@@ -105,6 +106,25 @@ def messages_on_course_session_change(*, session: Session, change: str, now: dat
     before = by_number.get(link.number - 1)
     if before is not None and before.session and before.session.status == Session.Status.COMPLETED:
         _follow_up(course=course, number=link.number, previous=before.session, now=now)
+
+
+def messages_on_course_step_booked(*, course: Course, step: CourseStep) -> int:
+    """Cancel the step's follow-up nudges now that it is booked; returns how many were closed.
+
+    Skipped ones too (no marketing consent): otherwise giving consent later would revive a nudge
+    for a session that is already booked.
+    """
+    from .services import _close_pending
+
+    return _close_pending(
+        OutboxMessage.objects.filter(
+            course=course, step=step.number, kind__in=(Kind.FOLLOW_UP, Kind.FOLLOW_UP_AGAIN)
+        ),
+        status=Status.CANCELLED,
+        code=Reason.NOT_APPLICABLE,
+        reason=f"Session {step.number} of the course was booked.",
+        include_skipped=True,
+    )
 
 
 def _course_completed(*, course: Course, last: Session, now: datetime) -> None:

@@ -248,6 +248,14 @@ def _course_hook(*, session: Session, change: str, now: datetime) -> None:
     course_messages.messages_on_course_session_change(session=session, change=change, now=now)
 
 
+def messages_on_course_step_booked(*, course: Any, step: Any) -> int:
+    """Cancel a course step's pending follow-up nudges. Call inside the step booking's transaction
+    (treatments.courses.services.course_book_step does)."""
+    from . import course_messages
+
+    return course_messages.messages_on_course_step_booked(course=course, step=step)
+
+
 def message_still_applies(message: OutboxMessage) -> bool:
     """Whether the event the message is about still stands (re-checked before sending)."""
     session = message.session

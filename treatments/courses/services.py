@@ -6,7 +6,8 @@ Interface for the lead / booking and the messaging helper:
                   consultation=None, sessions_count=None, plan_reference="", by=None) -> Course
     course_book_step(*, course, step_number, starts_at, room=None, by=None) -> StepBooking
         Books through treatments.services.booking.session_book (so the no-double-booking
-        guarantee holds) and links the step. Refuses (OutsideCourseWindow) a start before the
+        guarantee holds), links the step and cancels its pending follow-up nudges
+        (patients.messaging). Refuses (OutsideCourseWindow) a start before the
         step's window opens; after it closes, books and returns `StepBooking.warning`.
     course_book_all(*, course, by=None) -> BookAllResult
     course_stop(*, course, reason, by=None) -> Course
@@ -291,6 +292,11 @@ def course_book_step(
         )
         step.session = session
         step.save(update_fields=["session"])
+        # Same transaction as the booking: no nudge for this step can be sent after it is booked,
+        # nor survive a booking that rolls back.
+        from patients.messaging.services import messages_on_course_step_booked
+
+        messages_on_course_step_booked(course=course, step=step)
     return StepBooking(step=step, session=session, warning=warning)
 
 

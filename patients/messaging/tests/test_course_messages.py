@@ -17,7 +17,7 @@ from patients.services import patient_consent_set
 from treatments.courses.services import course_book_step
 from treatments.courses.tests.factories import CourseFactory, ProtocolFactory
 from treatments.models import Session
-from treatments.services.booking import session_complete
+from treatments.services.booking import session_cancel, session_complete
 
 from .conftest import london
 
@@ -94,6 +94,30 @@ def test_booking_the_next_session_stops_the_nudges(course, first_done):
     assert Kind.FOLLOW_UP_AGAIN not in kinds(send(london(2026, 6, 22, 9, 0)))
     for nudge in OutboxMessage.objects.filter(course=course):
         assert (nudge.status, nudge.reason_code) == (Status.CANCELLED, Reason.NOT_APPLICABLE)
+
+
+def test_booking_the_next_session_cancels_its_nudges_at_once_without_a_dispatcher_run(
+    course, first_done
+):
+    assert set(OutboxMessage.objects.filter(course=course).values_list("status", flat=True)) == {
+        Status.PENDING
+    }
+    book_step(course, 2, london(2026, 6, 16, 10, 0), now=london(2026, 6, 10, 12, 0))
+    nudges = OutboxMessage.objects.filter(course=course, step=2)
+    assert sorted(nudges.values_list("kind", "status", "reason_code")) == [
+        (Kind.FOLLOW_UP, Status.CANCELLED, Reason.NOT_APPLICABLE),
+        (Kind.FOLLOW_UP_AGAIN, Status.CANCELLED, Reason.NOT_APPLICABLE),
+    ]
+    assert all("booked" in n.status_reason for n in nudges)
+
+
+def test_cancelling_the_booked_next_session_schedules_its_nudges_again(course, first_done):
+    second = book_step(course, 2, london(2026, 6, 16, 10, 0), now=london(2026, 6, 10, 12, 0))
+    with time_machine.travel(london(2026, 6, 11, 12, 0), tick=False):
+        session_cancel(session=second, reason="patient unwell")
+    assert set(
+        OutboxMessage.objects.filter(course=course, step=2).values_list("status", flat=True)
+    ) == {Status.PENDING}
 
 
 def test_a_marketing_opt_out_stops_nudges(course, first_done, patient):
