@@ -42,7 +42,7 @@ def _zone() -> Any:
 def _upsert(
     *, kind: str, course: Course, step: int, due_at: datetime, expires_at: datetime, now: datetime
 ) -> None:
-    from .services import _initial_state, message_schedule
+    from .services import _retime_in_place, message_schedule
 
     existing = OutboxMessage.objects.select_for_update().filter(kind=kind, course=course, step=step)
     row = existing.first()
@@ -59,11 +59,7 @@ def _upsert(
         return
     if row.status in (Status.SENT, Status.SENDING):
         return  # already told about this step
-    row.due_at, row.expires_at, row.retry_at = due_at, expires_at, None
-    row.status, row.reason_code, row.status_reason = _initial_state(
-        kind=kind, patient=course.patient, due_at=due_at, expires_at=expires_at, now=now
-    )
-    row.save()
+    _retime_in_place(row, patient=course.patient, due_at=due_at, expires_at=expires_at, now=now)
 
 
 def _follow_up(*, course: Course, number: int, previous: Session, now: datetime) -> None:

@@ -124,6 +124,17 @@ def _close_pending(
     )
 
 
+def _retime_in_place(
+    row: OutboxMessage, *, patient: Patient, due_at: datetime, expires_at: datetime, now: datetime
+) -> None:
+    """Give an unsent row its new time and re-decide, as for a new one, whether it can go."""
+    row.due_at, row.expires_at, row.retry_at = due_at, expires_at, None
+    row.status, row.reason_code, row.status_reason = _initial_state(
+        kind=row.kind, patient=patient, due_at=due_at, expires_at=expires_at, now=now
+    )
+    row.save()
+
+
 def _retime(session: Session, kind: str, now: datetime) -> None:
     """Move the booking's preparation or reminder to the new time, or add one for it."""
     due_at, expires_at = _timing(kind, session, now)
@@ -135,12 +146,9 @@ def _retime(session: Session, kind: str, now: datetime) -> None:
     )
     # Not yet sent (pending, or skipped for a reason that may lift): re-time in place.
     if latest is not None and latest.status in (Status.PENDING, Status.SKIPPED):
-        latest.due_at, latest.expires_at = due_at, expires_at
-        latest.status, latest.reason_code, latest.status_reason = _initial_state(
-            kind=kind, patient=session.patient, due_at=due_at, expires_at=expires_at, now=now
+        _retime_in_place(
+            latest, patient=session.patient, due_at=due_at, expires_at=expires_at, now=now
         )
-        latest.retry_at = None
-        latest.save()
         return
     step = 0 if latest is None else latest.step + 1
     message_schedule(

@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import datetime as dt
-import logging
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -28,16 +25,13 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 import redis
-from aiosmtpd.controller import Controller
 from django.conf import settings as django_settings
 from django.db import connection
-from django.utils import timezone
 
 from mesoclinic.celery import app as celery_app
 from patients.messaging.dispatch import messages_dispatch_due
-from patients.messaging.models import Kind, OutboxMessage, Status
-from patients.models import Patient
-from treatments.models import Session
+from patients.messaging.models import OutboxMessage, Status
+from patients.messaging.testing import SmtpSink, seed_due_confirmations, smtp_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
@@ -45,7 +39,6 @@ ROOT = Path(django_settings.BASE_DIR)
 # Dispatcher interval and send lease for these tests, seconds (production: 60 and 54).
 INTERVAL = 4
 LEASE = 12
-MESSAGE_ID = re.compile(rb"^Message-ID:\s*(<[^>]+>)", re.MULTILINE | re.IGNORECASE)
 
 
 def _test_redis_url() -> str:
@@ -54,34 +47,6 @@ def _test_redis_url() -> str:
         return explicit
     base = urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
     return urlunsplit((base.scheme, base.netloc, "/14", "", ""))
-
-
-class Sink:
-    """An SMTP server that keeps the Message-ID of everything it accepts."""
-
-    def __init__(self) -> None:
-        self.ids: list[str] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        found = MESSAGE_ID.search(envelope.content)
-        with self.lock:
-            self.ids.append(found.group(1).decode() if found else "<none>")
-        return "250 OK"
-
-    def count(self) -> int:
-        with self.lock:
-            return len(self.ids)
-
-    def duplicates(self) -> dict[str, int]:
-        with self.lock:
-            return {k: n for k, n in collections.Counter(self.ids).items() if n > 1}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -107,16 +72,9 @@ def _point_celery_at(url: str) -> None:
 
 @pytest.fixture
 def smtp():
-    sink = Sink()
-    # aiosmtpd logs every SMTP command at INFO; in this busy process that slows its replies.
-    mail_log = logging.getLogger("mail.log")
-    level = mail_log.level
-    mail_log.setLevel(logging.WARNING)
-    controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield sink, controller.port
-    controller.stop()
-    mail_log.setLevel(level)
+    sink = SmtpSink()
+    with smtp_server(sink) as port:
+        yield sink, port
 
 
 def _database_url() -> str:
@@ -210,41 +168,9 @@ def worker_factory(transactional_db, redis_url, smtp, tmp_path, settings):
 
 def _due_confirmations(n: int, *, clinic, room, face, practitioner_profile) -> list[int]:
     """n booked sessions (two hours apart) with a due confirmation each, committed."""
-    now = timezone.now()
-    patients = Patient.objects.bulk_create(
-        Patient(
-            first_name=f"P{i}",
-            last_name="Load",
-            date_of_birth=dt.date(1980, 1, 1),
-            email=f"load{i}@example.test",
-            email_reminders_consent=True,
-        )
-        for i in range(n)
+    return seed_due_confirmations(
+        n, room=room, session_type=face, practitioner=practitioner_profile
     )
-    first = (now + dt.timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
-    sessions = Session.objects.bulk_create(
-        Session(
-            patient=p,
-            session_type=face,
-            practitioner=practitioner_profile,
-            room=room,
-            starts_at=first + dt.timedelta(hours=2 * i),
-            ends_at=first + dt.timedelta(hours=2 * i, minutes=45),
-            blocked_until=first + dt.timedelta(hours=2 * i, minutes=60),
-        )
-        for i, p in enumerate(patients)
-    )
-    rows = OutboxMessage.objects.bulk_create(
-        OutboxMessage(
-            kind=Kind.CONFIRMATION,
-            patient=s.patient,
-            session=s,
-            due_at=now - dt.timedelta(minutes=1),
-            expires_at=s.starts_at,
-        )
-        for s in sessions
-    )
-    return [r.pk for r in rows]
 
 
 def _wait_all_sent(ids: list[int], timeout: float) -> float:
@@ -259,7 +185,7 @@ def _wait_all_sent(ids: list[int], timeout: float) -> float:
     raise AssertionError(f"not all sent after {timeout}s: {dict(by_status)}")
 
 
-def _wait_sink(sink: Sink, at_least: int, timeout: float) -> None:
+def _wait_sink(sink: SmtpSink, at_least: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while sink.count() < at_least and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -57,6 +57,13 @@ def _record_or_404(session_pk: int) -> SessionRecord:
     )
 
 
+def _record_page_refused(request: HttpRequest, session_pk: int, **forms: object) -> HttpResponse:
+    """The record page again, with the refused form (and its errors) in place."""
+    context = _record_context(request, session_pk, **forms)
+    context["form"] = f.RecordForm(initial=_record_initial(context["record"]))
+    return render(request, "clinical/record.html", context, status=400)
+
+
 @allow(CLINICAL)
 def record(request: HttpRequest, session_pk: int) -> HttpResponse:
     context = _record_context(request, session_pk)
@@ -99,9 +106,7 @@ def record_product(request: HttpRequest, session_pk: int) -> HttpResponse:
         else:
             messages.success(request, "Product recorded.")
             return redirect("clinical:record", session_pk=session_pk)
-    context = _record_context(request, session_pk, product_form=form)
-    context["form"] = f.RecordForm(initial=_record_initial(context["record"]))
-    return render(request, "clinical/record.html", context, status=400)
+    return _record_page_refused(request, session_pk, product_form=form)
 
 
 @allow(CLINICAL)
@@ -131,9 +136,7 @@ def record_sign_view(request: HttpRequest, session_pk: int) -> HttpResponse:
         else:
             messages.success(request, "Record signed and the session completed.")
             return redirect("clinical:record", session_pk=session_pk)
-    context = _record_context(request, session_pk, sign_form=form)
-    context["form"] = f.RecordForm(initial=_record_initial(context["record"]))
-    return render(request, "clinical/record.html", context, status=400)
+    return _record_page_refused(request, session_pk, sign_form=form)
 
 
 @allow(CLINICAL)
