@@ -114,6 +114,20 @@ def test_names_with_markup_are_escaped_in_html_and_plain_in_text(book, patient):
     assert "&lt;b&gt;Zoë&lt;/b&gt;" in email.alternatives[0][0]
 
 
+def test_subjects_show_a_clinic_name_with_an_ampersand_or_apostrophe_as_written(book, clinic):
+    # A subject is plain text: HTML escaping would mail "Smith &amp; O&#x27;Neill".
+    clinic.name = "Smith & O'Neill <Skin>"
+    clinic.save()
+    session = book(london(2026, 7, 15, 14, 30), now=london(2026, 7, 1, 9, 0))
+    [email] = send_all(london(2026, 7, 1, 9, 1))
+    assert email.subject.startswith("Your appointment at Smith & O'Neill <Skin> on ")
+    with time_machine.travel(london(2026, 7, 15, 15, 20), tick=False):
+        session_complete(session=session)
+    for row in OutboxMessage.objects.filter(session=session):
+        subject = message_preview(row, clinic=_clinic())[0]
+        assert "&amp;" not in subject and "&#x27;" not in subject and "&lt;" not in subject
+
+
 def test_a_staff_preview_never_contains_a_working_link(book):
     session = book(london(2026, 7, 15, 14, 30), now=london(2026, 7, 1, 9, 0))
     row = OutboxMessage.objects.get(session=session, kind=Kind.CONFIRMATION)
