@@ -238,8 +238,13 @@ def lot_use(*, lot: Lot, session: Session, volume_ml: Decimal, by: Any = None) -
 
 def lot_usage_reverse(*, usage: LotUsage, by: Any = None) -> None:
     with transaction.atomic():
+        # Lock and re-read the line: a double-clicked "remove" (or two screens) would otherwise
+        # put the volume back twice from a stale object while the second delete did nothing.
+        current = LotUsage.objects.select_for_update().filter(pk=usage.pk).first()
+        if current is None:
+            raise DomainError("That product line was already removed; its volume is in stock.")
         # A single UPDATE ... SET x = x + v is atomic on the row; no read-modify-write race.
-        Lot.objects.filter(pk=usage.lot_id).update(
-            quantity_remaining_ml=F("quantity_remaining_ml") + usage.volume_ml
+        Lot.objects.filter(pk=current.lot_id).update(
+            quantity_remaining_ml=F("quantity_remaining_ml") + current.volume_ml
         )
-        LotUsage.objects.filter(pk=usage.pk).delete()
+        current.delete()

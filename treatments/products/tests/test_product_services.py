@@ -139,6 +139,17 @@ def test_reversing_a_use_puts_the_volume_back(session):
     assert not LotUsage.objects.exists()
 
 
+def test_reversing_the_same_use_twice_puts_the_volume_back_once(session):
+    lot = LotFactory(quantity_received_ml=Decimal("10"))
+    usage = lot_use(lot=lot, session=session, volume_ml=Decimal("4"))
+    stale = LotUsage.objects.get(pk=usage.pk)
+    lot_usage_reverse(usage=usage)
+    with pytest.raises(DomainError, match="already removed"):
+        lot_usage_reverse(usage=stale)
+    lot.refresh_from_db()
+    assert lot.quantity_remaining_ml == Decimal("10")
+
+
 def test_receiving_a_lot_sets_its_stock(clinic, manager_user):
     product = ProductFactory()
     lot = lot_receive(
