@@ -203,6 +203,20 @@ else:
 # Celery over Redis. Without REDIS_URL the app runs with no broker: `make run` delivers due
 # messages through the same dispatcher code in-process (see README).
 REDIS_URL = env_str("REDIS_URL")
+# The calendar caches its rendered grid (treatments/calendar_cache.py). Its keys carry a version
+# read from the database on every request, so a per-process LocMemCache is correct too; Redis
+# shares one cache between the workers.
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "mesoclinic",
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "mesoclinic"}
+    )
+}
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True

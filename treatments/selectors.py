@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from .clinic_time import local_interval
@@ -189,3 +191,32 @@ def session_conflicts(
     if exclude_id is not None:
         qs = qs.exclude(pk=exclude_id)
     return qs
+
+
+def calendar_version() -> str | None:
+    """The calendar's version ("epoch.version"), or None when the grid must not be cached.
+
+    None when this transaction has changed calendar data not yet committed (PostgreSQL bumps
+    the version at commit; see migration 0005). A missing row (tables flushed) is recreated
+    with a new random epoch, so no earlier key can come back. Read before the grid's data: the
+    data read afterwards is at least as new as the version, so a fragment is never stored under
+    a version newer than its content.
+    """
+    from .models import CalendarVersion
+
+    table = CalendarVersion._meta.db_table
+    dirty = (
+        "current_setting('mesoclinic.calendar_dirty', true)"
+        if connection.vendor == "postgresql"
+        else "NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT epoch, version, {dirty} FROM {table} WHERE id = 1")  # noqa: S608
+        row = cursor.fetchone()
+    if row is None:
+        created, _ = CalendarVersion.objects.get_or_create(
+            pk=1, defaults={"epoch": secrets.randbits(62)}
+        )
+        return f"{created.epoch}.{created.version}"
+    epoch, version, is_dirty = row
+    return None if is_dirty == "on" else f"{epoch}.{version}"

@@ -1,8 +1,10 @@
+from .calendar import CalendarVersion
 from .clinic import Clinic, OpeningHours, Room
 from .sessions import Session, SessionType
 from .staff import StaffProfile, WorkingException, WorkingHours
 
 __all__ = [
+    "CalendarVersion",
     "Clinic",
     "OpeningHours",
     "Room",

@@ -9,7 +9,7 @@ from django.utils.cache import patch_vary_headers
 
 from mesoclinic.access import BOOKING, allow
 
-from ..calendar_grid import calendar_page
+from ..calendar_cache import calendar_fragment
 from ..forms.booking import CalendarQueryForm
 from ..selectors import clinic_get
 
@@ -21,7 +21,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
     params = query.cleaned_data
     zone = (getattr(request, "clinic", None) or clinic_get()).zone
     now = timezone.now()
-    page = calendar_page(
+    fragment = calendar_fragment(
         view=params.get("view") or "week",
         day=params.get("date") or now.astimezone(zone).date(),
         practitioner_id=params.get("practitioner"),
@@ -30,10 +30,14 @@ def calendar(request: HttpRequest) -> HttpResponse:
         zone=zone,
         now=now,
         user_id=request.user.pk,
+        query_errors=query.errors,
     )
     # htmx navigation swaps just the calendar; history restores and plain requests get a page.
     partial = request.htmx and not request.htmx.history_restore_request
-    template = "treatments/partials/calendar_body.html" if partial else "treatments/calendar.html"
-    response = render(request, template, {"page": page, "query_errors": query.errors})
+    template = (
+        "treatments/partials/calendar_fragment.html" if partial else "treatments/calendar.html"
+    )
+    context = {"calendar": fragment, "page": fragment.page, "query_errors": query.errors}
+    response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))
     return response
