@@ -13,6 +13,7 @@ Built on treatments.courses (Course, CourseStep, the planner). Rules:
   local time on the course's maintenance date (last session's local date + maintenance interval,
   as courses.services.maintenance_due_for computes it). It no longer applies once the patient has
   another session booked.
+- A stopped course (perhaps after a reaction) cancels all its waiting messages at once.
 Nudges need marketing consent; "course completed" is care (email reminders consent).
 """
 
@@ -119,6 +120,19 @@ def messages_on_course_step_booked(*, course: Course, step: CourseStep) -> int:
         status=Status.CANCELLED,
         code=Reason.NOT_APPLICABLE,
         reason=f"Session {step.number} of the course was booked.",
+        include_skipped=True,
+    )
+
+
+def messages_on_course_stopped(*, course: Course) -> int:
+    """Cancel every message still waiting for a stopped course (nudges, maintenance)."""
+    from .services import _close_pending
+
+    return _close_pending(
+        OutboxMessage.objects.filter(course=course),
+        status=Status.CANCELLED,
+        code=Reason.NOT_APPLICABLE,
+        reason="The course was stopped.",
         include_skipped=True,
     )
 

@@ -264,6 +264,13 @@ def messages_on_course_step_booked(*, course: Any, step: Any) -> int:
     return course_messages.messages_on_course_step_booked(course=course, step=step)
 
 
+def messages_on_course_stopped(*, course: Any) -> int:
+    """Cancel a stopped course's waiting messages. Call inside course_stop's transaction."""
+    from . import course_messages
+
+    return course_messages.messages_on_course_stopped(course=course)
+
+
 def message_still_applies(message: OutboxMessage) -> bool:
     """Whether the event the message is about still stands (re-checked before sending)."""
     session = message.session

@@ -10,7 +10,7 @@ Interface for the lead / booking and the messaging helper:
         (patients.messaging). Refuses (OutsideCourseWindow) a start before the
         step's window opens; after it closes, books and returns `StepBooking.warning`.
     course_book_all(*, course, by=None) -> BookAllResult
-    course_stop(*, course, reason, by=None) -> Course
+    course_stop(*, course, reason, by=None) -> Course   also cancels its waiting messages.
     course_on_session_completed(*, session) -> Course | None
         Idempotent. Called from session_complete; completes the course after its last
         session and sets `maintenance_due`.
@@ -347,6 +347,11 @@ def course_stop(*, course: Course, reason: str, by: Any = None) -> Course:
         course.stopped_at = timezone.now()
         course.stop_reason = reason
         course.save(update_fields=["status", "stopped_at", "stop_reason", "updated_at"])
+        # A course stopped after a reaction must not leave "book your next session" nudges
+        # waiting in the outbox until the dispatcher gets to them.
+        from patients.messaging.services import messages_on_course_stopped
+
+        messages_on_course_stopped(course=course)
     return course
 
 

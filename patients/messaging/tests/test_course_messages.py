@@ -14,7 +14,7 @@ from patients.messaging.dispatch import dispatch_in_process
 from patients.messaging.models import Kind, OutboxMessage, Reason, Status
 from patients.models import ConsentChange
 from patients.services import patient_consent_set
-from treatments.courses.services import course_book_step
+from treatments.courses.services import course_book_step, course_stop
 from treatments.courses.tests.factories import CourseFactory, ProtocolFactory
 from treatments.models import Session
 from treatments.services.booking import session_cancel, session_complete
@@ -118,6 +118,18 @@ def test_cancelling_the_booked_next_session_schedules_its_nudges_again(course, f
     assert set(
         OutboxMessage.objects.filter(course=course, step=2).values_list("status", flat=True)
     ) == {Status.PENDING}
+
+
+def test_stopping_the_course_cancels_its_waiting_nudges_at_once(course, first_done):
+    with time_machine.travel(london(2026, 6, 5, 12, 0), tick=False):
+        course_stop(course=course, reason="Nodules after session 1")
+    assert sorted(
+        OutboxMessage.objects.filter(course=course).values_list("kind", "status", "reason_code")
+    ) == [
+        (Kind.FOLLOW_UP, Status.CANCELLED, Reason.NOT_APPLICABLE),
+        (Kind.FOLLOW_UP_AGAIN, Status.CANCELLED, Reason.NOT_APPLICABLE),
+    ]
+    assert send(london(2026, 6, 15, 9, 0)) == []
 
 
 def test_a_marketing_opt_out_stops_nudges(course, first_done, patient):
