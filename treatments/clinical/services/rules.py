@@ -4,29 +4,42 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from ..errors import ClinicalError
 from ..models import ClinicalSettings, ScreeningRule
 
 
+def _free_code(question: str) -> str:
+    base = slugify(question)[:50] or "rule"
+    code, n = base, 1
+    while ScreeningRule.objects.filter(code=code).exists():
+        n += 1
+        code = f"{base}-{n}"
+    return code
+
+
 def screening_rule_save(
     *, by: Any, data: dict[str, Any], rule: ScreeningRule | None = None
 ) -> ScreeningRule:
     """Create or change a rule. Answers already given keep their question text (snapshots)."""
-    with transaction.atomic():
-        if rule is None:
-            base = slugify(data["question"])[:50] or "rule"
-            code, n = base, 1
-            while ScreeningRule.objects.filter(code=code).exists():
-                n += 1
-                code = f"{base}-{n}"
-            rule = ScreeningRule(code=code)
-        for name, value in data.items():
-            setattr(rule, name, value.strip() if isinstance(value, str) else value)
-        rule.save()
-    return rule
+    for _attempt in range(3):
+        target = rule if rule is not None else ScreeningRule()
+        try:
+            with transaction.atomic():
+                if rule is None:
+                    target.code = _free_code(data["question"])
+                for name, value in data.items():
+                    setattr(target, name, value.strip() if isinstance(value, str) else value)
+                target.save()
+            return target
+        except IntegrityError:
+            if rule is not None:
+                raise
+            # Two managers added the same question at once: the unique code made one retry.
+            continue
+    raise ClinicalError("Another rule was added at the same moment; save this one again.")
 
 
 def clinical_settings_update(*, by: Any, screening_valid_months: int) -> ClinicalSettings:

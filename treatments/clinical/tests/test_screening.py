@@ -101,3 +101,20 @@ def test_a_screening_goes_stale(practitioner_profile):
     screening = make_screening(PatientFactory(), practitioner_profile.user)
     assert screening.is_valid_at(dt.datetime(2026, 11, 30, 9, tzinfo=dt.UTC))
     assert not screening.is_valid_at(dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC))
+
+
+def test_a_new_rule_whose_code_was_taken_meanwhile_is_saved_under_the_next_code(
+    manager_user, monkeypatch
+):
+    from treatments.clinical.services import rules
+
+    real = rules._free_code
+    # The first pick is a code another manager's save has just taken (race on the unique code).
+    picks = iter(["pregnancy"])
+    monkeypatch.setattr(rules, "_free_code", lambda question: next(picks, None) or real(question))
+    rule = rules.screening_rule_save(
+        by=manager_user,
+        data={"question": "Pregnant or breastfeeding?", "severity": "absolute"},
+    )
+    assert rule.pk and rule.code == "pregnant-or-breastfeeding"
+    assert ScreeningRule.objects.filter(code="pregnancy").count() == 1

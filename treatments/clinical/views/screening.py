@@ -80,7 +80,11 @@ def screening_rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResp
     form = f.ScreeningRuleForm(request.POST or None, instance=rule)
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in form.Meta.fields}
-        screening_rule_save(by=request.user, data=data, rule=rule)
-        messages.success(request, "Screening rule saved.")
-        return redirect("clinical:screening_rules")
+        try:
+            screening_rule_save(by=request.user, data=data, rule=rule)
+        except DomainError as err:
+            fail(form, err)
+        else:
+            messages.success(request, "Screening rule saved.")
+            return redirect("clinical:screening_rules")
     return render(request, "clinical/screening_rule_form.html", {"form": form, "rule": rule})
