@@ -21,6 +21,7 @@ from django.utils import timezone
 from treatments.models import Session, StaffProfile
 from treatments.products.models import Lot, LotUsage
 from treatments.products.services import lot_usage_reverse, lot_use
+from treatments.selectors import clinic_zone
 from treatments.services.booking import session_complete
 
 from ..errors import ClinicalError, RecordLocked, SafetyRefusal
@@ -115,7 +116,8 @@ def _check_input(data: RecordData) -> None:
         raise ClinicalError("Spacing is between 1 and 50 mm.", field="spacing_mm")
     if data.anaesthetic_used and not data.anaesthetic_product.strip():
         raise ClinicalError("Name the topical anaesthetic used.", field="anaesthetic_product")
-    today = timezone.localdate()
+    # The clinic's day, not the active time zone's: services also run outside a request.
+    today = timezone.localdate(timezone=clinic_zone())
     for name in ("laser_on", "microneedling_on", "peel_on"):
         when = getattr(data, name)
         if when is not None and when > today:

@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+import time_machine
 
 from mesoclinic.errors import DomainError
 from treatments.clinical.errors import ClinicalError, RecordLocked, SafetyRefusal
@@ -21,7 +22,7 @@ from treatments.products.models import LotUsage
 from treatments.products.tests.factories import LotFactory
 from treatments.tests.factories import SessionFactory
 
-from .factories import make_consent, make_screening, record_data
+from .factories import make_consent, make_photo_consent, make_screening, record_data
 
 pytestmark = pytest.mark.django_db
 
@@ -333,3 +334,29 @@ def test_a_cancelled_session_takes_no_record(session, ready, practitioner_profil
     session.refresh_from_db()
     with pytest.raises(ClinicalError, match="cancelled"):
         record_save(session=session, by=practitioner_profile.user, data=record_data())
+
+
+def test_combined_treatment_dates_are_judged_on_the_clinic_day_not_the_utc_day(
+    patient, face, practitioner_profile, room
+):
+    # 00:30 on 11 July in London is still 10 July in UTC; the service may run outside a request.
+    with time_machine.travel(dt.datetime(2026, 7, 10, 23, 30, tzinfo=dt.UTC), tick=False):
+        user = practitioner_profile.user
+        make_screening(patient, user)
+        make_consent(patient, face, user)
+        make_photo_consent(patient, user)
+        session = SessionFactory(
+            patient=patient,
+            session_type=face,
+            practitioner=practitioner_profile,
+            room=room,
+            starts_at=dt.datetime(2026, 7, 10, 23, 0, tzinfo=dt.UTC),
+            status=Session.Status.ARRIVED,
+        )
+        record = record_save(
+            session=session, by=user, data=record_data(peel_on=dt.date(2026, 7, 11))
+        )
+        assert record.peel_on == dt.date(2026, 7, 11)
+        with pytest.raises(ClinicalError) as refused:
+            record_save(session=session, by=user, data=record_data(peel_on=dt.date(2026, 7, 12)))
+        assert refused.value.field == "peel_on"
