@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from patients.models import Patient
 from treatments.models import Session
+from treatments.selectors import clinic_zone
 
 from ..errors import ClinicalError
 from ..models import AuditEntry, Reaction, Severity
@@ -83,10 +84,12 @@ def reaction_update(
     """Follow a reaction up: its severity as it evolves, what was done, when it resolved."""
     if severity not in Severity.values:
         raise ClinicalError("Choose how severe it is.", field="severity")
-    onset_day = timezone.localtime(reaction.onset).date()
+    # Days in the clinic's zone, not the active one: services also run outside a request.
+    zone = clinic_zone()
+    onset_day = timezone.localtime(reaction.onset, zone).date()
     if resolved_on is not None and resolved_on < onset_day:
         raise ClinicalError("It cannot resolve before it started.", field="resolved_on")
-    if resolved_on is not None and resolved_on > timezone.localdate():
+    if resolved_on is not None and resolved_on > timezone.localdate(timezone=zone):
         raise ClinicalError("The resolution date cannot be in the future.", field="resolved_on")
     with transaction.atomic():
         reaction = Reaction.objects.select_for_update().get(pk=reaction.pk)
