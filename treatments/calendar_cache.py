@@ -79,8 +79,8 @@ def calendar_fragment(
     # A bad address renders its own notice; rare enough not to cache.
     if version is None or query_errors:
         return _render(args, query_errors)
-    # Without a practitioner or room the week shows the viewer's own column, if they have one.
-    viewer = user_id if not (practitioner_id or room_id) else ""
+    # A week with no (or no longer valid) practitioner or room shows the viewer's own column.
+    viewer = user_id if view == "week" else ""
     key = ":".join(
         str(part)
         for part in (

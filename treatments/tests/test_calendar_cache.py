@@ -170,6 +170,17 @@ def test_the_week_without_a_practitioner_is_the_viewers_own(
     assert {c.practitioner for c in response.context["page"].columns} == {therapist_profile}
 
 
+def test_a_week_of_someone_not_bookable_falls_back_to_the_viewers_own(
+    front_desk, therapist, practitioner_profile, therapist_profile
+):
+    gone = {"date": "2026-03-24", "practitioner": "99999"}
+    response, _ = get(front_desk, gone)
+    assert {c.practitioner for c in response.context["page"].columns} == {practitioner_profile}
+    response, html = get(therapist, gone)
+    assert {c.practitioner for c in response.context["page"].columns} == {therapist_profile}
+    assert "with Tess Therapist" in html
+
+
 def test_a_cached_week_costs_fewer_queries(
     front_desk, practitioner_profile, room, face, django_assert_max_num_queries
 ):
