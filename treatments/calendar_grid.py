@@ -399,6 +399,7 @@ def _row_range(columns: list[Column], zone: ZoneInfo) -> tuple[int, int]:
 def _rows(columns: list[Column], *, zone: ZoneInfo, now: datetime) -> list[Row]:
     first, last = _row_range(columns, zone)
     times = [time(m // 60, m % 60) for m in range(first, last, SLOT_MINUTES)]
+    labels = [f"{at:%H:%M}" for at in times]
     grid: list[list[Cell | None]] = [[None] * len(columns) for _ in times]
     book_base = reverse("treatments:session_create")
 
@@ -421,11 +422,23 @@ def _rows(columns: list[Column], *, zone: ZoneInfo, now: datetime) -> list[Row]:
 
         busy = [(s.starts_at, s.blocked_until) for s in column.active]
         free = free_intervals(column.working, busy)
+        # What every free quarter hour of the column shares, formatted once (the booking link
+        # is exactly what urlencode() gave: "time=09%3A00").
+        day = column.day
+        resource = (f"&practitioner={column.practitioner.pk}" if column.practitioner else "") + (
+            f"&room={column.room.pk}" if column.room else ""
+        )
+        who = column.practitioner.display_name if column.practitioner else column.room.name
+        slot = SlotText(
+            url=f"{book_base}?date={day.isoformat()}&time=",
+            resource=resource,
+            aria=f" on {day:%a} {day.day} {day:%b} with {who}",
+        )
         for r, at in enumerate(times):
             if owner[r] is not None:
                 continue
             grid[r][col] = _slot_cell(
-                column, at, free=free, zone=zone, now=now, book_base=book_base
+                column, at, labels[r], free=free, zone=zone, now=now, slot=slot
             )
             owner[r] = r
 
@@ -436,11 +449,12 @@ def _rows(columns: list[Column], *, zone: ZoneInfo, now: datetime) -> list[Row]:
 
     detail = reverse("treatments:session_detail", args=[0]).removesuffix("0/")
     rows = []
-    for at, cells in zip(times, grid, strict=True):
+    for at, label, cells in zip(times, labels, grid, strict=True):
         shown = [cell for cell in cells if cell is not None]
         for cell in shown:
-            _display(cell, detail=detail, zone=zone)
-        rows.append(Row(at=at, cells=cells, label=f"{at:%H:%M}", shown=shown))
+            if cell.kind != "free" or cell.freed:
+                _display(cell, detail=detail, zone=zone)
+        rows.append(Row(at=at, cells=cells, label=label, shown=shown))
     return rows
 
 
@@ -490,14 +504,6 @@ def _display(cell: Cell, *, detail: str, zone: ZoneInfo) -> None:
                     ),
                 )
             )
-    elif cell.kind == "free":
-        column = cell.column
-        who = column.practitioner.display_name if column.practitioner else column.room.name
-        cell.aria = (
-            f"Book {cell.label} on {column.day:%a} {column.day.day} {column.day:%b} with {who}"
-        )
-    else:
-        cell.css = f"cal-cell cal-{cell.kind}"
     if cell.freed:
         extra.append(
             format_html_join(
@@ -522,37 +528,41 @@ def _display(cell: Cell, *, detail: str, zone: ZoneInfo) -> None:
     cell.extra = mark_safe("".join(extra))  # noqa: S308 (each part built by format_html)
 
 
+@dataclass
+class SlotText:
+    url: str
+    resource: str
+    aria: str
+
+
 def _slot_cell(
     column: Column,
     at: time,
+    label: str,
     *,
     free: list[Interval],
     zone: ZoneInfo,
     now: datetime,
-    book_base: str,
+    slot: SlotText,
 ) -> Cell:
     naive = datetime.combine(column.day, at)
     if not exists(naive, zone):
-        return Cell(kind="gap", column=column, label="Clocks go forward")
+        return Cell(kind="gap", column=column, label="Clocks go forward", css="cal-cell cal-gap")
     start = local_to_utc(naive, zone)
     end = start + SLOT
     if any(f_start <= start and end <= f_end for f_start, f_end in free):
         if start <= now:
-            return Cell(kind="past", column=column)
-        query = {"date": column.day.isoformat(), "time": f"{at:%H:%M}"}
-        if column.practitioner:
-            query["practitioner"] = str(column.practitioner.pk)
-        if column.room:
-            query["room"] = str(column.room.pk)
+            return Cell(kind="past", column=column, css="cal-cell cal-past")
         return Cell(
             kind="free",
             column=column,
-            book_url=f"{book_base}?{urlencode(query)}",
-            label=f"{at:%H:%M}",
+            book_url=f"{slot.url}{label[:2]}%3A{label[3:]}{slot.resource}",
+            label=label,
+            aria=f"Book {label}{slot.aria}",
         )
     if any(w_start <= start < w_end for w_start, w_end in column.working):
-        return Cell(kind="busy", column=column)
-    return Cell(kind="closed", column=column)
+        return Cell(kind="busy", column=column, css="cal-cell cal-busy")
+    return Cell(kind="closed", column=column, css="cal-cell cal-closed")
 
 
 def _resource_choices(
