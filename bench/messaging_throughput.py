@@ -15,15 +15,11 @@ minute. The database is dropped at the end unless --keep is given.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
-import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 from pathlib import Path
@@ -31,7 +27,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "mesoclinic_bench_messaging"
 GOAL_PER_MINUTE = 1000
-MESSAGE_ID = re.compile(rb"^Message-ID:\s*(<[^>]+>)", re.MULTILINE | re.IGNORECASE)
 
 
 def _server_url() -> str:
@@ -51,34 +46,9 @@ def _admin(sql: str) -> None:
     conn.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Sink:
-    def __init__(self) -> None:
-        self.ids: list[bytes] = []
-        self.lock = threading.Lock()
-        self.last = 0.0
-
-    async def handle_DATA(self, server, session, envelope):
-        found = MESSAGE_ID.search(envelope.content)
-        with self.lock:
-            self.ids.append(found.group(1) if found else b"")
-            self.last = time.monotonic()
-        return "250 OK"
-
-
 def _seed(n: int) -> list[int]:
-    import datetime as dt
-
-    from django.utils import timezone
-
-    from patients.messaging.models import Kind, OutboxMessage
-    from patients.models import Patient
-    from treatments.models import Clinic, Room, Session, SessionType, StaffProfile
+    from patients.messaging.testing import seed_due_confirmations
+    from treatments.models import Clinic, Room, SessionType, StaffProfile
     from treatments.tests.factories import StaffProfileFactory, UserFactory
 
     Clinic.objects.update_or_create(pk=1, defaults={"name": "Bench Clinic"})
@@ -90,41 +60,9 @@ def _seed(n: int) -> list[int]:
         user=UserFactory(username="benchdoctor", first_name="Bench", last_name="Doctor"),
         qualification=StaffProfile.Qualification.DOCTOR,
     )
-    now = timezone.now()
-    first = (now + dt.timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
-    patients = Patient.objects.bulk_create(
-        Patient(
-            first_name=f"Bench{i}",
-            last_name="Patient",
-            date_of_birth=dt.date(1980, 1, 1),
-            email=f"bench{i}@example.test",
-            email_reminders_consent=True,
-        )
-        for i in range(n)
+    return seed_due_confirmations(
+        n, room=room, session_type=face, practitioner=doctor, name="Bench"
     )
-    sessions = Session.objects.bulk_create(
-        Session(
-            patient=p,
-            session_type=face,
-            practitioner=doctor,
-            room=room,
-            starts_at=first + dt.timedelta(hours=2 * i),
-            ends_at=first + dt.timedelta(hours=2 * i, minutes=45),
-            blocked_until=first + dt.timedelta(hours=2 * i, minutes=60),
-        )
-        for i, p in enumerate(patients)
-    )
-    rows = OutboxMessage.objects.bulk_create(
-        OutboxMessage(
-            kind=Kind.CONFIRMATION,
-            patient=s.patient,
-            session=s,
-            due_at=now - dt.timedelta(minutes=1),
-            expires_at=s.starts_at,
-        )
-        for s in sessions
-    )
-    return [r.pk for r in rows]
 
 
 def main() -> int:
@@ -156,18 +94,17 @@ def main() -> int:
 
     django.setup()
     import redis
-    from aiosmtpd.controller import Controller
 
     from patients.messaging.dispatch import messages_dispatch_due
     from patients.messaging.tasks import _claims_alive, _enqueue
+    from patients.messaging.testing import SmtpSink, smtp_server
 
     redis.Redis.from_url(redis_url).flushdb()
     ids = _seed(args.messages)
-    sink = Sink()
-    logging.getLogger("mail.log").setLevel(logging.WARNING)
-    smtp = Controller(sink, hostname="127.0.0.1", port=_free_port())
-    smtp.start()
-    env.update(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(smtp.port), EMAIL_USE_TLS="false")
+    sink = SmtpSink()
+    smtp = smtp_server(sink)
+    port = smtp.__enter__()
+    env.update(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(port), EMAIL_USE_TLS="false")
     log = Path(tempfile.mkdtemp()) / "worker.log"
     worker = subprocess.Popen(
         [
@@ -205,7 +142,7 @@ def main() -> int:
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=30)
-        smtp.stop()
+        smtp.__exit__(None, None, None)
         redis.Redis.from_url(redis_url).flushdb()
         from django.db import connections
 
