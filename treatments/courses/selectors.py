@@ -11,7 +11,7 @@ For the messaging helper (follow-up and maintenance nudges):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from itertools import pairwise
 
@@ -113,3 +113,73 @@ def courses_maintenance_due(*, today: date) -> QuerySet[Course]:
     return Course.objects.filter(
         status=Course.Status.COMPLETED, maintenance_due__lte=today
     ).select_related("patient", "protocol", "practitioner__user")
+
+
+@dataclass(frozen=True)
+class StepChoice:
+    """An active course's next unbooked step, as the booking form offers it.
+
+    `value` is what the form posts ("<course id>:<step number>"); `timing` says where the chosen
+    day falls: "inside", "before" or "after" the window, "" when there is no day or no window.
+    """
+
+    course: Course
+    number: int
+    window_open: date | None
+    window_close: date | None
+    timing: str
+    preselected: bool
+
+    @property
+    def value(self) -> str:
+        return f"{self.course.pk}:{self.number}"
+
+
+def course_step_choices(
+    *, patient: Patient, session_type_id: int | None = None, day: date | None = None
+) -> list[StepChoice]:
+    """For the booking form: each active course of `patient` whose next step is unbooked.
+
+    The next step is the first step without an active session; its window is counted from the
+    previous step's session in local days, as course_book_step checks it. Two queries.
+    """
+    zone = clinic_zone()
+    choices: list[StepChoice] = []
+    courses = (
+        Course.objects.filter(patient=patient, status=Course.Status.ACTIVE)
+        .select_related("protocol")
+        .prefetch_related(Prefetch("steps", queryset=CourseStep.objects.select_related("session")))
+        .order_by("created_at", "id")
+    )
+    for course in courses:
+        steps = sorted(course.steps.all(), key=lambda s: s.number)
+        previous = None
+        for step in steps:
+            if step_active_session(step) is None:
+                break
+            previous = step
+        else:
+            continue  # every step is booked
+        opens = closes = None
+        if previous is not None:
+            anchor = previous.session.starts_at.astimezone(zone).date()
+            opens = anchor + timedelta(days=course.interval_min_days)
+            closes = anchor + timedelta(days=course.interval_max_days)
+        timing = ""
+        if day is not None and opens is not None and closes is not None:
+            timing = "before" if day < opens else "after" if day > closes else "inside"
+        choices.append(
+            StepChoice(
+                course=course,
+                number=step.number,
+                window_open=opens,
+                window_close=closes,
+                timing=timing,
+                preselected=session_type_id is not None
+                and course.session_type_id == session_type_id,
+            )
+        )
+    # Two courses of the same type: preselecting both would be a guess; preselect neither.
+    if sum(choice.preselected for choice in choices) > 1:
+        choices = [replace(choice, preselected=False) for choice in choices]
+    return choices

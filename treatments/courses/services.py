@@ -9,6 +9,10 @@ Interface for the lead / booking and the messaging helper:
         guarantee holds), links the step and cancels its pending follow-up nudges
         (patients.messaging). Refuses (OutsideCourseWindow) a start before the
         step's window opens; after it closes, books and returns `StepBooking.warning`.
+    course_step_book_from_calendar(*, course, step_number, patient, session_type, practitioner,
+                                   room, starts_at, by=None, notes="") -> StepBooking
+        The booking form's "count this as step k of the course": same rules and locks as
+        course_book_step, with the type, practitioner and room the desk chose.
     course_book_all(*, course, by=None) -> BookAllResult
     course_stop(*, course, reason, by=None) -> Course   also cancels its waiting messages.
     course_on_session_completed(*, session) -> Course | None
@@ -185,7 +189,12 @@ def _local(day_or_time: datetime) -> datetime:
 
 
 def _window_check(
-    *, course: Course, steps: list[CourseStep], number: int, starts_at: datetime
+    *,
+    course: Course,
+    steps: list[CourseStep],
+    number: int,
+    starts_at: datetime,
+    field: str = "time",
 ) -> str:
     """Refuse before the window; return a warning after it; '' inside it."""
     by_number = {step.number: step for step in steps}
@@ -197,7 +206,7 @@ def _window_check(
                 f"Session {number} must come before session {later.number}, booked on "
                 f"{_local(session.starts_at):%a %d %b %Y at %H:%M}. Choose an earlier date or "
                 f"move session {later.number} first.",
-                field="time",
+                field=field,
             )
     if number == 1:
         return ""
@@ -205,7 +214,7 @@ def _window_check(
     if previous is None:
         raise OutsideCourseWindow(
             f"Book session {number - 1} first: session {number}'s window is counted from it.",
-            field="time",
+            field=field,
         )
     previous_day = _local(previous.starts_at).date()
     opens = previous_day + timedelta(days=course.interval_min_days)
@@ -215,7 +224,7 @@ def _window_check(
             f"Too early: session {number} can be booked from {opens:%a %d %b %Y}, "
             f"{course.interval_min_days} days after session {number - 1} "
             f"({previous_day:%a %d %b}). Choose a date from {opens:%d %b} to {closes:%d %b}.",
-            field="time",
+            field=field,
         )
     if day > closes:
         late = (day - closes).days
@@ -252,6 +261,49 @@ def room_for_slot(course: Course, starts_at: datetime) -> Room:
 _room_for = room_for_slot  # the name patients.messaging first imported
 
 
+def _lock_unbooked_step(
+    *, course: Course, step_number: int, field: str
+) -> tuple[Course, list[CourseStep], CourseStep]:
+    """The course (row-locked) with its steps, and step `step_number`, which must be unbooked.
+
+    Call inside a transaction. The course row lock serialises two desks booking the same course;
+    session_book then takes its own practitioner and room locks (always after this one, never
+    before), so the "already booked" re-check below cannot race.
+    """
+    course = (
+        Course.objects.select_for_update(of=("self",))
+        .select_related("patient", "protocol", "practitioner__user", "session_type", "room")
+        .get(pk=course.pk)
+    )
+    _require_active(course)
+    steps = list(course.steps.select_related("session").order_by("number"))
+    step = next((s for s in steps if s.number == step_number), None)
+    if step is None:
+        raise DomainError(f"This course has no session {step_number}.", field=field)
+    current = step_active_session(step)
+    if current is not None:
+        raise DomainError(
+            f"Session {step_number} is already booked for "
+            f"{_local(current.starts_at):%a %d %b %Y at %H:%M}.",
+            field=field,
+        )
+    return course, steps, step
+
+
+def _link_step(*, course: Course, step: CourseStep, session: Session) -> None:
+    step.session = session
+    step.save(update_fields=["session"])
+    # Same transaction as the booking: no nudge for this step can be sent after it is booked,
+    # nor survive a booking that rolls back.
+    from patients.messaging.services import messages_on_course_step_booked
+
+    messages_on_course_step_booked(course=course, step=step)
+
+
+def _step_label(course: Course, step_number: int) -> str:
+    return f"{course.protocol.name}: session {step_number} of {course.sessions_count}"[:500]
+
+
 def course_book_step(
     *,
     course: Course,
@@ -261,25 +313,9 @@ def course_book_step(
     by: Any = None,
 ) -> StepBooking:
     with transaction.atomic():
-        # The course row lock serialises two desks booking the same course; session_book then
-        # takes its own practitioner and room locks (always after this one, never before).
-        course = (
-            Course.objects.select_for_update(of=("self",))
-            .select_related("patient", "practitioner__user", "session_type", "room")
-            .get(pk=course.pk)
+        course, steps, step = _lock_unbooked_step(
+            course=course, step_number=step_number, field="time"
         )
-        _require_active(course)
-        steps = list(course.steps.select_related("session").order_by("number"))
-        step = next((s for s in steps if s.number == step_number), None)
-        if step is None:
-            raise DomainError(f"This course has no session {step_number}.")
-        current = step_active_session(step)
-        if current is not None:
-            raise DomainError(
-                f"Session {step_number} is already booked for "
-                f"{_local(current.starts_at):%a %d %b %Y at %H:%M}.",
-                field="time",
-            )
         warning = _window_check(course=course, steps=steps, number=step_number, starts_at=starts_at)
         session = session_book(
             patient=course.patient,
@@ -288,15 +324,53 @@ def course_book_step(
             room=room or room_for_slot(course, starts_at),
             starts_at=starts_at,
             booked_by=by,
-            notes=f"{course.protocol.name}: session {step_number} of {course.sessions_count}"[:500],
+            notes=_step_label(course, step_number),
         )
-        step.session = session
-        step.save(update_fields=["session"])
-        # Same transaction as the booking: no nudge for this step can be sent after it is booked,
-        # nor survive a booking that rolls back.
-        from patients.messaging.services import messages_on_course_step_booked
+        _link_step(course=course, step=step, session=session)
+    return StepBooking(step=step, session=session, warning=warning)
 
-        messages_on_course_step_booked(course=course, step=step)
+
+def course_step_book_from_calendar(
+    *,
+    course: Course,
+    step_number: int,
+    patient: Patient,
+    session_type: SessionType,
+    practitioner: StaffProfile,
+    room: Room,
+    starts_at: datetime,
+    by: Any = None,
+    notes: str = "",
+) -> StepBooking:
+    """Book a session from the ordinary booking form and count it as step `step_number`.
+
+    The desk chose the session type, practitioner and room, so those are booked as given (a
+    course step may be done by a colleague or as another session type); the course's rules hold
+    as on the course page: before the window opens is refused, after it closes books and warns,
+    step k-1 must be booked first. Booking and link commit together or not at all.
+    """
+    if course.patient_id != patient.pk:
+        raise DomainError(
+            "That course belongs to another patient. Untick it or pick the course's patient.",
+            field="course_step",
+        )
+    with transaction.atomic():
+        course, steps, step = _lock_unbooked_step(
+            course=course, step_number=step_number, field="course_step"
+        )
+        warning = _window_check(
+            course=course, steps=steps, number=step_number, starts_at=starts_at, field="date"
+        )
+        session = session_book(
+            patient=patient,
+            session_type=session_type,
+            practitioner=practitioner,
+            room=room,
+            starts_at=starts_at,
+            booked_by=by,
+            notes=notes or _step_label(course, step_number),
+        )
+        _link_step(course=course, step=step, session=session)
     return StepBooking(step=step, session=session, warning=warning)
 
 
