@@ -14,6 +14,11 @@
     };
   }
 
+  // Tells the form the patient changed (the course-step choice listens: "patient-picked from:body").
+  function picked(picker) {
+    picker.dispatchEvent(new CustomEvent("patient-picked", { bubbles: true }));
+  }
+
   // The picker endpoint reads `q`; the search box posts as `patient_search` with the form.
   document.addEventListener("htmx:configRequest", function (event) {
     var elt = event.detail.elt;
@@ -35,6 +40,7 @@
       p.search.classList.add("d-none");
       p.chosen.classList.remove("d-none");
       p.results.innerHTML = "";
+      picked(picker);
       return;
     }
     var clear = event.target.closest("[data-patient-clear]");
@@ -46,6 +52,7 @@
       q.search.classList.remove("d-none");
       q.search.value = "";
       q.search.focus();
+      picked(picker);
     }
   });
 

@@ -115,3 +115,18 @@ class StepBookForm(forms.Form):
 
 class StopForm(forms.Form):
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class StepChoiceQueryForm(forms.Form):
+    """The booking form's fields the "count as a course session" partial reads (htmx GET).
+
+    Every field is optional; a malformed one is ignored, so the partial never errors.
+    """
+
+    patient = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    session_type = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    date = forms.DateField(required=False)
+    course_step = forms.CharField(required=False, max_length=16)
+    # The session type the shown choice was preselected for: when the desk changes the type,
+    # the preselection follows it; otherwise what the desk ticked is kept.
+    course_step_for_type = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)

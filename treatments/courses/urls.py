@@ -9,6 +9,7 @@ urlpatterns = [
     path("<int:pk>/steps/<int:number>/book/", views.course_book_step_view, name="course_book_step"),
     path("<int:pk>/book-all/", views.course_book_all_view, name="course_book_all"),
     path("<int:pk>/stop/", views.course_stop_view, name="course_stop"),
+    path("booking-step/", views.booking_step_choice, name="booking_step_choice"),
     path("patient/<int:patient_pk>/", views.patient_courses, name="patient_courses"),
     path("patient/<int:patient_pk>/new/", views.course_create_view, name="course_create"),
     path("protocols/", views.protocol_list, name="protocol_list"),

@@ -7,6 +7,7 @@ treatments.services.booking; the views put its DomainError messages on these for
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from mesoclinic.errors import LocalTimeError
 from patients.models import Patient
 
 from ..clinic_time import AMBIGUOUS_RULE, combine
+from ..courses.models import Course
 from ..models import Room, SessionType, StaffProfile
 from ..selectors import rooms_active, staff_bookable
 
@@ -126,6 +128,10 @@ class SessionBookForm(WallTimeForm):
         help_text="For the desk only; not a clinical note.",
     )
 
+    # "<course id>:<step number>": count this booking as that step of the patient's course
+    # (rendered by courses/_booking_step_choice.html); empty for an ordinary booking.
+    course_step = forms.CharField(required=False, max_length=16)
+
     field_order = ["patient", "patient_search", "session_type", "practitioner", "room"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -135,6 +141,18 @@ class SessionBookForm(WallTimeForm):
             rooms = list(self.fields["room"].queryset[:2])
             if len(rooms) == 1:
                 self.initial["room"] = rooms[0].pk
+
+    def clean_course_step(self) -> tuple[Course, int] | None:
+        raw = self.cleaned_data.get("course_step") or ""
+        if not raw:
+            return None
+        match = re.fullmatch(r"(\d{1,9}):(\d{1,2})", raw)
+        if match is None:
+            raise forms.ValidationError("Choose the course session from the list, or untick it.")
+        course = Course.objects.select_related("protocol").filter(pk=int(match[1])).first()
+        if course is None:
+            raise forms.ValidationError("That course was not found. Untick it or reload the page.")
+        return course, int(match[2])
 
     def chosen_patient(self) -> Patient | None:
         """The patient to show as picked: the valid posted one, or the `?patient=` prefill."""

@@ -21,6 +21,9 @@ from django.views.decorators.http import require_POST
 from mesoclinic.access import BOOKING, allow
 from mesoclinic.errors import DomainError
 
+from ..courses.forms import StepChoiceQueryForm
+from ..courses.services import course_step_book_from_calendar
+from ..courses.views import booking_step_context
 from ..forms.booking import SessionBookForm, SessionCancelForm, SessionMoveForm, SessionStatusForm
 from ..models import Session
 from ..selectors import clinic_zone
@@ -72,6 +75,49 @@ def _detail(request: HttpRequest, session: Session, **forms_: forms.Form) -> Htt
     return render(request, "treatments/session_detail.html", context)
 
 
+def _book(data: dict[str, Any], by: Any) -> tuple[Session, str, str]:
+    """Book as the form says: an ordinary booking, or one counted as a course step."""
+    slot = {key: data[key] for key in ("session_type", "practitioner", "room", "starts_at")}
+    if data["course_step"] is None:
+        session = booking.session_book(
+            patient=data["patient"], booked_by=by, notes=data["notes"], **slot
+        )
+        return session, "", ""
+    course, number = data["course_step"]
+    result = course_step_book_from_calendar(
+        course=course,
+        step_number=number,
+        patient=data["patient"],
+        by=by,
+        notes=data["notes"],
+        **slot,
+    )
+    counted = f" Counted as step {number} of {course.sessions_count} of {course.protocol.name}."
+    return result.session, counted, result.warning
+
+
+def _step_choice(request: HttpRequest, form: SessionBookForm) -> dict[str, Any]:
+    if form.is_bound:
+        data = getattr(form, "cleaned_data", {})
+        return {
+            **booking_step_context(
+                patient=data.get("patient"),
+                session_type_id=getattr(data.get("session_type"), "pk", None),
+                day=data.get("date"),
+                keep=form.data.get("course_step", ""),
+            ),
+            "step_errors": form.errors.get("course_step", []),
+        }
+    query = StepChoiceQueryForm(request.GET)
+    query.is_valid()
+    return booking_step_context(
+        patient=form.chosen_patient(),
+        session_type_id=query.cleaned_data.get("session_type"),
+        day=query.cleaned_data.get("date"),
+        keep=None,
+    )
+
+
 @allow(BOOKING)
 def session_create(request: HttpRequest) -> HttpResponse:
     zone = clinic_zone()
@@ -81,27 +127,21 @@ def session_create(request: HttpRequest) -> HttpResponse:
     else:
         form = SessionBookForm(request.POST, zone=zone)
         if form.is_valid():
-            data = form.cleaned_data
             try:
-                session = booking.session_book(
-                    patient=data["patient"],
-                    session_type=data["session_type"],
-                    practitioner=data["practitioner"],
-                    room=data["room"],
-                    starts_at=data["starts_at"],
-                    booked_by=request.user,
-                    notes=data["notes"],
-                )
+                session, counted, warning = _book(form.cleaned_data, request.user)
             except DomainError as err:
                 _put_on_form(form, err)
             else:
                 messages.success(
                     request,
                     f"Booked {session.session_type} for {session.patient} on {_when(session)} "
-                    f"with {session.practitioner} in {session.room}.",
+                    f"with {session.practitioner} in {session.room}.{counted}",
                 )
+                if warning:
+                    messages.warning(request, warning)
                 return _calendar_on_day(session)
-    return render(request, "treatments/session_form.html", {"form": form, "mode": "book"})
+    context = {"form": form, "mode": "book", **_step_choice(request, form)}
+    return render(request, "treatments/session_form.html", context)
 
 
 @allow(BOOKING)
