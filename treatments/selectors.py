@@ -30,7 +30,8 @@ Interval = tuple[datetime, datetime]
 # writes sessions). Overlap queries therefore also bound starts_at from below: "starts before the
 # end" alone matches every earlier session of the practitioner, which at 100k sessions made the
 # week view's query read the whole history (39 ms, and a bad join plan) instead of one week
-# (0.3 ms). A day is far beyond any slot, so nothing is missed.
+# (0.3 ms). A day is far beyond any slot, so nothing is missed; PostgreSQL enforces the bound
+# (constraint session_slot_at_most_one_day, migration 0004).
 LONGEST_HELD_SLOT = timedelta(days=1)
 
 
