@@ -11,12 +11,11 @@ class ClinicTimezoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from treatments.selectors import clinic_get
+        from treatments.selectors import clinic_for_request
 
-        # Kept on the request so that views needing the clinic do not read its row again.
-        request.clinic = clinic_get()
-        timezone.activate(request.clinic.zone)
-        try:
-            return self.get_response(request)
-        finally:
-            timezone.deactivate()
+        with clinic_for_request() as clinic:
+            timezone.activate(clinic.zone)
+            try:
+                return self.get_response(request)
+            finally:
+                timezone.deactivate()

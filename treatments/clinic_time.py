@@ -19,12 +19,6 @@ AMBIGUOUS_RULE = (
 )
 
 
-def is_ambiguous(naive: datetime, zone: ZoneInfo) -> bool:
-    first = naive.replace(tzinfo=zone, fold=0).utcoffset()
-    second = naive.replace(tzinfo=zone, fold=1).utcoffset()
-    return first != second and exists(naive, zone)
-
-
 def exists(naive: datetime, zone: ZoneInfo) -> bool:
     aware = naive.replace(tzinfo=zone, fold=0)
     return aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == naive

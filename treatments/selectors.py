@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -35,7 +37,26 @@ Interval = tuple[datetime, datetime]
 LONGEST_HELD_SLOT = timedelta(days=1)
 
 
+# The clinic row of the request being served (set by ClinicTimezoneMiddleware), so that the
+# many callers of clinic_get()/clinic_zone() in one request read it once. Outside a request
+# (Celery tasks, commands, other threads) it is unset and clinic_get() reads the row.
+_request_clinic: ContextVar[Clinic | None] = ContextVar("request_clinic", default=None)
+
+
+@contextmanager
+def clinic_for_request() -> Iterator[Clinic]:
+    token = _request_clinic.set(_clinic_read())
+    try:
+        yield _request_clinic.get()
+    finally:
+        _request_clinic.reset(token)
+
+
 def clinic_get() -> Clinic:
+    return _request_clinic.get() or _clinic_read()
+
+
+def _clinic_read() -> Clinic:
     clinic = Clinic.objects.filter(pk=1).first()
     if clinic is None:
         clinic, _ = Clinic.objects.get_or_create(

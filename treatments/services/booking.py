@@ -102,11 +102,24 @@ def _raise_if_taken(
     )
 
 
-def _slot_taken_from_integrity(exc: IntegrityError) -> SlotTaken:
+# PostgreSQL's SQLSTATE for an exclusion-constraint violation (the no-overlap backstop).
+EXCLUSION_VIOLATION = "23P01"
+
+
+def _slot_taken_or_reraise(exc: IntegrityError) -> SlotTaken:
+    """Only an overlap is "slot taken"; any other integrity error is a bug and stays one."""
+    if getattr(exc.__cause__, "pgcode", None) != EXCLUSION_VIOLATION:
+        raise exc
     return SlotTaken(
         "That slot was just taken by another booking. Choose another time.",
         field="time",
     )
+
+
+def _held_slot(session_type: SessionType, starts_at: datetime) -> tuple[datetime, datetime]:
+    """(ends_at, blocked_until): the session, then its clean-up buffer."""
+    ends_at = starts_at + session_type.duration
+    return ends_at, ends_at + session_type.buffer
 
 
 def session_book(
@@ -119,8 +132,7 @@ def session_book(
     booked_by: Any = None,
     notes: str = "",
 ) -> Session:
-    ends_at = starts_at + session_type.duration
-    blocked_until = ends_at + session_type.buffer
+    ends_at, blocked_until = _held_slot(session_type, starts_at)
     _check_rules(
         session_type=session_type,
         practitioner=practitioner,
@@ -150,7 +162,7 @@ def session_book(
             )
             _messages(session, "booked")
     except IntegrityError as exc:
-        raise _slot_taken_from_integrity(exc) from exc
+        raise _slot_taken_or_reraise(exc) from exc
     return session
 
 
@@ -169,8 +181,7 @@ def session_reschedule(
             "Only a booked session can be moved; this one is "
             f"{session.get_status_display().lower()}."
         )
-    ends_at = starts_at + session.session_type.duration
-    blocked_until = ends_at + session.session_type.buffer
+    ends_at, blocked_until = _held_slot(session.session_type, starts_at)
     _check_rules(
         session_type=session.session_type,
         practitioner=practitioner,
@@ -211,7 +222,7 @@ def session_reschedule(
             )
             _messages(current, "rescheduled")
     except IntegrityError as exc:
-        raise _slot_taken_from_integrity(exc) from exc
+        raise _slot_taken_or_reraise(exc) from exc
     return current
 
 

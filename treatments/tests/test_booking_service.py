@@ -309,3 +309,29 @@ def test_night_hours_across_the_spring_forward_are_shorter(book, practitioner_pr
         assert book(at(0, 30, sunday)).ends_at.astimezone(LONDON).strftime("%H:%M") == "02:15"
         with pytest.raises(NotBookable):
             book(at(2, 30, sunday))  # 02:30-03:15 BST runs past the 03:00 end
+
+
+@pytest.mark.django_db
+def test_within_a_request_the_clinic_row_is_read_once(clinic, django_assert_num_queries):
+    from treatments.selectors import clinic_for_request, clinic_get, clinic_zone
+
+    with django_assert_num_queries(1), clinic_for_request() as current:
+        assert clinic_get() is current
+        assert clinic_zone() == LONDON
+    with django_assert_num_queries(1):
+        clinic_get()  # outside a request: read from the database
+
+
+@pytest.mark.django_db
+def test_an_integrity_error_other_than_an_overlap_is_not_called_slot_taken(book, monkeypatch):
+    from django.db import IntegrityError
+
+    from treatments.services import booking
+
+    def broken(session, change):
+        raise IntegrityError("some other constraint")
+
+    monkeypatch.setattr(booking, "_messages", broken)
+    with pytest.raises(IntegrityError, match="some other constraint"):
+        book(at(10))
+    assert not Session.objects.exists()

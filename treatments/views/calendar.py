@@ -19,7 +19,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
     query = CalendarQueryForm(request.GET)
     query.is_valid()  # a bad parameter falls back to its default, with a notice
     params = query.cleaned_data
-    zone = (getattr(request, "clinic", None) or clinic_get()).zone
+    zone = clinic_get().zone
     now = timezone.now()
     fragment = calendar_fragment(
         view=params.get("view") or "week",
