@@ -228,6 +228,22 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# Patient messages are database rows with a due time (patients.messaging); beat only wakes the
+# dispatcher and the reaper. A tick that waited longer than an interval in the queue is dropped,
+# not run late. The other MESSAGING_* settings are read by patients/messaging/conf.py.
+MESSAGING_DISPATCH_INTERVAL = env_int("MESSAGING_DISPATCH_INTERVAL", 60)
+CELERY_BEAT_SCHEDULE = {
+    name: {
+        "task": task,
+        "schedule": float(MESSAGING_DISPATCH_INTERVAL),
+        "options": {"expires": float(MESSAGING_DISPATCH_INTERVAL)},
+    }
+    for name, task in [
+        ("messaging-dispatch-due", "messaging.dispatch_due"),
+        ("messaging-reap", "messaging.reap"),
+    ]
+}
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 X_FRAME_OPTIONS = "DENY"
