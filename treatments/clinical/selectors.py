@@ -10,7 +10,9 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from patients.models import Patient
+from treatments.clinic_time import day_bounds
 from treatments.models import Session, SessionType
+from treatments.selectors import clinic_zone
 
 from .models import ConsentSignature, ConsentText, PhotoConsent, Screening, ScreeningAnswer
 
@@ -217,8 +219,9 @@ def dashboard_reactions(*, now: datetime | None = None) -> dict:
     from .models import Reaction, Severity
 
     now = now or timezone.now()
-    zone = timezone.get_current_timezone()
-    start_of_day = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    # The clinic's day, not the active time zone's (UTC outside a request).
+    zone = clinic_zone()
+    start_of_day, _ = day_bounds(timezone.localdate(now, zone), zone)
     base = Reaction.objects.select_related(
         "patient", "session__session_type", "reported_by"
     ).order_by("-recorded_at", "-id")

@@ -49,3 +49,44 @@ def test_a_reaction_resolved_today_in_the_clinic_is_not_in_the_future_before_utc
             reaction_update(
                 reaction=reaction, resolved_on=dt.date(2026, 7, 10), resolution="", **update
             )
+
+
+def test_the_dashboard_counts_today_in_the_clinic_s_day_outside_a_request(
+    patient, face, practitioner_profile, room
+):
+    from treatments.clinical.selectors import dashboard_reactions
+
+    # 23:50 on 10 July in London (22:50 UTC) is yesterday by 00:30 on 11 July (23:30 UTC), even
+    # though both are 10 July in UTC, the active zone outside a request.
+    session = SessionFactory(
+        patient=patient,
+        session_type=face,
+        practitioner=practitioner_profile,
+        room=room,
+        starts_at=dt.datetime(2026, 7, 10, 20, 0, tzinfo=UTC),
+        status=Session.Status.COMPLETED,
+    )
+    with time_machine.travel(dt.datetime(2026, 7, 10, 22, 50, tzinfo=UTC), tick=False):
+        yesterday = reaction_report(
+            session=session,
+            patient=patient,
+            type="swelling",
+            severity="severe",
+            onset=dt.datetime(2026, 7, 10, 22, 0, tzinfo=UTC),
+            description="",
+            source="patient",
+        )
+    with time_machine.travel(dt.datetime(2026, 7, 10, 23, 10, tzinfo=UTC), tick=False):
+        today = reaction_report(
+            session=session,
+            patient=patient,
+            type="pain",
+            severity="severe",
+            onset=dt.datetime(2026, 7, 10, 23, 0, tzinfo=UTC),
+            description="",
+            source="patient",
+        )
+    with time_machine.travel(dt.datetime(2026, 7, 10, 23, 30, tzinfo=UTC), tick=False):
+        board = dashboard_reactions()
+    assert board["severe_today"] == [today]
+    assert board["severe_open"] == [yesterday]
