@@ -63,6 +63,15 @@ def consent_signature_current(
     return ConsentSignature.objects.filter(patient=patient, text=text).first()
 
 
+def consent_signatures(*, patient: Patient) -> list[ConsentSignature]:
+    """Every treatment consent the patient signed, newest first."""
+    return list(
+        ConsentSignature.objects.filter(patient=patient).select_related(
+            "session_type", "witnessed_by"
+        )
+    )
+
+
 def photo_consent_state(*, patient: Patient) -> dict[str, PhotoConsent | None]:
     """Latest decision per purpose (None: never asked)."""
     state: dict[str, PhotoConsent | None] = dict.fromkeys(PhotoConsent.Purpose.values)
@@ -175,11 +184,7 @@ def patient_timeline(*, patient: Patient) -> dict:
         .select_related("taken_by")
         .prefetch_related(_answers_prefetch())
     )
-    signatures = list(
-        ConsentSignature.objects.filter(patient=patient).select_related(
-            "session_type", "witnessed_by"
-        )
-    )
+    signatures = consent_signatures(patient=patient)
     sessions = list(_session_queryset().filter(patient=patient).order_by("-starts_at", "-id"))
     return {
         "consultations": consultations,

@@ -554,6 +554,28 @@ def test_the_timeline_and_record_pages_take_constant_queries(
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize("count", [1, 100])
+def test_the_consent_page_reads_consent_only(
+    count,
+    face,
+    ready,
+    patient,
+    lot,
+    practitioner,
+    practitioner_profile,
+    room,
+    django_assert_max_num_queries,
+):
+    # Not the whole timeline: the patient's sessions, records and photos are not on this page.
+    _sessions_with_records(patient, practitioner_profile, lot, count)
+    with django_assert_max_num_queries(10):
+        response = practitioner.get(
+            reverse("clinical:consent_overview", kwargs={"patient_pk": patient.pk})
+        )
+    assert response.status_code == 200
+    assert response.context["signatures"] == [ready[1]]
+
+
 def test_flags_for_another_patient_do_not_leak(world):
     other = PatientFactory()
     assert AuditEntry.objects.filter(patient=other).count() == 0

@@ -13,7 +13,7 @@ from patients.models import Patient
 
 from .. import forms as f
 from ..models import AuditEntry, ConsentSignature, ConsentText
-from ..selectors import consent_texts_current, patient_timeline
+from ..selectors import consent_signatures, consent_texts_current, photo_consent_state
 from ..services.audit import audit_log
 from ..services.consent import consent_sign, consent_text_publish, photo_consent_set
 from .common import VIEW, fail, file_response, key_or_404
@@ -22,8 +22,8 @@ from .common import VIEW, fail, file_response, key_or_404
 @allow(CLINICAL)
 def consent_overview(request: HttpRequest, patient_pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=patient_pk)
-    timeline = patient_timeline(patient=patient)
-    signed = {sig.text_id for sig in timeline["signatures"]}
+    signatures = consent_signatures(patient=patient)
+    signed = {sig.text_id for sig in signatures}
     audit_log(actor=request.user, patient=patient, action=VIEW, object_type="consent")
     return render(
         request,
@@ -31,8 +31,8 @@ def consent_overview(request: HttpRequest, patient_pk: int) -> HttpResponse:
         {
             "patient": patient,
             "texts": [(text, text.pk in signed) for text in consent_texts_current()],
-            "signatures": timeline["signatures"],
-            "photo_consent": timeline["photo_consent"],
+            "signatures": signatures,
+            "photo_consent": photo_consent_state(patient=patient),
             "photo_form": f.PhotoConsentForm(),
         },
     )
