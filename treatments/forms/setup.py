@@ -1,5 +1,7 @@
-"""Forms for the clinic set-up screens: parsing and field checks only; the rules live in
-treatments.services.setup."""
+"""Forms for the clinic set-up screens: parsing and field checks only (required, length, NUL
+bytes, formats, choices); the rules live in treatments.services.setup and .staff, which trust
+these checks and do not repeat them. The hours and registration checks in `clean()` mirror
+service rules so that every offending row or field is flagged at once, not one per submit."""
 
 from __future__ import annotations
 
@@ -208,6 +210,9 @@ class StaffForm(SetupForm):
 
     def account_fields(self) -> list[Any]:
         return []
+
+    def clean_role(self) -> Role:
+        return Role(self.cleaned_data["role"])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -4,6 +4,11 @@ hours are in treatments.services.staff).
 Each write is atomic and raises DomainError with a message the manager can act on. Changing hours
 or durations never moves a booked session: those stay where they are, and the services report how
 many booked sessions a change leaves outside the new hours so the manager can move them.
+
+Who checks what: the forms (treatments.forms.setup) parse each field (required, length, NUL
+bytes, email format, a choice from the list); these services take typed values and enforce the
+rules that hold whoever calls them (unique names, hours that end after they start, the seed's
+session lengths, nothing booked left without a room or practitioner).
 """
 
 from __future__ import annotations
@@ -13,8 +18,6 @@ from datetime import time
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -89,20 +92,6 @@ def booked_outside_hours(*, staff_ids: list[int] | None = None) -> int:
 # --- validation helpers -----------------------------------------------------------------------
 
 
-def _text(value: str, *, field: str, label: str, max_length: int, required: bool = False) -> str:
-    value = (value or "").strip()
-    if "\x00" in value:
-        raise DomainError(f"{label} contains a character that is not allowed.", field=field)
-    if required and not value:
-        raise DomainError(f"{label} is required.", field=field)
-    if len(value) > max_length:
-        raise DomainError(
-            f"{label} is too long: at most {max_length} characters (it has {len(value)}).",
-            field=field,
-        )
-    return value
-
-
 def _check_hours(hours: Hours, *, what: str) -> dict[int, tuple[time, time]]:
     checked: dict[int, tuple[time, time]] = {}
     for weekday, span in hours.items():
@@ -133,22 +122,14 @@ def _check_hours(hours: Hours, *, what: str) -> dict[int, tuple[time, time]]:
 def clinic_update(
     *, name: str, timezone_name: str, address: str = "", phone: str = "", email: str = ""
 ) -> Clinic:
-    name = _text(name, field="name", label="The clinic's name", max_length=120, required=True)
-    timezone_name = (timezone_name or "").strip()
+    # Every request shows its times in this zone: one that zoneinfo cannot load would break
+    # every page, so it is refused here whoever calls.
     if timezone_name not in zoneinfo.available_timezones():
         raise DomainError(
             f"“{timezone_name[:64]}” is not a known time zone. Choose one from the list, "
             "for example Europe/London.",
             field="timezone",
         )
-    address = _text(address, field="address", label="The address", max_length=500)
-    phone = _text(phone, field="phone", label="The phone number", max_length=32)
-    email = _text(email, field="email", label="The email address", max_length=254)
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            raise DomainError("Enter a valid email address.", field="email") from None
     clinic = clinic_get()
     Clinic.objects.select_for_update().filter(pk=clinic.pk).first()
     clinic.name, clinic.timezone, clinic.address = name, timezone_name, address
@@ -172,7 +153,7 @@ def opening_hours_set(*, hours: Hours) -> list[OpeningHours]:
 
 
 def _room_name(name: str, *, exclude_id: int | None = None) -> str:
-    name = _text(name, field="name", label="The room's name", max_length=80, required=True)
+    name = name.strip()
     clash = Room.objects.filter(name__iexact=name)
     if exclude_id is not None:
         clash = clash.exclude(pk=exclude_id)
@@ -227,20 +208,18 @@ def _session_type_fields(
     buffer_minutes: int,
     exclude_id: int | None = None,
 ) -> str:
-    name = _text(name, field="name", label="The name", max_length=80, required=True)
+    name = name.strip()
     clash = SessionType.objects.filter(name__iexact=name)
     if exclude_id is not None:
         clash = clash.exclude(pk=exclude_id)
     if clash.exists():
         raise DomainError(f"There is already a session type called “{name}”.", field="name")
-    if not isinstance(duration_minutes, int) or not (
-        DURATION_MIN <= duration_minutes <= DURATION_MAX
-    ):
+    if not DURATION_MIN <= duration_minutes <= DURATION_MAX:
         raise DomainError(
             f"A session lasts {DURATION_MIN} to {DURATION_MAX} minutes.",
             field="duration_minutes",
         )
-    if not isinstance(buffer_minutes, int) or not (0 <= buffer_minutes <= BUFFER_MAX):
+    if not 0 <= buffer_minutes <= BUFFER_MAX:
         raise DomainError(
             f"The buffer after a session is 0 to {BUFFER_MAX} minutes.", field="buffer_minutes"
         )

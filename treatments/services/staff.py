@@ -6,15 +6,14 @@ never moves a booked session (see treatments.services.setup.booked_outside_hours
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, time
+from dataclasses import dataclass, replace
+from datetime import date, time
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,7 +22,7 @@ from mesoclinic.errors import DomainError
 
 from ..models import StaffProfile, WorkingException, WorkingHours
 from ..selectors import clinic_zone
-from .setup import REGISTERED, Hours, _check_hours, _future_booked, _text, future_booked_count
+from .setup import REGISTERED, Hours, _check_hours, _future_booked, future_booked_count
 
 User = get_user_model()
 
@@ -44,37 +43,11 @@ class StaffDetails:
 
 
 def _check_staff(details: StaffDetails) -> StaffDetails:
-    first_name = _text(
-        details.first_name, field="first_name", label="First name", max_length=150, required=True
-    )
-    last_name = _text(
-        details.last_name, field="last_name", label="Last name", max_length=150, required=True
-    )
-    email = _text(details.email, field="email", label="Email", max_length=254)
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            raise DomainError("Enter a valid email address.", field="email") from None
-    try:
-        role = Role(details.role)
-    except ValueError:
-        raise DomainError("Choose one of the roles in the list.", field="role") from None
-    qualification = details.qualification
-    if qualification not in StaffProfile.Qualification.values:
-        raise DomainError("Choose one of the qualifications in the list.", field="qualification")
-    body = _text(
-        details.registration_body,
-        field="registration_body",
-        label="Registration body",
-        max_length=80,
-    )
-    number = _text(
-        details.registration_number,
-        field="registration_number",
-        label="Registration number",
-        max_length=40,
-    )
+    """The rules a role and a qualification must keep; the form has checked each field."""
+    role, qualification = details.role, details.qualification
+    # A blank registration is no registration, whoever calls.
+    body = details.registration_body.strip()
+    number = details.registration_number.strip()
     label = StaffProfile.Qualification(qualification).label
     if qualification in REGISTERED:
         if not body:
@@ -110,16 +83,7 @@ def _check_staff(details: StaffDetails) -> StaffDetails:
             "Only someone with a clinical qualification can be booked for sessions.",
             field="bookable",
         )
-    return StaffDetails(
-        first_name=first_name,
-        last_name=last_name,
-        email=email,
-        role=role,
-        qualification=qualification,
-        registration_body=body,
-        registration_number=number,
-        bookable=bool(details.bookable),
-    )
+    return replace(details, registration_body=body, registration_number=number)
 
 
 def _set_role(user: Any, role: Role) -> None:
@@ -129,10 +93,6 @@ def _set_role(user: Any, role: Role) -> None:
 
 
 def _check_password(password: str, user: Any) -> None:
-    if "\x00" in (password or ""):
-        raise DomainError(
-            "The password contains a character that is not allowed.", field="password"
-        )
     try:
         validate_password(password, user)
     except ValidationError as exc:
@@ -149,13 +109,6 @@ def _managers_left(excluding_user_id: int) -> bool:
 
 @transaction.atomic
 def staff_create(*, username: str, password: str, details: StaffDetails) -> StaffProfile:
-    username = _text(username, field="username", label="Username", max_length=150, required=True)
-    try:
-        User.username_validator(username)
-    except ValidationError:
-        raise DomainError(
-            "A username uses letters, digits and @ . + - _ only.", field="username"
-        ) from None
     if User.objects.filter(username__iexact=username).exists():
         raise DomainError(f"The username “{username}” is taken.", field="username")
     details = _check_staff(details)
@@ -272,11 +225,6 @@ def working_exception_add(
     ends: time | None = None,
     note: str = "",
 ) -> WorkingException:
-    if kind not in WorkingException.Kind.values:
-        raise DomainError("Choose leave or extra hours.", field="kind")
-    if not isinstance(day, date) or isinstance(day, datetime):
-        raise DomainError("Enter a date.", field="date")
-    note = _text(note, field="note", label="The note", max_length=200)
     if (starts is None) != (ends is None):
         raise DomainError("Give both a start and an end time, or neither.", field="starts")
     if kind == WorkingException.Kind.EXTRA and starts is None:

@@ -467,6 +467,67 @@ def test_bad_exceptions_are_refused(manager, practitioner_profile, data, message
     assert not WorkingException.objects.exists()
 
 
+# --- field checks: the forms own them, the services trust them ----------------------------------
+
+
+def _exception_form(**overrides: str) -> dict[str, str]:
+    day = (timezone.now().date() + dt.timedelta(days=3)).isoformat()
+    return {"date": day, "kind": "leave"} | overrides
+
+
+CLINIC = {"name": "Fine", "timezone": "Europe/London"}
+SESSION_TYPE = {"name": "Neck", "duration_minutes": "30", "buffer_minutes": "10"}
+
+
+@pytest.mark.parametrize(
+    ("url_name", "fixture", "data", "field"),
+    [
+        ("setup_clinic", None, CLINIC | {"name": ""}, "name"),
+        ("setup_clinic", None, CLINIC | {"name": "x" * 10_000}, "name"),
+        ("setup_clinic", None, CLINIC | {"name": "Bad\x00name"}, "name"),
+        ("setup_clinic", None, CLINIC | {"email": "not-an-email"}, "email"),
+        ("setup_clinic", None, CLINIC | {"phone": "1" * 33}, "phone"),
+        ("setup_clinic", None, CLINIC | {"timezone": "Europe/London\x00"}, "timezone"),
+        ("setup_session_type_create", None, SESSION_TYPE | {"name": ""}, "name"),
+        ("setup_session_type_create", None, SESSION_TYPE | {"name": "n" * 10_000}, "name"),
+        ("setup_staff_create", None, {"first_name": "N\x00ia"}, "first_name"),
+        ("setup_staff_create", None, {"last_name": "x" * 10_000}, "last_name"),
+        ("setup_staff_create", None, {"email": "nia@"}, "email"),
+        ("setup_staff_create", None, {"role": "Overlord"}, "role"),
+        ("setup_staff_create", None, {"qualification": "wizard"}, "qualification"),
+        ("setup_staff_create", None, {"username": "has space"}, "username"),
+        ("setup_staff_create", None, {"username": ""}, "username"),
+        ("setup_staff_create", None, {"password": "pass\x00word-long-enough"}, "password"),
+        ("setup_exception_add", "practitioner_profile", {"kind": "holiday"}, "kind"),
+        ("setup_exception_add", "practitioner_profile", {"note": "n" * 201}, "note"),
+    ],
+)
+def test_field_checks_sit_beside_their_field_and_save_nothing(
+    request, manager, clinic, face, url_name, fixture, data, field
+):
+    if url_name == "setup_staff_create":
+        data = staff_form(**data)
+    elif url_name == "setup_exception_add":
+        data = _exception_form(**data)
+    url = url_for(request, url_name, fixture)
+    before = (
+        list(Clinic.objects.values_list("name", "timezone", "phone", "email")),
+        SessionType.objects.count(),
+        User.objects.count(),
+        WorkingException.objects.count(),
+    )
+    response = manager.post(url, data)
+    assert response.status_code == 200
+    form = response.context["exception_form" if fixture else "form"]
+    assert list(form.errors) == [field]
+    assert (
+        list(Clinic.objects.values_list("name", "timezone", "phone", "email")),
+        SessionType.objects.count(),
+        User.objects.count(),
+        WorkingException.objects.count(),
+    ) == before
+
+
 # --- list pages stay flat ---------------------------------------------------------------------
 
 
