@@ -25,19 +25,14 @@ from typing import Any
 from django.utils import timezone
 
 from treatments.courses.models import Course, CourseStep
-from treatments.courses.planner import step_active_session
+from treatments.courses.planner import SlotCalendar, step_active_session
 from treatments.models import Clinic, Session
+from treatments.selectors import clinic_zone
 
 from . import conf, timing
 from .models import Kind, OutboxMessage, Reason, Status
 
 OFFERED_SLOTS = 6
-
-
-def _zone() -> Any:
-    from treatments.selectors import clinic_zone
-
-    return clinic_zone()
 
 
 def _upsert(
@@ -64,7 +59,7 @@ def _upsert(
 
 
 def _follow_up(*, course: Course, number: int, previous: Session, now: datetime) -> None:
-    zone = _zone()
+    zone = clinic_zone()
     day = previous.starts_at.astimezone(zone).date()
     opens = day + timedelta(days=course.interval_min_days)
     closes = day + timedelta(days=course.interval_max_days)
@@ -79,10 +74,12 @@ def _follow_up(*, course: Course, number: int, previous: Session, now: datetime)
 def messages_on_course_session_change(*, session: Session, change: str, now: datetime) -> None:
     if change not in ("completed", "cancelled", "no_show"):
         return
-    link = CourseStep.objects.filter(session_id=session.pk).select_related("course").first()
+    link = (
+        CourseStep.objects.filter(session_id=session.pk).select_related("course__patient").first()
+    )
     if link is None:
         return
-    course = Course.objects.select_related("patient").get(pk=link.course_id)
+    course = link.course
     if course.status == Course.Status.STOPPED:
         return
     steps = list(course.steps.select_related("session").order_by("number"))
@@ -148,7 +145,7 @@ def _course_completed(*, course: Course, last: Session, now: datetime) -> None:
         expires_at=now + timing.NUDGE_USEFUL_FOR,
         now=now,
     )
-    due = timing.local_at(maintenance_due_for(course, last), conf.send_hour(), _zone())
+    due = timing.local_at(maintenance_due_for(course, last), conf.send_hour(), clinic_zone())
     _upsert(
         kind=Kind.MAINTENANCE,
         course=course,
@@ -157,13 +154,6 @@ def _course_completed(*, course: Course, last: Session, now: datetime) -> None:
         expires_at=due + timing.NUDGE_USEFUL_FOR,
         now=now,
     )
-
-
-def next_unbooked_step(course: Course) -> CourseStep | None:
-    for step in course.steps.select_related("session").order_by("number"):
-        if step_active_session(step) is None:
-            return step
-    return None
 
 
 def course_message_applies(message: OutboxMessage) -> bool:
@@ -193,9 +183,7 @@ def offered_slots(
     maintenance session (`number` None) over the next four weeks; at most two a day. Booking
     re-checks everything under the booking service's locks.
     """
-    from treatments.courses.planner import SlotCalendar
-
-    zone = _zone()
+    zone = clinic_zone()
     now = timezone.now()
     steps = {s.number: s for s in course.steps.select_related("session")}
     previous = steps.get(number - 1) if number is not None else None
