@@ -241,7 +241,9 @@ class StaffCreateForm(StaffForm):
 
 
 class StaffEditForm(StaffForm):
-    new_password = forms.CharField(
+    # Named like the create form's field, so the service's password message (field "password")
+    # shows beside it rather than above the form.
+    password = forms.CharField(
         label="New password",
         max_length=128,
         strip=False,
@@ -252,7 +254,7 @@ class StaffEditForm(StaffForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper.layout.append("new_password")
+        self.helper.layout.append("password")
 
 
 class WorkingExceptionForm(SetupForm):

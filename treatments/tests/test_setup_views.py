@@ -388,6 +388,29 @@ def test_the_manager_edits_a_staff_member_and_changes_their_role(manager, therap
     ]
 
 
+def test_a_weak_new_password_shows_beside_the_field_and_keeps_the_old_one(
+    manager, therapist_profile
+):
+    therapist_profile.user.set_password(GOOD_PASSWORD)
+    therapist_profile.user.save()
+    data = staff_form(
+        first_name="Tess",
+        last_name="Therapist",
+        role=Role.THERAPIST.value,
+        qualification="therapist",
+        registration_body="",
+        registration_number="",
+        password="password",
+    )
+    response = manager.post(
+        reverse("treatments:setup_staff_edit", args=[therapist_profile.pk]), data
+    )
+    assert response.status_code == 200
+    assert "too common" in " ".join(response.context["form"].errors["password"])
+    therapist_profile.user.refresh_from_db()
+    assert therapist_profile.user.check_password(GOOD_PASSWORD)
+
+
 def test_deactivating_a_practitioner_with_bookings_is_refused_with_the_count(
     manager, practitioner_profile
 ):

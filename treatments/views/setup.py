@@ -301,7 +301,7 @@ def setup_staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
             lambda: staff_svc.staff_update(
                 staff=staff,
                 details=_details(data),
-                password=data["new_password"],
+                password=data["password"],
                 by=request.user,
             ),
         )
