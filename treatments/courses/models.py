@@ -9,6 +9,8 @@ session changes the proposals for the later steps at once.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -145,6 +147,15 @@ class Course(models.Model):
 
     def __str__(self) -> str:
         return f"{self.protocol} for {self.patient}"
+
+    def step_window(self, previous_day: date) -> tuple[date, date]:
+        """The first and last local day for the step after one held on `previous_day` (a local
+        date): counting calendar days keeps "every two weeks" on the same weekday across a
+        daylight-saving change."""
+        return (
+            previous_day + timedelta(days=self.interval_min_days),
+            previous_day + timedelta(days=self.interval_max_days),
+        )
 
 
 class CourseStep(models.Model):

@@ -225,8 +225,7 @@ def course_propose(*, course: Course, first_start: datetime | None = None) -> li
     for step in steps:
         window_open = window_close = None
         if anchor is not None:
-            window_open = anchor.date() + timedelta(days=course.interval_min_days)
-            window_close = anchor.date() + timedelta(days=course.interval_max_days)
+            window_open, window_close = course.step_window(anchor.date())
         session = step_active_session(step)
         if session is not None:
             plans.append(
@@ -248,8 +247,6 @@ def course_propose(*, course: Course, first_start: datetime | None = None) -> li
             preferred = search_from.astimezone(zone).time() if first_start else None
         else:
             preferred = anchor.time().replace(tzinfo=None)
-            window_open = anchor.date() + timedelta(days=course.interval_min_days)
-            window_close = anchor.date() + timedelta(days=course.interval_max_days)
             if window_close < today:
                 note = (
                     f"Its window closed on {window_close:%a %d %b %Y}; the earliest free time "

@@ -94,15 +94,14 @@ def courses_follow_up_due(*, today: date, lead_days: int = 0) -> list[FollowUpDu
             session = previous.session
             if session is None or session.status != Session.Status.COMPLETED:
                 break
-            day = session.starts_at.astimezone(zone).date()
-            opens = day + timedelta(days=course.interval_min_days)
+            opens, closes = course.step_window(session.starts_at.astimezone(zone).date())
             if opens <= today + timedelta(days=lead_days):
                 due.append(
                     FollowUpDue(
                         course=course,
                         step_number=step.number,
                         window_open=opens,
-                        window_close=day + timedelta(days=course.interval_max_days),
+                        window_close=closes,
                     )
                 )
             break
@@ -162,9 +161,7 @@ def course_step_choices(
             continue  # every step is booked
         opens = closes = None
         if previous is not None:
-            anchor = previous.session.starts_at.astimezone(zone).date()
-            opens = anchor + timedelta(days=course.interval_min_days)
-            closes = anchor + timedelta(days=course.interval_max_days)
+            opens, closes = course.step_window(previous.session.starts_at.astimezone(zone).date())
         timing = ""
         if day is not None and opens is not None and closes is not None:
             timing = "before" if day < opens else "after" if day > closes else "inside"

@@ -217,8 +217,7 @@ def _window_check(
             field=field,
         )
     previous_day = _local(previous.starts_at).date()
-    opens = previous_day + timedelta(days=course.interval_min_days)
-    closes = previous_day + timedelta(days=course.interval_max_days)
+    opens, closes = course.step_window(previous_day)
     if day < opens:
         raise OutsideCourseWindow(
             f"Too early: session {number} can be booked from {opens:%a %d %b %Y}, "
