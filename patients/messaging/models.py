@@ -38,16 +38,10 @@ CARE_KINDS = frozenset(
     }
 )
 NUDGE_KINDS = frozenset({Kind.FOLLOW_UP, Kind.FOLLOW_UP_AGAIN, Kind.MAINTENANCE})
-SESSION_KINDS = frozenset(
-    {
-        Kind.CONFIRMATION,
-        Kind.CANCELLATION,
-        Kind.PREPARATION,
-        Kind.REMINDER,
-        Kind.AFTERCARE_24H,
-        Kind.AFTERCARE_48H,
-    }
-)
+# What a booked session is told before it takes place. Each row describes one version of the
+# booking (OutboxMessage.step): only the newest row of each kind is ever sent, and all of them
+# stop once the session has taken place.
+PRE_SESSION_KINDS = (Kind.CONFIRMATION, Kind.PREPARATION, Kind.REMINDER)
 
 
 class Status(models.TextChoices):
@@ -171,10 +165,6 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for patient {self.patient_id} ({self.status})"
-
-    @property
-    def is_care(self) -> bool:
-        return self.kind in CARE_KINDS
 
 
 class SessionConfirmation(models.Model):

@@ -20,8 +20,8 @@ from icalendar import Calendar, Event, Timezone
 
 from treatments.models import Clinic, Session
 
-from . import conf, links
-from .models import NUDGE_KINDS, Kind, OutboxMessage
+from . import conf, course_messages, links
+from .models import NUDGE_KINDS, PRE_SESSION_KINDS, Kind, OutboxMessage
 
 REACTION_LINK_DAYS = 14
 NUDGE_LINK_DAYS = 30
@@ -59,11 +59,7 @@ def _links(message: OutboxMessage, *, preview: bool) -> dict[str, str]:
     session = message.session
     now = timezone.now()
     wanted: dict[str, tuple[dict[str, Any], Any]] = {}
-    if session is not None and message.kind in (
-        Kind.CONFIRMATION,
-        Kind.PREPARATION,
-        Kind.REMINDER,
-    ):
+    if session is not None and message.kind in PRE_SESSION_KINDS:
         payload = {"s": session.pk, "m": message.pk}
         if message.kind == Kind.CONFIRMATION:
             wanted["confirm"] = (payload, session.starts_at)
@@ -115,8 +111,6 @@ def context_for(message: OutboxMessage, *, clinic: Clinic, preview: bool) -> dic
             session_type=session.session_type.name,
         )
     if message.course_id:
-        from . import course_messages
-
         ctx.update(course_messages.course_context(message, clinic=clinic))
     return ctx
 

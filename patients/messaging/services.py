@@ -20,10 +20,11 @@ from mesoclinic.errors import DomainError
 from patients.models import ConsentChange, Patient
 from treatments.models import Session
 
-from . import conf, links, timing
+from . import conf, course_messages, links, timing
 from .models import (
     CONSENT_REASONS,
     NUDGE_KINDS,
+    PRE_SESSION_KINDS,
     Kind,
     OutboxMessage,
     Reason,
@@ -41,9 +42,6 @@ REASON_TEXT = {
     Reason.PAST_USEFUL: "Past its useful moment; not sent late.",
 }
 SESSION_CHANGES = ("booked", "rescheduled", "cancelled", "arrived", "completed", "no_show")
-# Kinds that describe one version of the booking; only the newest row of each is ever sent.
-VERSIONED_KINDS = (Kind.CONFIRMATION, Kind.PREPARATION, Kind.REMINDER)
-PRE_SESSION_KINDS = (Kind.CONFIRMATION, Kind.PREPARATION, Kind.REMINDER)
 
 
 def block_reason(kind: str, patient: Patient) -> str:
@@ -169,7 +167,7 @@ def messages_on_session_change(*, session: Session, change: str) -> None:
     now = timezone.now()
     rows = OutboxMessage.objects.filter(session=session)
     if change == "booked":
-        for kind in (Kind.CONFIRMATION, Kind.PREPARATION, Kind.REMINDER):
+        for kind in PRE_SESSION_KINDS:
             due_at, expires_at = _timing(kind, session, now)
             message_schedule(
                 kind=kind,
@@ -243,38 +241,26 @@ def messages_on_session_change(*, session: Session, change: str) -> None:
                 expires_at=due_at + timing.AFTERCARE_USEFUL_FOR,
                 now=now,
             )
-    _course_hook(session=session, change=change, now=now)
-
-
-def _course_hook(*, session: Session, change: str, now: datetime) -> None:
     # Course messages (follow-up and maintenance nudges, course completed) follow the course's
-    # steps; see course_messages.py. Imported lazily: courses are an optional app.
-    try:
-        from . import course_messages
-    except ImportError:  # pragma: no cover - the courses app is not installed
-        return
+    # steps; see course_messages.py.
     course_messages.messages_on_course_session_change(session=session, change=change, now=now)
 
 
 def messages_on_course_step_booked(*, course: Any, step: Any) -> int:
     """Cancel a course step's pending follow-up nudges. Call inside the step booking's transaction
     (treatments.courses.services.course_book_step does)."""
-    from . import course_messages
-
     return course_messages.messages_on_course_step_booked(course=course, step=step)
 
 
 def messages_on_course_stopped(*, course: Any) -> int:
     """Cancel a stopped course's waiting messages. Call inside course_stop's transaction."""
-    from . import course_messages
-
     return course_messages.messages_on_course_stopped(course=course)
 
 
 def message_still_applies(message: OutboxMessage) -> bool:
     """Whether the event the message is about still stands (re-checked before sending)."""
     session = message.session
-    if message.kind in VERSIONED_KINDS:
+    if message.kind in PRE_SESSION_KINDS:
         if session is None or session.status != Session.Status.BOOKED:
             return False
         newer = OutboxMessage.objects.filter(
@@ -285,8 +271,6 @@ def message_still_applies(message: OutboxMessage) -> bool:
         return session is not None and session.status == Session.Status.CANCELLED
     if message.kind in (Kind.AFTERCARE_24H, Kind.AFTERCARE_48H):
         return session is not None and session.status == Session.Status.COMPLETED
-    from . import course_messages
-
     return course_messages.course_message_applies(message)
 
 

@@ -24,12 +24,6 @@ from zoneinfo import ZoneInfo
 
 from . import conf
 
-AFTERCARE_RULE = (
-    "Aftercare emails go 24 and 48 elapsed hours after the session's recorded end, "
-    "whatever the clocks do in between."
-)
-AFTERCARE_24H = timedelta(hours=24)
-AFTERCARE_48H = timedelta(hours=48)
 AFTERCARE_USEFUL_FOR = timedelta(hours=24)
 NUDGE_USEFUL_FOR = timedelta(days=14)
 
