@@ -6,15 +6,27 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from patients.models import Patient
 from treatments.clinic_time import day_bounds
 from treatments.models import Session, SessionType
+from treatments.products.models import LotUsage
 from treatments.selectors import clinic_zone
 
-from .models import ConsentSignature, ConsentText, PhotoConsent, Screening, ScreeningAnswer
+from .models import (
+    Addendum,
+    ClinicalPhoto,
+    ConsentSignature,
+    ConsentText,
+    Consultation,
+    PhotoConsent,
+    Reaction,
+    Screening,
+    ScreeningAnswer,
+    Severity,
+)
 
 FLAG_SCREENING_DUE = "screening due"
 FLAG_CONSENT_MISSING = "consent missing"
@@ -148,11 +160,7 @@ def patient_flags(*, patient: Patient, now: datetime | None = None) -> list[str]
     return patients_flags(patients=[patient], now=now)[patient.pk]
 
 
-def _session_queryset():
-    from treatments.products.models import LotUsage
-
-    from .models import Addendum, ClinicalPhoto, Reaction
-
+def _session_queryset() -> QuerySet[Session]:
     return Session.objects.select_related(
         "session_type",
         "practitioner__user",
@@ -169,8 +177,6 @@ def _session_queryset():
 
 def patient_timeline(*, patient: Patient) -> dict:
     """Everything clinical about a patient, newest first, in a fixed number of queries."""
-    from .models import Addendum, Consultation
-
     consultations = list(
         Consultation.objects.filter(patient=patient)
         .select_related("practitioner")
@@ -202,8 +208,6 @@ def session_for_record(*, pk: int) -> Session:
 
 def photos_compare(*, patient: Patient, zone: str | None = None) -> list[dict]:
     """Per area and view: the first and the latest photo, for a side-by-side comparison."""
-    from .models import ClinicalPhoto
-
     photos = ClinicalPhoto.objects.filter(patient=patient).select_related("session")
     if zone:
         photos = photos.filter(zone=zone)
@@ -221,8 +225,6 @@ def photos_compare(*, patient: Patient, zone: str | None = None) -> list[dict]:
 
 def dashboard_reactions(*, now: datetime | None = None) -> dict:
     """Severe reactions reported today (clinic day) and every unresolved severe one."""
-    from .models import Reaction, Severity
-
     now = now or timezone.now()
     # The clinic's day, not the active time zone's (UTC outside a request).
     zone = clinic_zone()
