@@ -1,17 +1,22 @@
-"""Report-a-reaction and book-the-next-session pages behind the patients' email links."""
+"""The pages behind the patients' signed email links: no login, one action per link."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
 
+from mesoclinic.access import public
 from mesoclinic.errors import DomainError
 from treatments.courses.models import Course
+from treatments.models import Session
 from treatments.selectors import clinic_get
 
-from . import course_messages, links, services
+from . import course_messages, links, selectors, services
 from .forms import ReactionReportForm, SlotForm
 from .links import LinkError
 from .models import Kind, OutboxMessage
@@ -23,9 +28,74 @@ def _page(request: HttpRequest, template: str, ctx: dict[str, Any], status: int 
     )
 
 
-def reaction_view(request: HttpRequest, token: str) -> HttpResponse:
-    from .views import _done, _link_error, _session_for
+def _link_error(request: HttpRequest, err: LinkError) -> HttpResponse:
+    return _page(request, "error.html", {"title": err.title, "text": err.message}, err.status)
 
+
+def _done(request: HttpRequest, title: str, text: str, status: int = 200) -> HttpResponse:
+    return _page(request, "done.html", {"title": title, "text": text}, status)
+
+
+def _session_for(action: str, token: str) -> Session:
+    payload = links.link_read(action=action, token=token)
+    session = selectors.session_for_link(pk=payload.get("s"))
+    if session is None:
+        raise links.LinkInvalid()
+    return session
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def link_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        session = _session_for("confirm", token)
+        if request.method == "POST":
+            services.link_session_confirm(token=token)
+            return _done(request, "Thank you", "Your appointment is confirmed. See you then.")
+    except LinkError as err:
+        return _link_error(request, err)
+    except DomainError as err:
+        return _done(request, "Nothing to confirm", err.message, status=409)
+    return _page(request, "confirm.html", {"session": session})
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def link_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        session = _session_for("cancel", token)
+        if request.method == "POST":
+            services.link_session_cancel(token=token)
+            return _done(request, "Appointment cancelled", "Your appointment is cancelled.")
+    except LinkError as err:
+        return _link_error(request, err)
+    except DomainError as err:
+        return _done(request, "The appointment was not cancelled", err.message, status=409)
+    blocked = services.cancel_blocked_reason(session)
+    return _page(request, "cancel.html", {"session": session, "blocked": blocked})
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def link_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        links.link_read(action="unsubscribe", token=token)
+        if request.method == "POST":
+            services.link_unsubscribe(token=token)
+            return _done(
+                request,
+                "You will not receive these emails any more",
+                "We will not send you reminders to book your next session. Your appointment "
+                "and aftercare emails continue; to change that, please call the clinic.",
+            )
+    except LinkError as err:
+        return _link_error(request, err)
+    return _page(request, "unsubscribe.html", {})
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def link_reaction(request: HttpRequest, token: str) -> HttpResponse:
     try:
         session = _session_for("reaction", token)
     except LinkError as err:
@@ -54,19 +124,18 @@ def reaction_view(request: HttpRequest, token: str) -> HttpResponse:
     return _page(request, "reaction.html", {"form": form, "session": session})
 
 
-def book_view(request: HttpRequest, token: str) -> HttpResponse:
-    from .views import _done, _link_error
+def _offered(course: Course, message: OutboxMessage, zone: ZoneInfo) -> list[datetime]:
+    """The free times the page offers now, in the clinic's zone."""
+    number = None if message.kind == Kind.MAINTENANCE else message.step
+    return [s.astimezone(zone) for s in course_messages.offered_slots(course, number)]
 
+
+@public
+@require_http_methods(["GET", "POST"])
+def link_book(request: HttpRequest, token: str) -> HttpResponse:
     try:
         payload = links.link_read(action="book", token=token)
-        message = OutboxMessage.objects.filter(pk=payload.get("m")).first()
-        course = (
-            Course.objects.select_related("practitioner__user", "session_type", "room")
-            .filter(pk=payload.get("c"), patient_id=payload.get("p"))
-            .first()
-        )
-        if message is None or course is None:
-            raise links.LinkInvalid()
+        message, course = selectors.nudge_for_link(payload=payload)
     except LinkError as err:
         return _link_error(request, err)
     maintenance = message.kind == Kind.MAINTENANCE
@@ -79,25 +148,14 @@ def book_view(request: HttpRequest, token: str) -> HttpResponse:
             status=409,
         )
     zone = clinic_get().zone
-    slots = [
-        s.astimezone(zone)
-        for s in course_messages.offered_slots(course, None if maintenance else message.step)
-    ]
-    form = SlotForm(request.POST or None, slots=slots)
+    form = SlotForm(request.POST or None, slots=_offered(course, message, zone))
     if request.method == "POST" and form.is_valid():
         try:
             session = services.link_book_slot(token=token, starts_at=form.cleaned_data["slot"])
         except LinkError as err:
             return _link_error(request, err)
         except DomainError as err:
-            form = SlotForm(
-                slots=[
-                    s.astimezone(zone)
-                    for s in course_messages.offered_slots(
-                        course, None if maintenance else message.step
-                    )
-                ]
-            )
+            form = SlotForm(slots=_offered(course, message, zone))
             form.add_error(None, f"{err.message} Here are the times free now.")
         else:
             start = session.starts_at.astimezone(zone)

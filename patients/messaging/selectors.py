@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Count, QuerySet
 
 from patients.models import Patient
+from treatments.courses.models import Course
 from treatments.models import Session
 
+from .links import LinkInvalid
 from .models import OutboxMessage, Status
 
 ATTENTION_STATUSES = (Status.PENDING, Status.FAILED, Status.MISSED, Status.SENDING)
@@ -56,3 +60,19 @@ def session_for_link(*, pk: object) -> Session | None:
         .filter(pk=pk)
         .first()
     )
+
+
+def nudge_for_link(*, payload: dict[str, Any]) -> tuple[OutboxMessage, Course]:
+    """The nudge a book-next-session link came from, and its course; LinkInvalid if either is
+    gone or the course is not the patient's."""
+    message = OutboxMessage.objects.filter(pk=payload.get("m")).first()
+    course = (
+        Course.objects.select_related(
+            "patient", "practitioner__user", "session_type", "room", "protocol"
+        )
+        .filter(pk=payload.get("c"), patient_id=payload.get("p"))
+        .first()
+    )
+    if message is None or course is None:
+        raise LinkInvalid()
+    return message, course

@@ -31,6 +31,7 @@ from .models import (
     SessionConfirmation,
     Status,
 )
+from .selectors import nudge_for_link
 
 log = logging.getLogger(__name__)
 
@@ -464,20 +465,12 @@ def link_reaction_report(
 def link_book_slot(*, token: str, starts_at: datetime) -> Session:
     """Book the course step (or the maintenance session) the nudge was about, at a free time the
     page offered; the booking service re-checks the slot under its locks."""
-    from treatments.courses.models import Course
     from treatments.courses.services import course_book_step, room_for_slot
     from treatments.services.booking import session_book
 
     with transaction.atomic():
         payload = links.link_use(action="book", token=token)
-        message = OutboxMessage.objects.filter(pk=payload.get("m")).first()
-        course = (
-            Course.objects.select_related("patient", "practitioner__user", "session_type", "room")
-            .filter(pk=payload.get("c"), patient_id=payload.get("p"))
-            .first()
-        )
-        if message is None or course is None:
-            raise links.LinkInvalid()
+        message, course = nudge_for_link(payload=payload)
         if message.kind == Kind.MAINTENANCE:
             return session_book(
                 patient=course.patient,
