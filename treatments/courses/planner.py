@@ -29,7 +29,13 @@ from django.utils import timezone
 
 from treatments.clinic_time import day_bounds, exists, local_to_utc
 from treatments.models import Room, Session
-from treatments.selectors import Interval, availability_for, clinic_zone, rooms_active
+from treatments.selectors import (
+    LONGEST_HELD_SLOT,
+    Interval,
+    availability_for,
+    clinic_zone,
+    rooms_active,
+)
 
 from .models import Course, CourseStep
 
@@ -105,21 +111,30 @@ class SlotCalendar:
         self.patient_busy: list[Interval] = []
         self.room_busy: dict[int, list[Interval]] = defaultdict(list)
         room_ids = [room.pk for room in self.rooms]
-        for session in Session.objects.filter(
+        # Tuples, not model instances: a six-month horizon holds thousands of sessions (about
+        # 12,000 at the 100k bench size), and building Session objects for them cost most of
+        # the proposal's time.
+        rows = Session.objects.filter(
             Q(practitioner_id=course.practitioner_id)
             | Q(room_id__in=room_ids)
             | Q(patient_id=course.patient_id),
             status__in=Session.ACTIVE,
             starts_at__lt=ends,
+            # Bounded below like the shared overlap queries (see LONGEST_HELD_SLOT): without it
+            # this reads the practitioner's, the rooms' and the patient's whole history.
+            starts_at__gt=starts - LONGEST_HELD_SLOT,
             blocked_until__gt=starts,
-        ).only("practitioner_id", "room_id", "patient_id", "starts_at", "ends_at", "blocked_until"):
-            held = (session.starts_at, session.blocked_until)
-            if session.practitioner_id == course.practitioner_id:
+        ).values_list(
+            "practitioner_id", "room_id", "patient_id", "starts_at", "ends_at", "blocked_until"
+        )
+        for practitioner_id, room_id, patient_id, starts_at, ends_at, blocked_until in rows:
+            held = (starts_at, blocked_until)
+            if practitioner_id == course.practitioner_id:
                 self.practitioner_busy.append(held)
-            if session.room_id in room_ids:
-                self.room_busy[session.room_id].append(held)
-            if session.patient_id == course.patient_id:
-                self.patient_busy.append((session.starts_at, session.ends_at))
+            if room_id in room_ids:
+                self.room_busy[room_id].append(held)
+            if patient_id == course.patient_id:
+                self.patient_busy.append((starts_at, ends_at))
 
     def free_room(self, start: datetime) -> Room | None:
         """A room free for the whole slot, or None when the slot is not bookable."""
