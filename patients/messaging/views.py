@@ -6,6 +6,8 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from mesoclinic.access import BOOKING, allow
@@ -70,4 +72,11 @@ def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, err.message)
     else:
         messages.success(request, "The message will be sent at the next dispatcher run.")
-    return redirect(request.POST.get("next") or "messaging:outbox")
+    # `next` comes back from the page's own form; anything else (another site, a URL name that
+    # redirect() would resolve) falls back to the outbox rather than being followed.
+    back = request.POST.get("next", "")
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("messaging:outbox")
+    return redirect(back)

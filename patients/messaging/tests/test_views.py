@@ -79,6 +79,20 @@ def test_every_booking_role_can_retry_a_failed_message(request, persona, failed)
     assert (failed.status, failed.attempts) == (Status.PENDING, 0)
 
 
+@pytest.mark.parametrize(
+    "next_url", ["https://evil.example/", "//evil.example/", "admin:index", "javascript:alert(1)"]
+)
+def test_retry_goes_back_only_to_a_page_of_this_site(front_desk, failed, next_url):
+    url = reverse("messaging:message_retry", args=[failed.pk])
+    response = front_desk.post(url, {"next": next_url})
+    assert response.status_code == 302
+    assert response.url == reverse("messaging:outbox")
+    failed.status = Status.FAILED
+    failed.save()
+    back = reverse("messaging:patient_messages", args=[failed.patient_id]) + "?page=2"
+    assert front_desk.post(url, {"next": back}).url == back
+
+
 def test_retry_is_post_only_and_explains_a_refusal(front_desk, failed):
     url = reverse("messaging:message_retry", args=[failed.pk])
     assert front_desk.get(url).status_code == 405
