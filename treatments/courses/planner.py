@@ -198,10 +198,6 @@ class SlotCalendar:
         return None
 
 
-# The name patients.messaging first imported.
-_Calendar = SlotCalendar
-
-
 def _days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
 

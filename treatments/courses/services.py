@@ -257,9 +257,6 @@ def room_for_slot(course: Course, starts_at: datetime) -> Room:
     )
 
 
-_room_for = room_for_slot  # the name patients.messaging first imported
-
-
 def _lock_unbooked_step(
     *, course: Course, step_number: int, field: str
 ) -> tuple[Course, list[CourseStep], CourseStep]:
