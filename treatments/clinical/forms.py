@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django import forms
@@ -9,6 +10,7 @@ from django.utils import timezone
 
 from treatments.models import SessionType
 from treatments.products.models import Lot, Product
+from treatments.products.selectors import lots_usable
 
 from .models import (
     ClinicalPhoto,
@@ -196,10 +198,14 @@ class ProductUseForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Any lot may be posted, so that an expired or withdrawn one gets the service's
         # explanation rather than "not a valid choice"; the list offers the usable ones.
-        from treatments.products.selectors import lots_usable
-
         self.fields["lot"].queryset = Lot.objects.select_related("product")
-        self.fields["lot"].choices = [("", "---------")] + [
+        # Read when the list is drawn, once (the widget iterates it more than once), and not
+        # for a form that is only validated (a POST that succeeds) or replaced by a refused one.
+        self.fields["lot"].choices = functools.cache(self._usable_lot_choices)
+
+    @staticmethod
+    def _usable_lot_choices() -> list[tuple[Any, str]]:
+        return [("", "---------")] + [
             (lot.pk, f"{lot.product.name} · lot {lot.lot_number} · exp {lot.expiry_date:%d %b %Y}")
             for lot in lots_usable()
         ]

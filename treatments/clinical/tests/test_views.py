@@ -379,6 +379,16 @@ def test_the_record_flow_over_http(session, ready, lot, practitioner):
     assert "Add addendum" in page
 
 
+def test_a_record_saved_redirects_without_reading_the_page_it_does_not_draw(
+    session, ready, lot, practitioner, django_assert_max_num_queries
+):
+    url = reverse("clinical:record", kwargs={"session_pk": session.pk})
+    with django_assert_max_num_queries(18):
+        assert practitioner.post(url, _record_post()).status_code == 302
+    # The lot list is still offered on the page drawn afterwards.
+    assert f"Hydra Cocktail · lot {lot.lot_number}" in practitioner.get(url).content.decode()
+
+
 def test_an_expired_lot_posted_to_the_record_is_refused_with_a_reason(session, ready, practitioner):
     from treatments.products.tests.factories import LotFactory
 

@@ -9,10 +9,11 @@ from django.views.decorators.http import require_POST
 
 from mesoclinic.access import CLINICAL, allow
 from mesoclinic.errors import DomainError
+from treatments.models import Session
 from treatments.products.models import LotUsage
 
 from .. import forms as f
-from ..models import SessionRecord, Zone
+from ..models import SessionRecord
 from ..services.audit import audit_log
 from ..services.records import (
     RecordData,
@@ -24,11 +25,14 @@ from ..services.records import (
 )
 from .common import VIEW, addendum_post, fail, session_or_404
 
+TEMPLATE = "clinical/record.html"
 
-def _record_context(request: HttpRequest, session_pk: int, **extra: object) -> dict:
+
+def _record_context(request: HttpRequest, session_pk: int, **forms: object) -> dict:
+    """The record page's context; `forms` puts a refused form (with its errors) in place."""
     session = session_or_404(session_pk)
     record = getattr(session, "clinical_record", None)
-    context = {
+    return {
         "session": session,
         "patient": session.patient,
         "record": record,
@@ -36,16 +40,15 @@ def _record_context(request: HttpRequest, session_pk: int, **extra: object) -> d
         "usages": list(session.lot_usages.all()),
         "can_edit": record is None
         or (not record.is_signed and record.author_id == request.user.pk),
+        "form": f.RecordForm(initial=_record_initial(record)),
         "product_form": f.ProductUseForm(),
         "sign_form": f.SignForm(initial={"ended_at": f.local_now_input()}),
         "addendum_form": f.AddendumForm(),
-        "zones": Zone.choices,
+        **forms,
     }
-    context.update(extra)
-    return context
 
 
-def _record_initial(record: object) -> dict:
+def _record_initial(record: SessionRecord | None) -> dict:
     if record is None:
         return {"spacing_mm": 10}
     return {name: getattr(record, name) for name in RecordData.FIELDS}
@@ -58,34 +61,33 @@ def _record_or_404(session_pk: int) -> SessionRecord:
 
 
 def _record_page_refused(request: HttpRequest, session_pk: int, **forms: object) -> HttpResponse:
-    """The record page again, with the refused form (and its errors) in place."""
-    context = _record_context(request, session_pk, **forms)
-    context["form"] = f.RecordForm(initial=_record_initial(context["record"]))
-    return render(request, "clinical/record.html", context, status=400)
+    return render(request, TEMPLATE, _record_context(request, session_pk, **forms), status=400)
 
 
 @allow(CLINICAL)
 def record(request: HttpRequest, session_pk: int) -> HttpResponse:
+    if request.method == "POST":
+        # The page's reads (timeline prefetches, checklist, lot list) wait until there is a
+        # page to draw: a save that succeeds redirects.
+        form = f.RecordForm(request.POST)
+        if form.is_valid():
+            session = get_object_or_404(Session, pk=session_pk)
+            try:
+                record_save(session=session, by=request.user, data=RecordData(**form.cleaned_data))
+            except DomainError as err:
+                fail(form, err)
+            else:
+                messages.success(request, "Record saved. Add the products used, then sign.")
+                return redirect("clinical:record", session_pk=session.pk)
+        return render(request, TEMPLATE, _record_context(request, session_pk, form=form))
     context = _record_context(request, session_pk)
-    session, existing = context["session"], context["record"]
-    form = f.RecordForm(request.POST or None, initial=_record_initial(existing))
-    if request.method == "POST" and form.is_valid():
-        try:
-            record_save(session=session, by=request.user, data=RecordData(**form.cleaned_data))
-        except DomainError as err:
-            fail(form, err)
-        else:
-            messages.success(request, "Record saved. Add the products used, then sign.")
-            return redirect("clinical:record", session_pk=session.pk)
-    elif request.method != "POST":
-        audit_log(
-            actor=request.user,
-            patient=session.patient,
-            action=VIEW,
-            obj=existing or session,
-        )
-    context["form"] = form
-    return render(request, "clinical/record.html", context, status=200)
+    audit_log(
+        actor=request.user,
+        patient=context["patient"],
+        action=VIEW,
+        obj=context["record"] or context["session"],
+    )
+    return render(request, TEMPLATE, context)
 
 
 @allow(CLINICAL)
