@@ -174,12 +174,6 @@ class PatientForm(forms.Form):
         # confirm_duplicate is left out on purpose: the page shows it beside the matches only.
         self.helper.layout = Layout(*layout)
 
-    def clean_first_name(self) -> str:
-        return self.cleaned_data["first_name"].strip()
-
-    def clean_last_name(self) -> str:
-        return self.cleaned_data["last_name"].strip()
-
 
 class PatientSearchForm(forms.Form):
     q = forms.CharField(max_length=100, required=False, strip=True)

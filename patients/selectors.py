@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -102,6 +102,15 @@ def _name_token_q(token: str) -> Q:
     return _prefix_q("first_lower", token) | _prefix_q("last_lower", token)
 
 
+def _lowered() -> QuerySet[Patient]:
+    """Patients with the lower-cased name and email that the expression indexes cover."""
+    return Patient.objects.annotate(
+        first_lower=Lower("first_name"),
+        last_lower=Lower("last_name"),
+        email_lower=Lower("email"),
+    )
+
+
 def _search_filter(parsed: SearchQuery) -> Q | None:
     if parsed.kind == "date":
         return Q(date_of_birth=parsed.date)
@@ -136,16 +145,8 @@ def patients_search(*, query: str, limit: int = 50) -> list[Patient]:
     condition = _search_filter(parse_search_query(query))
     if condition is None:
         return []
-    qs = (
-        Patient.objects.annotate(
-            first_lower=Lower("first_name"),
-            last_lower=Lower("last_name"),
-            email_lower=Lower("email"),
-        )
-        .filter(condition)
-        .order_by("last_lower", "first_lower", "date_of_birth", "id")
-    )
-    return list(qs[:limit])
+    qs = _lowered().filter(condition)
+    return list(qs.order_by("last_lower", "first_lower", "date_of_birth", "id")[:limit])
 
 
 def patients_recent(*, limit: int = 20) -> list[Patient]:
@@ -189,7 +190,6 @@ def patients_possible_duplicates(
     date_of_birth: dt.date,
     email: str = "",
     phone: str = "",
-    exclude_pk: int | None = None,
 ) -> list[Patient]:
     """Registered patients who may be the same person: same name and birth date, email or phone."""
     condition = Q(
@@ -202,13 +202,7 @@ def patients_possible_duplicates(
     digits = phone_digits(phone)
     if digits:
         condition |= Q(phone_digits=digits)
-    qs = Patient.objects.annotate(
-        first_lower=Lower("first_name"),
-        last_lower=Lower("last_name"),
-        email_lower=Lower("email"),
-    ).filter(condition)
-    if exclude_pk is not None:
-        qs = qs.exclude(pk=exclude_pk)
+    qs = _lowered().filter(condition)
     return list(qs.order_by("last_lower", "first_lower", "id")[:20])
 
 
