@@ -88,7 +88,8 @@ def course_book_step_view(request: HttpRequest, pk: int, number: int) -> HttpRes
             if booking.warning:
                 messages.warning(request, booking.warning)
             return redirect("courses:course_detail", pk=course.pk)
-    return _detail(request, _course_or_404(pk), errors={number: form}, status=400)
+    # A refused booking rolled back and left `course` as read: no need to read it again.
+    return _detail(request, course, errors={number: form}, status=400)
 
 
 @allow(BOOKING)
