@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import DecimalField, Prefetch, Q, QuerySet, Sum, Value
+from django.db.models import DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -24,29 +24,28 @@ def clinic_today() -> date:
     return timezone.now().astimezone(clinic_zone()).date()
 
 
+def _with_stock(products: QuerySet[Product], *, today: date) -> QuerySet[Product]:
+    """`stock_ml`: the volume left in the product's lots still usable on `today`."""
+    stock_ml = Coalesce(
+        Sum("lots__quantity_remaining_ml", filter=Q(lots__expiry_date__gte=today)),
+        Value(Decimal("0")),
+        output_field=DecimalField(max_digits=10, decimal_places=2),
+    )
+    # Meta.ordering is ignored by aggregate queries, so order explicitly.
+    return products.annotate(stock_ml=stock_ml).order_by("name", "manufacturer", "id")
+
+
 def products_list(*, include_inactive: bool = True) -> QuerySet[Product]:
     """The register with usable stock per product (unexpired lots only), in two queries."""
-    today = clinic_today()
-    qs = Product.objects.annotate(
-        stock_ml=Coalesce(
-            Sum("lots__quantity_remaining_ml", filter=Q(lots__expiry_date__gte=today)),
-            Value(Decimal("0")),
-            output_field=DecimalField(max_digits=10, decimal_places=2),
-        )
-    ).prefetch_related("ingredients")
-    # Meta.ordering is ignored by aggregate queries, so order explicitly.
-    qs = qs.order_by("name", "manufacturer", "id")
+    qs = _with_stock(Product.objects.prefetch_related("ingredients"), today=clinic_today())
     if not include_inactive:
         qs = qs.filter(active=True)
     return qs
 
 
 def product_detail(*, pk: int) -> Product:
-    return Product.objects.prefetch_related(
-        "ingredients",
-        "evidence",
-        Prefetch("lots", queryset=Lot.objects.order_by("expiry_date", "lot_number")),
-    ).get(pk=pk)
+    # Lots come in Meta.ordering: soonest expiry first.
+    return Product.objects.prefetch_related("ingredients", "evidence", "lots").get(pk=pk)
 
 
 def lots_usable(*, on: date | None = None) -> QuerySet[Lot]:
@@ -93,18 +92,7 @@ def stock_warnings(*, today: date | None = None) -> StockWarnings:
     today = today or clinic_today()
     horizon = today + timedelta(days=EXPIRY_WARNING_DAYS)
     low: list[LowStock] = []
-    products = (
-        Product.objects.filter(active=True)
-        .annotate(
-            stock_ml=Coalesce(
-                Sum("lots__quantity_remaining_ml", filter=Q(lots__expiry_date__gte=today)),
-                Value(Decimal("0")),
-                output_field=DecimalField(max_digits=10, decimal_places=2),
-            )
-        )
-        .order_by("name", "manufacturer", "id")
-    )
-    for product in products:
+    for product in _with_stock(Product.objects.filter(active=True), today=today):
         threshold = (
             product.low_stock_threshold_ml
             if product.low_stock_threshold_ml is not None
