@@ -62,9 +62,7 @@ class ProductForm(forms.Form):
             items.append(IngredientData(name=name, concentration=concentration))
         if len(items) > MAX_INGREDIENTS:
             raise forms.ValidationError(f"At most {MAX_INGREDIENTS} ingredients.")
-        names = [item.name.lower() for item in items]
-        if len(set(names)) != len(names):
-            raise forms.ValidationError("An ingredient is listed twice.")
+        # A name listed twice is product_save's to refuse (beside this field).
         return items
 
     def product_data(self) -> ProductData:
