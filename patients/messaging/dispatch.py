@@ -37,6 +37,8 @@ from django.utils import timezone
 
 from . import conf
 from .models import OutboxMessage, Reason, Status
+from .render import message_email
+from .services import REASON_TEXT, block_reason, message_still_applies
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +76,7 @@ def messages_mark_missed(*, now: datetime | None = None) -> int:
             OutboxMessage.objects.filter(pk__in=ids).update(
                 status=Status.MISSED,
                 reason_code=Reason.PAST_USEFUL,
-                status_reason="Past its useful moment; not sent late.",
+                status_reason=REASON_TEXT[Reason.PAST_USEFUL],
                 updated_at=now,
             )
     return len(ids)
@@ -278,9 +280,6 @@ def _finish(message: OutboxMessage, status: str, code: str = "", reason: str = "
 
 
 def _send_one(pk: int, claim: str, sender: _Sender, clinic: object) -> str:
-    from .render import message_email
-    from .services import REASON_TEXT, block_reason, message_still_applies
-
     now = timezone.now()
     with transaction.atomic():
         message = (
