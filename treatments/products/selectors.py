@@ -35,12 +35,9 @@ def _with_stock(products: QuerySet[Product], *, today: date) -> QuerySet[Product
     return products.annotate(stock_ml=stock_ml).order_by("name", "manufacturer", "id")
 
 
-def products_list(*, include_inactive: bool = True) -> QuerySet[Product]:
+def products_list() -> QuerySet[Product]:
     """The register with usable stock per product (unexpired lots only), in two queries."""
-    qs = _with_stock(Product.objects.prefetch_related("ingredients"), today=clinic_today())
-    if not include_inactive:
-        qs = qs.filter(active=True)
-    return qs
+    return _with_stock(Product.objects.prefetch_related("ingredients"), today=clinic_today())
 
 
 def product_detail(*, pk: int) -> Product:
