@@ -21,12 +21,13 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from .clinic_time import day_bounds, exists, local_interval, local_to_utc
-from .models import OpeningHours, Room, Session, StaffProfile
+from .clinic_time import day_bounds, exists, local_to_utc
+from .models import Room, Session, StaffProfile
 from .selectors import (
     Interval,
     availability_for,
     free_intervals,
+    opening_intervals,
     rooms_active,
     sessions_between,
     staff_bookable,
@@ -349,16 +350,8 @@ def _load(columns: list[Column], *, days: list[date], zone: ZoneInfo) -> None:
         key = "practitioner_id"
     elif room_ids:
         # A room is bookable whenever the clinic is open.
-        opening: dict[int, list[OpeningHours]] = defaultdict(list)
-        for row in OpeningHours.objects.all():
-            opening[row.weekday].append(row)
-        working = {
-            (room_id, d): [
-                local_interval(d, row.opens, row.closes, zone) for row in opening[d.weekday()]
-            ]
-            for room_id in room_ids
-            for d in days
-        }
+        opening = opening_intervals(first_day=days[0], days=len(days), zone=zone)
+        working = {(room_id, d): opening[d] for room_id in room_ids for d in days}
         sessions = sessions_between(starts=starts, ends=ends, room_ids=room_ids).only(
             *CALENDAR_FIELDS
         )

@@ -135,6 +135,20 @@ def _merge(intervals: list[Interval]) -> list[Interval]:
     return merged
 
 
+def opening_intervals(*, first_day: date, days: int, zone: ZoneInfo) -> dict[date, list[Interval]]:
+    """When the clinic is open, per local day, as UTC intervals. One query."""
+    opening: dict[int, list[OpeningHours]] = defaultdict(list)
+    for row in OpeningHours.objects.all():
+        opening[row.weekday].append(row)
+    result = {}
+    for offset in range(days):
+        day = first_day + timedelta(days=offset)
+        result[day] = [
+            local_interval(day, row.opens, row.closes, zone) for row in opening[day.weekday()]
+        ]
+    return result
+
+
 def availability_for(
     *, staff_ids: Iterable[int], first_day: date, days: int, zone: ZoneInfo
 ) -> dict[tuple[int, date], list[Interval]]:
@@ -146,9 +160,7 @@ def availability_for(
     """
     staff_ids = list(staff_ids)
     last_day = first_day + timedelta(days=days - 1)
-    opening: dict[int, list[OpeningHours]] = defaultdict(list)
-    for row in OpeningHours.objects.all():
-        opening[row.weekday].append(row)
+    opening = opening_intervals(first_day=first_day, days=days, zone=zone)
     weekly: dict[tuple[int, int], list[WorkingHours]] = defaultdict(list)
     for row in WorkingHours.objects.filter(staff_id__in=staff_ids):
         weekly[(row.staff_id, row.weekday)].append(row)
@@ -161,9 +173,7 @@ def availability_for(
     result: dict[tuple[int, date], list[Interval]] = {}
     for offset in range(days):
         day = first_day + timedelta(days=offset)
-        open_intervals = [
-            local_interval(day, row.opens, row.closes, zone) for row in opening[day.weekday()]
-        ]
+        open_intervals = opening[day]
         for staff_id in staff_ids:
             working = [
                 local_interval(day, row.starts, row.ends, zone)
