@@ -6,7 +6,7 @@ import uuid
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 
 from mesoclinic.errors import DomainError
 from treatments.models import Session
@@ -28,6 +28,12 @@ def key_or_404(key: str) -> uuid.UUID:
 
 
 def session_or_404(pk: int) -> Session:
+    """The session with its patient and type: enough for the photo and reaction pages."""
+    return get_object_or_404(Session.objects.select_related("patient", "session_type"), pk=pk)
+
+
+def record_session_or_404(pk: int) -> Session:
+    """The session with everything the record page shows (products, record, addenda)."""
     try:
         return session_for_record(pk=pk)
     except Session.DoesNotExist:

@@ -23,14 +23,14 @@ from ..services.records import (
     record_save,
     record_sign,
 )
-from .common import VIEW, addendum_post, fail, session_or_404
+from .common import VIEW, addendum_post, fail, record_session_or_404
 
 TEMPLATE = "clinical/record.html"
 
 
 def _record_context(request: HttpRequest, session_pk: int, **forms: object) -> dict:
     """The record page's context; `forms` puts a refused form (with its errors) in place."""
-    session = session_or_404(session_pk)
+    session = record_session_or_404(session_pk)
     record = getattr(session, "clinical_record", None)
     return {
         "session": session,
