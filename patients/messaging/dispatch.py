@@ -1,7 +1,8 @@
 """The dispatcher: claim due rows, send them, take back rows whose sender died.
 
 One code path for every deployment: Celery beat runs `messages_dispatch_due` every
-DISPATCH_INTERVAL_SECONDS and the worker runs `messages_send_batch` for each claimed batch;
+`conf.dispatch_interval()` seconds and the worker runs `messages_send_batch` for each claimed
+batch;
 `make run` (no Redis) calls `dispatch_in_process`, which does the same in-process.
 
 Exactly-once as far as it can be had over SMTP:
@@ -42,7 +43,6 @@ from .services import REASON_TEXT, block_reason, message_still_applies
 
 log = logging.getLogger(__name__)
 
-DISPATCH_INTERVAL_SECONDS = conf.dispatch_interval()
 # Backoff after a transient SMTP error, by attempt number (1st retry after 1 min, ...).
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=20), timedelta(hours=1))
 

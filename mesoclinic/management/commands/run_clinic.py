@@ -31,10 +31,9 @@ class Command(BaseCommand):
             stop.set()
 
     def _deliver(self, stop: threading.Event) -> None:
-        try:
-            from patients.messaging.dispatch import DISPATCH_INTERVAL_SECONDS, dispatch_in_process
-        except ImportError:
-            return  # messaging not installed yet
-        while not stop.wait(0):
+        from patients.messaging import conf
+        from patients.messaging.dispatch import dispatch_in_process
+
+        while not stop.is_set():
             dispatch_in_process()
-            stop.wait(DISPATCH_INTERVAL_SECONDS)
+            stop.wait(conf.dispatch_interval())

@@ -12,7 +12,7 @@ import time_machine
 from django.core import mail
 from django.db import connection
 
-from patients.messaging import dispatch
+from patients.messaging import conf, dispatch
 from patients.messaging.dispatch import (
     dispatch_in_process,
     messages_claim_due,
@@ -258,4 +258,4 @@ def test_beat_runs_the_dispatcher_and_the_reaper_on_the_dispatch_interval():
     entries = app.conf.beat_schedule.values()
     assert {entry["task"] for entry in entries} == {"messaging.dispatch_due", "messaging.reap"}
     assert all(entry["schedule"] == interval for entry in entries)
-    assert int(interval) == dispatch.DISPATCH_INTERVAL_SECONDS
+    assert int(interval) == conf.dispatch_interval()
