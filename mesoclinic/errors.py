@@ -5,6 +5,8 @@ Views put `message` on the form (next to `field` when one is named), never a 500
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
     def __init__(self, message: str, *, field: str | None = None) -> None:
@@ -38,3 +40,9 @@ class PossibleDuplicate(DomainError):
     def __init__(self, message: str, *, matches: list, field: str | None = None) -> None:
         super().__init__(message, field=field)
         self.matches = matches
+
+
+def put_on_form(form: Any, err: DomainError) -> None:
+    """Show a service's refusal beside the field it names, or above the form if the form has
+    no such field (a message is never lost to a ValueError, i.e. never a 500)."""
+    form.add_error(err.field if err.field in form.fields else None, err.message)

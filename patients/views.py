@@ -12,7 +12,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from mesoclinic.access import BOOKING, allow
-from mesoclinic.errors import DomainError, PossibleDuplicate
+from mesoclinic.errors import DomainError, PossibleDuplicate, put_on_form
 from treatments.clinical.selectors import patient_flags
 
 from . import selectors, services
@@ -71,7 +71,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
             # and the "Create anyway" box.
             duplicate = err
         except DomainError as err:
-            form.add_error(err.field, err.message)
+            put_on_form(form, err)
         else:
             messages.success(request, f"{patient.full_name} is registered.")
             return redirect("patients:patient_detail", pk=patient.pk)
@@ -104,7 +104,7 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.patient_update(patient=patient, **form.cleaned_data, by=request.user)
         except DomainError as err:
-            form.add_error(err.field, err.message)
+            put_on_form(form, err)
         else:
             messages.success(request, "Details saved.")
             return redirect("patients:patient_detail", pk=patient.pk)

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from mesoclinic.access import public
-from mesoclinic.errors import DomainError
+from mesoclinic.errors import DomainError, put_on_form
 from treatments.courses.models import Course
 from treatments.models import Session
 from treatments.selectors import clinic_get
@@ -107,7 +107,7 @@ def link_reaction(request: HttpRequest, token: str) -> HttpResponse:
         except LinkError as err:
             return _link_error(request, err)
         except DomainError as err:
-            form.add_error(err.field if err.field in form.fields else None, err.message)
+            put_on_form(form, err)
         else:
             severe = form.cleaned_data["severity"] == "severe"
             return _done(

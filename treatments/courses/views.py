@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from mesoclinic.access import BOOKING, CLINICAL, MANAGEMENT, allow
-from mesoclinic.errors import DomainError
+from mesoclinic.errors import DomainError, put_on_form
 from patients.models import Patient
 
 from . import selectors
@@ -140,7 +140,7 @@ def course_create_view(request: HttpRequest, patient_pk: int) -> HttpResponse:
         try:
             course = course_create(patient=patient, by=request.user, **form.cleaned_data)
         except DomainError as err:
-            form.add_error(err.field if err.field in form.fields else None, err.message)
+            put_on_form(form, err)
         else:
             messages.success(request, f"Course created: {course.protocol}.")
             return redirect("courses:course_detail", pk=course.pk)
@@ -168,7 +168,7 @@ def _protocol_form(request: HttpRequest, protocol: Protocol | None) -> HttpRespo
         try:
             saved = protocol_save(data=form.cleaned_data, protocol=protocol)
         except DomainError as err:
-            form.add_error(err.field if err.field in form.fields else None, err.message)
+            put_on_form(form, err)
         else:
             messages.success(request, f"Protocol “{saved}” saved. Courses under way keep theirs.")
             return redirect("courses:protocol_list")

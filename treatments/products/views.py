@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from mesoclinic.access import CLINICAL, MANAGEMENT, allow
-from mesoclinic.errors import DomainError
+from mesoclinic.errors import DomainError, put_on_form
 
 from . import selectors
 from .forms import EvidenceFormSet, LotForm, LotSearchForm, ProductForm, evidence_from
@@ -61,7 +61,7 @@ def _product_form(request: HttpRequest, product: Product | None) -> HttpResponse
                 by=request.user,
             )
         except DomainError as err:
-            form.add_error(err.field if err.field in form.fields else None, err.message)
+            put_on_form(form, err)
         else:
             messages.success(request, f"{product} saved.")
             return redirect("products:product_detail", pk=product.pk)
@@ -90,7 +90,7 @@ def lot_create(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             lot = lot_receive(product=product, by=request.user, **form.cleaned_data)
         except DomainError as err:
-            form.add_error(err.field if err.field in form.fields else None, err.message)
+            put_on_form(form, err)
         else:
             messages.success(request, f"Lot {lot.lot_number} taken into stock.")
             return redirect("products:product_detail", pk=product.pk)

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from mesoclinic.access import BOOKING, allow
-from mesoclinic.errors import DomainError
+from mesoclinic.errors import DomainError, put_on_form
 
 from ..courses.forms import StepChoiceQueryForm
 from ..courses.services import course_step_book_from_calendar
@@ -46,10 +46,6 @@ def _session_or_404(pk: int) -> Session:
         ),
         pk=pk,
     )
-
-
-def _put_on_form(form: forms.Form, err: DomainError) -> None:
-    form.add_error(err.field if err.field in form.fields else None, err.message)
 
 
 def _when(session: Session) -> str:
@@ -130,7 +126,7 @@ def session_create(request: HttpRequest) -> HttpResponse:
             try:
                 session, counted, warning = _book(form.cleaned_data, request.user)
             except DomainError as err:
-                _put_on_form(form, err)
+                put_on_form(form, err)
             else:
                 messages.success(
                     request,
@@ -175,7 +171,7 @@ def session_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
                     by=request.user,
                 )
             except DomainError as err:
-                _put_on_form(form, err)
+                put_on_form(form, err)
             else:
                 messages.success(
                     request,
@@ -197,7 +193,7 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
                 session=session, reason=form.cleaned_data["reason"], by=request.user
             )
         except DomainError as err:
-            _put_on_form(form, err)
+            put_on_form(form, err)
         else:
             messages.success(request, f"Cancelled {session.patient}'s session on {_when(session)}.")
             return _calendar_on_day(session)
@@ -214,7 +210,7 @@ def session_status(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             change(session=session, by=request.user)
         except DomainError as err:
-            _put_on_form(form, err)
+            put_on_form(form, err)
         else:
             messages.success(request, done.format(patient=session.patient))
             return redirect("treatments:session_detail", pk=session.pk)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from mesoclinic.access import MANAGEMENT, Role, allow
-from mesoclinic.errors import DomainError
+from mesoclinic.errors import DomainError, put_on_form
 
 from ..forms.setup import (
     ClinicForm,
@@ -47,7 +47,7 @@ def _attempt(form: forms.Form, action: Callable[[], T]) -> T | None:
     try:
         return action()
     except DomainError as err:
-        form.add_error(err.field if err.field in form.fields else None, err.message)
+        put_on_form(form, err)
         return None
 
 

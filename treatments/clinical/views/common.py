@@ -40,11 +40,6 @@ def record_session_or_404(pk: int) -> Session:
         raise Http404("No such session.") from None
 
 
-def fail(form: f.forms.Form, err: DomainError) -> None:
-    field = err.field if err.field in form.fields else None
-    form.add_error(field, err.message)
-
-
 def file_response(field_file: object, content_type: str) -> FileResponse:
     try:
         handle = field_file.open("rb")  # type: ignore[attr-defined]

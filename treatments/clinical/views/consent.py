@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from mesoclinic.access import CLINICAL, MANAGEMENT, allow
-from mesoclinic.errors import DomainError
+from mesoclinic.errors import DomainError, put_on_form
 from patients.models import Patient
 
 from .. import forms as f
@@ -16,7 +16,7 @@ from ..models import AuditEntry, ConsentSignature, ConsentText
 from ..selectors import consent_signatures, consent_texts_current, photo_consent_state
 from ..services.audit import audit_log
 from ..services.consent import consent_sign, consent_text_publish, photo_consent_set
-from .common import VIEW, fail, file_response, key_or_404
+from .common import VIEW, file_response, key_or_404
 
 
 @allow(CLINICAL)
@@ -53,7 +53,7 @@ def consent_sign_view(request: HttpRequest, patient_pk: int, text_pk: int) -> Ht
                 by=request.user,
             )
         except DomainError as err:
-            fail(form, err)
+            put_on_form(form, err)
         else:
             messages.success(request, f"Consent signed (version {signature.version}).")
             return redirect("clinical:consent_overview", patient_pk=patient.pk)
@@ -119,7 +119,7 @@ def consent_texts(request: HttpRequest) -> HttpResponse:
         try:
             text = consent_text_publish(by=request.user, **form.cleaned_data)
         except DomainError as err:
-            fail(form, err)
+            put_on_form(form, err)
         else:
             messages.success(
                 request, f"Version {text.version} published; patients will be asked to re-consent."

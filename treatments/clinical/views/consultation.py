@@ -8,14 +8,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from mesoclinic.access import CLINICAL, allow
-from mesoclinic.errors import DomainError
+from mesoclinic.errors import DomainError, put_on_form
 from patients.models import Patient
 
 from .. import forms as f
 from ..models import Consultation
 from ..services.audit import audit_log
 from ..services.consultation import ConsultationData, consultation_save, consultation_sign
-from .common import VIEW, addendum_post, fail
+from .common import VIEW, addendum_post
 
 
 def _consultation_data(form: f.ConsultationForm) -> ConsultationData:
@@ -34,7 +34,7 @@ def consultation_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
                 patient=patient, by=request.user, data=_consultation_data(form)
             )
         except DomainError as err:
-            fail(form, err)
+            put_on_form(form, err)
         else:
             messages.success(request, "Consultation saved as a draft. Sign it when complete.")
             return redirect("clinical:consultation_detail", pk=consultation.pk)
@@ -55,7 +55,7 @@ def consultation_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 consultation=consultation,
             )
         except DomainError as err:
-            fail(form, err)
+            put_on_form(form, err)
         else:
             messages.success(request, "Consultation updated.")
             return redirect("clinical:consultation_detail", pk=consultation.pk)

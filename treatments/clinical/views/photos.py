@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from mesoclinic.access import CLINICAL, allow
-from mesoclinic.errors import DomainError
+from mesoclinic.errors import DomainError, put_on_form
 from patients.models import Patient
 
 from .. import forms as f
@@ -15,7 +15,7 @@ from ..models import AuditEntry, ClinicalPhoto, Zone
 from ..selectors import photos_compare
 from ..services.audit import audit_log
 from ..services.photos import photo_upload
-from .common import VIEW, fail, file_response, key_or_404, session_or_404
+from .common import VIEW, file_response, key_or_404, session_or_404
 
 
 @allow(CLINICAL)
@@ -34,7 +34,7 @@ def photos(request: HttpRequest, session_pk: int) -> HttpResponse:
                 by=request.user,
             )
         except DomainError as err:
-            fail(form, err)
+            put_on_form(form, err)
         else:
             messages.success(request, "Photo added.")
             return redirect("clinical:photos", session_pk=session.pk)

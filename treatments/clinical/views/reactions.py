@@ -7,13 +7,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from mesoclinic.access import CLINICAL, allow
-from mesoclinic.errors import DomainError
+from mesoclinic.errors import DomainError, put_on_form
 
 from .. import forms as f
 from ..models import Reaction
 from ..services.audit import audit_log
 from ..services.reactions import reaction_report, reaction_update
-from .common import VIEW, fail, session_or_404
+from .common import VIEW, session_or_404
 
 
 @allow(CLINICAL)
@@ -30,7 +30,7 @@ def reaction_create(request: HttpRequest, session_pk: int) -> HttpResponse:
                 **form.cleaned_data,
             )
         except DomainError as err:
-            fail(form, err)
+            put_on_form(form, err)
         else:
             messages.success(request, "Reaction recorded.")
             return redirect("clinical:patient", patient_pk=session.patient_id)
@@ -59,7 +59,7 @@ def reaction_detail(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             reaction_update(reaction=reaction, by=request.user, **form.cleaned_data)
         except DomainError as err:
-            fail(form, err)
+            put_on_form(form, err)
         else:
             messages.success(request, "Reaction updated.")
             return redirect("clinical:reaction_detail", pk=reaction.pk)

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from mesoclinic.access import CLINICAL, allow
-from mesoclinic.errors import DomainError
+from mesoclinic.errors import DomainError, put_on_form
 from treatments.models import Session
 from treatments.products.models import LotUsage
 
@@ -23,7 +23,7 @@ from ..services.records import (
     record_save,
     record_sign,
 )
-from .common import VIEW, addendum_post, fail, record_session_or_404
+from .common import VIEW, addendum_post, record_session_or_404
 
 TEMPLATE = "clinical/record.html"
 
@@ -75,7 +75,7 @@ def record(request: HttpRequest, session_pk: int) -> HttpResponse:
             try:
                 record_save(session=session, by=request.user, data=RecordData(**form.cleaned_data))
             except DomainError as err:
-                fail(form, err)
+                put_on_form(form, err)
             else:
                 messages.success(request, "Record saved. Add the products used, then sign.")
                 return redirect("clinical:record", session_pk=session.pk)
@@ -104,7 +104,7 @@ def record_product(request: HttpRequest, session_pk: int) -> HttpResponse:
                 by=request.user,
             )
         except DomainError as err:
-            fail(form, err)
+            put_on_form(form, err)
         else:
             messages.success(request, "Product recorded.")
             return redirect("clinical:record", session_pk=session_pk)
@@ -134,7 +134,7 @@ def record_sign_view(request: HttpRequest, session_pk: int) -> HttpResponse:
         try:
             record_sign(record=record_obj, by=request.user, ended_at=form.cleaned_data["ended_at"])
         except DomainError as err:
-            fail(form, err)
+            put_on_form(form, err)
         else:
             messages.success(request, "Record signed and the session completed.")
             return redirect("clinical:record", session_pk=session_pk)

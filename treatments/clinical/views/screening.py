@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from mesoclinic.access import CLINICAL, MANAGEMENT, allow
-from mesoclinic.errors import DomainError
+from mesoclinic.errors import DomainError, put_on_form
 from patients.models import Patient
 
 from .. import forms as f
@@ -15,7 +15,7 @@ from ..models import ClinicalSettings, Screening, ScreeningRule
 from ..services.audit import audit_log
 from ..services.rules import clinical_settings_update, screening_rule_save
 from ..services.screening import screening_findings, screening_record
-from .common import VIEW, fail
+from .common import VIEW
 
 
 @allow(CLINICAL)
@@ -27,7 +27,7 @@ def screening_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
         try:
             screening = screening_record(patient=patient, by=request.user, answers=form.answers())
         except DomainError as err:
-            fail(form, err)
+            put_on_form(form, err)
         else:
             messages.success(request, "Screening recorded.")
             return redirect("clinical:screening_detail", pk=screening.pk)
@@ -63,7 +63,7 @@ def screening_rules(request: HttpRequest) -> HttpResponse:
         try:
             clinical_settings_update(by=request.user, **form.cleaned_data)
         except DomainError as err:
-            fail(form, err)
+            put_on_form(form, err)
         else:
             messages.success(request, "Screening validity saved.")
             return redirect("clinical:screening_rules")
@@ -83,7 +83,7 @@ def screening_rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResp
         try:
             screening_rule_save(by=request.user, data=data, rule=rule)
         except DomainError as err:
-            fail(form, err)
+            put_on_form(form, err)
         else:
             messages.success(request, "Screening rule saved.")
             return redirect("clinical:screening_rules")
