@@ -48,7 +48,7 @@ def _admin(sql: str) -> None:
 
 
 def _seed(n: int) -> list[int]:
-    from patients.messaging.testing import seed_due_confirmations
+    from tests.support.smtp import seed_due_confirmations
     from treatments.models import Clinic, Room, SessionType, StaffProfile
     from treatments.tests.factories import StaffProfileFactory, UserFactory
 
@@ -96,9 +96,9 @@ def main() -> int:
     django.setup()
     import redis
 
-    from patients.messaging.dispatch import messages_dispatch_due
-    from patients.messaging.tasks import _claims_alive, _enqueue
-    from patients.messaging.testing import SmtpSink, smtp_server
+    from tests.support.smtp import SmtpSink, smtp_server
+    from treatments.messaging.dispatch import messages_dispatch_due
+    from treatments.messaging.tasks import _claims_alive, _enqueue
 
     redis.Redis.from_url(redis_url).flushdb()
     ids = _seed(args.messages)

@@ -79,7 +79,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "mesoclinic",
     "patients",
-    "patients.messaging",
+    "treatments.messaging",
     "treatments",
     "treatments.products",
     "treatments.courses",
@@ -228,9 +228,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
-# Patient messages are database rows with a due time (patients.messaging); beat only wakes the
+# Patient messages are database rows with a due time (treatments.messaging); beat only wakes the
 # dispatcher and the reaper. A tick that waited longer than an interval in the queue is dropped,
-# not run late. The other MESSAGING_* settings are read by patients/messaging/conf.py.
+# not run late. The other MESSAGING_* settings are read by treatments/messaging/conf.py.
 MESSAGING_DISPATCH_INTERVAL = env_int("MESSAGING_DISPATCH_INTERVAL", 60)
 CELERY_BEAT_SCHEDULE = {
     name: {

@@ -8,7 +8,7 @@ urlpatterns = [
     path("accounts/login/", views.login, name="login"),
     path("accounts/logout/", views.logout, name="logout"),
     path("patients/", include("patients.urls")),
-    path("m/", include("patients.messaging.urls")),
+    path("m/", include("treatments.messaging.urls")),
     path("", include("treatments.urls")),
     path("products/", include("treatments.products.urls")),
     path("courses/", include("treatments.courses.urls")),

@@ -154,7 +154,7 @@ def patient_consent_set(
             source=source[:32],
         )
         # Same transaction: waiting emails are skipped (or re-enabled) with the consent itself.
-        from .messaging.services import messages_on_consent_change
+        from treatments.messaging.services import messages_on_consent_change
 
         messages_on_consent_change(patient=patient, kind=kind, given=given)
     setattr(patient, flag_field, given)

@@ -9,10 +9,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from patients.messaging.dispatch import dispatch_in_process
-from patients.messaging.models import Kind, OutboxMessage, Status
 from patients.tests.factories import PatientFactory
 from tests.browser.conftest import log_in
+from treatments.messaging.dispatch import dispatch_in_process
+from treatments.messaging.models import Kind, OutboxMessage, Status
 from treatments.models import Session
 from treatments.services.booking import session_book
 

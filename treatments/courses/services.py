@@ -7,7 +7,7 @@ Interface for the lead / booking and the messaging helper:
     course_book_step(*, course, step_number, starts_at, room=None, by=None) -> StepBooking
         Books through treatments.services.booking.session_book (so the no-double-booking
         guarantee holds), links the step and cancels its pending follow-up nudges
-        (patients.messaging). Refuses (OutsideCourseWindow) a start before the
+        (treatments.messaging). Refuses (OutsideCourseWindow) a start before the
         step's window opens; after it closes, books and returns `StepBooking.warning`.
     course_step_book_from_calendar(*, course, step_number, patient, session_type, practitioner,
                                    room, starts_at, by=None, notes="") -> StepBooking
@@ -291,7 +291,7 @@ def _link_step(*, course: Course, step: CourseStep, session: Session) -> None:
     step.save(update_fields=["session"])
     # Same transaction as the booking: no nudge for this step can be sent after it is booked,
     # nor survive a booking that rolls back.
-    from patients.messaging.services import messages_on_course_step_booked
+    from treatments.messaging.services import messages_on_course_step_booked
 
     messages_on_course_step_booked(course=course, step=step)
 
@@ -419,7 +419,7 @@ def course_stop(*, course: Course, reason: str, by: Any = None) -> Course:
         course.save(update_fields=["status", "stopped_at", "stop_reason", "updated_at"])
         # A course stopped after a reaction must not leave "book your next session" nudges
         # waiting in the outbox until the dispatcher gets to them.
-        from patients.messaging.services import messages_on_course_stopped
+        from treatments.messaging.services import messages_on_course_stopped
 
         messages_on_course_stopped(course=course)
     return course

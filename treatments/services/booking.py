@@ -227,9 +227,9 @@ def session_reschedule(
 
 
 def _messages(session: Session, change: str) -> None:
-    # Patient emails are outbox rows written in this same transaction (patients.messaging), so
+    # Patient emails are outbox rows written in this same transaction (treatments.messaging), so
     # a cancel that commits has cancelled its reminders and a rolled-back booking sends nothing.
-    from patients.messaging.services import messages_on_session_change
+    from treatments.messaging.services import messages_on_session_change
 
     messages_on_session_change(session=session, change=change)
 

@@ -31,8 +31,8 @@ class Command(BaseCommand):
             stop.set()
 
     def _deliver(self, stop: threading.Event) -> None:
-        from patients.messaging import conf
-        from patients.messaging.dispatch import dispatch_in_process
+        from treatments.messaging import conf
+        from treatments.messaging.dispatch import dispatch_in_process
 
         while not stop.is_set():
             dispatch_in_process()

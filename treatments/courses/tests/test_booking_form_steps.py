@@ -16,12 +16,12 @@ from django.test import Client
 from django.urls import reverse
 
 from mesoclinic.errors import DomainError
-from patients.messaging.models import Kind, OutboxMessage, Reason, Status
 from patients.tests.factories import PatientFactory
 from treatments.courses.models import Course
 from treatments.courses.planner import course_propose
 from treatments.courses.selectors import courses_follow_up_due
 from treatments.courses.services import course_book_step, course_create
+from treatments.messaging.models import Kind, OutboxMessage, Reason, Status
 from treatments.models import Session
 from treatments.services.booking import session_complete
 

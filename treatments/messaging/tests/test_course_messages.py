@@ -10,12 +10,12 @@ import time_machine
 from django.core import mail
 from django.test import Client
 
-from patients.messaging.dispatch import dispatch_in_process
-from patients.messaging.models import Kind, OutboxMessage, Reason, Status
 from patients.models import ConsentChange
 from patients.services import patient_consent_set
 from treatments.courses.services import course_book_step, course_stop
 from treatments.courses.tests.factories import CourseFactory, ProtocolFactory
+from treatments.messaging.dispatch import dispatch_in_process
+from treatments.messaging.models import Kind, OutboxMessage, Reason, Status
 from treatments.models import Session
 from treatments.services.booking import session_cancel, session_complete
 
@@ -243,7 +243,7 @@ def test_the_maintenance_link_books_a_session_and_the_nudge_then_no_longer_appli
     booked = Session.objects.get(patient=course.patient, status=Session.Status.BOOKED)
     assert booked.starts_at == dt.datetime.fromisoformat(slot)
     assert booked.practitioner_id == course.practitioner_id
-    from patients.messaging.course_messages import course_message_applies
+    from treatments.messaging.course_messages import course_message_applies
 
     maintenance = OutboxMessage.objects.get(course=course, kind=Kind.MAINTENANCE)
     with time_machine.travel(london(2026, 9, 14, 12, 1), tick=False):

@@ -12,15 +12,15 @@ import time_machine
 from django.core import mail
 from django.db import connection
 
-from patients.messaging import conf, dispatch
-from patients.messaging.dispatch import (
+from treatments.messaging import conf, dispatch
+from treatments.messaging.dispatch import (
     dispatch_in_process,
     messages_claim_due,
     messages_reap_stale,
     messages_send_batch,
 )
-from patients.messaging.models import Kind, OutboxMessage, Reason, Status
-from patients.messaging.services import message_retry, message_schedule
+from treatments.messaging.models import Kind, OutboxMessage, Reason, Status
+from treatments.messaging.services import message_retry, message_schedule
 from treatments.services.booking import session_cancel
 
 from .conftest import london
@@ -233,7 +233,7 @@ def test_rows_whose_send_task_the_broker_lost_are_taken_back_before_the_lease_en
 
 
 def test_the_celery_tasks_run_twice_have_one_effect(session):
-    from patients.messaging import tasks
+    from treatments.messaging import tasks
 
     queued: list[tuple[list[int], str]] = []
     with (

@@ -20,7 +20,7 @@ from icalendar import Calendar, Event, Timezone
 
 from treatments.models import Clinic, Session
 
-from . import conf, course_messages, links
+from . import conf, course_messages, tokens
 from .models import NUDGE_KINDS, PRE_SESSION_KINDS, Kind, OutboxMessage
 
 REACTION_LINK_DAYS = 14
@@ -82,7 +82,7 @@ def _links(message: OutboxMessage, *, preview: bool) -> dict[str, str]:
     if preview:
         return {action: f"[{action} link]" for action in wanted}
     return {
-        action: links.link_url(action=action, payload=payload, expires_at=expires_at)
+        action: tokens.link_url(action=action, payload=payload, expires_at=expires_at)
         for action, (payload, expires_at) in wanted.items()
     }
 

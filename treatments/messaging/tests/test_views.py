@@ -9,8 +9,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from patients.messaging.models import Kind, OutboxMessage, Reason, Status
 from patients.tests.factories import PatientFactory
+from treatments.messaging.models import Kind, OutboxMessage, Reason, Status
 from treatments.tests.factories import SessionFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,11 +10,11 @@ import time_machine
 from django.core import mail
 from django.test import Client
 
-from patients.messaging.dispatch import dispatch_in_process
-from patients.messaging.links import link_url
-from patients.messaging.models import Kind, OutboxMessage, SessionConfirmation, Status, UsedLink
 from patients.models import ConsentChange
 from patients.services import patient_consent_set
+from treatments.messaging.dispatch import dispatch_in_process
+from treatments.messaging.models import Kind, OutboxMessage, SessionConfirmation, Status, UsedLink
+from treatments.messaging.tokens import link_url
 from treatments.models import Session
 
 from .conftest import london

@@ -20,7 +20,7 @@ from mesoclinic.errors import DomainError
 from patients.models import ConsentChange, Patient
 from treatments.models import Session
 
-from . import conf, course_messages, links, timing
+from . import conf, course_messages, timing, tokens
 from .models import (
     CONSENT_REASONS,
     NUDGE_KINDS,
@@ -358,7 +358,7 @@ def _linked_session(payload: dict[str, Any]) -> Session:
         .first()
     )
     if session is None:
-        raise links.LinkInvalid()
+        raise tokens.LinkInvalid()
     return session
 
 
@@ -382,7 +382,7 @@ def cancel_blocked_reason(session: Session, now: datetime | None = None) -> str:
 
 def link_session_confirm(*, token: str) -> Session:
     with transaction.atomic():
-        payload = links.link_use(action="confirm", token=token)
+        payload = tokens.link_use(action="confirm", token=token)
         session = _linked_session(payload)
         if session.status != Session.Status.BOOKED:
             raise DomainError(
@@ -399,7 +399,7 @@ def link_session_cancel(*, token: str) -> Session:
     from treatments.services.booking import session_cancel
 
     with transaction.atomic():
-        payload = links.link_use(action="cancel", token=token)
+        payload = tokens.link_use(action="cancel", token=token)
         session = _linked_session(payload)
         blocked = cancel_blocked_reason(session)
         if blocked:
@@ -415,10 +415,10 @@ def link_unsubscribe(*, token: str) -> Patient:
     from patients.services import patient_consent_set
 
     with transaction.atomic():
-        payload = links.link_use(action="unsubscribe", token=token)
+        payload = tokens.link_use(action="unsubscribe", token=token)
         patient = Patient.objects.filter(pk=payload.get("p")).first()
         if patient is None:
-            raise links.LinkInvalid()
+            raise tokens.LinkInvalid()
         patient_consent_set(
             patient=patient,
             kind=ConsentChange.Kind.MARKETING,
@@ -437,10 +437,10 @@ def link_reaction_report(
     from treatments.clinical.services.reactions import reaction_report
 
     with transaction.atomic():
-        payload = links.link_use(action="reaction", token=token)
+        payload = tokens.link_use(action="reaction", token=token)
         session = _linked_session(payload)
         if session.patient_id != payload.get("p"):
-            raise links.LinkInvalid()
+            raise tokens.LinkInvalid()
         reaction = reaction_report(
             session=session,
             patient=session.patient,
@@ -469,7 +469,7 @@ def link_book_slot(*, token: str, starts_at: datetime) -> Session:
     from treatments.services.booking import session_book
 
     with transaction.atomic():
-        payload = links.link_use(action="book", token=token)
+        payload = tokens.link_use(action="book", token=token)
         message, course = nudge_for_link(payload=payload)
         if message.kind == Kind.MAINTENANCE:
             return session_book(

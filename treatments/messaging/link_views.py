@@ -16,10 +16,10 @@ from treatments.courses.models import Course
 from treatments.models import Session
 from treatments.selectors import clinic_get
 
-from . import course_messages, links, selectors, services
+from . import course_messages, selectors, services, tokens
 from .forms import ReactionReportForm, SlotForm
-from .links import LinkError
 from .models import Kind, OutboxMessage
+from .tokens import LinkError
 
 
 def _page(request: HttpRequest, template: str, ctx: dict[str, Any], status: int = 200) -> Any:
@@ -37,10 +37,10 @@ def _done(request: HttpRequest, title: str, text: str, status: int = 200) -> Htt
 
 
 def _session_for(action: str, token: str) -> Session:
-    payload = links.link_read(action=action, token=token)
+    payload = tokens.link_read(action=action, token=token)
     session = selectors.session_for_link(pk=payload.get("s"))
     if session is None:
-        raise links.LinkInvalid()
+        raise tokens.LinkInvalid()
     return session
 
 
@@ -79,7 +79,7 @@ def link_cancel(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def link_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        links.link_read(action="unsubscribe", token=token)
+        tokens.link_read(action="unsubscribe", token=token)
         if request.method == "POST":
             services.link_unsubscribe(token=token)
             return _done(
@@ -134,7 +134,7 @@ def _offered(course: Course, message: OutboxMessage, zone: ZoneInfo) -> list[dat
 @require_http_methods(["GET", "POST"])
 def link_book(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        payload = links.link_read(action="book", token=token)
+        payload = tokens.link_read(action="book", token=token)
         message, course = selectors.nudge_for_link(payload=payload)
     except LinkError as err:
         return _link_error(request, err)

@@ -9,9 +9,9 @@ import time_machine
 from django.core import mail
 from icalendar import Calendar
 
-from patients.messaging.dispatch import dispatch_in_process
-from patients.messaging.models import Kind, OutboxMessage
-from patients.messaging.render import message_preview
+from treatments.messaging.dispatch import dispatch_in_process
+from treatments.messaging.models import Kind, OutboxMessage
+from treatments.messaging.render import message_preview
 from treatments.services.booking import session_complete
 
 from .conftest import LONDON, london

@@ -6,7 +6,7 @@ REDIS_URL host), and flush only that one.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/mesoclinic_x \\
     MESSAGING_TEST_REDIS_URL=redis://127.0.0.1:6379/6 \\
-    .venv/bin/pytest patients/messaging/tests/test_integration.py
+    .venv/bin/pytest treatments/messaging/tests/test_integration.py
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from mesoclinic.celery import app as celery_app
-from patients.messaging.dispatch import messages_dispatch_due
-from patients.messaging.models import OutboxMessage, Status
-from patients.messaging.testing import SmtpSink, seed_due_confirmations, smtp_server
+from tests.support.smtp import SmtpSink, seed_due_confirmations, smtp_server
+from treatments.messaging.dispatch import messages_dispatch_due
+from treatments.messaging.models import OutboxMessage, Status
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
@@ -209,7 +209,7 @@ def test_three_dispatchers_at_once_send_1000_messages_exactly_once(worker_factor
     sink, _ = smtp
     ids = _due_confirmations(1000, **world)
     worker_factory(beat=False).start()
-    from patients.messaging.tasks import _claims_alive, _enqueue
+    from treatments.messaging.tasks import _claims_alive, _enqueue
 
     stop = threading.Event()
     handed: list[int] = []

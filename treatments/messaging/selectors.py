@@ -10,8 +10,8 @@ from patients.models import Patient
 from treatments.courses.models import Course
 from treatments.models import Session
 
-from .links import LinkInvalid
 from .models import OutboxMessage, Status
+from .tokens import LinkInvalid
 
 ATTENTION_STATUSES = (Status.PENDING, Status.FAILED, Status.MISSED, Status.SENDING)
 

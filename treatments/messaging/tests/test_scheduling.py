@@ -8,10 +8,10 @@ import pytest
 import time_machine
 from django.core import mail
 
-from patients.messaging.dispatch import dispatch_in_process
-from patients.messaging.models import Kind, OutboxMessage, Reason, Status
 from patients.models import ConsentChange
 from patients.services import patient_consent_set
+from treatments.messaging.dispatch import dispatch_in_process
+from treatments.messaging.models import Kind, OutboxMessage, Reason, Status
 from treatments.services.booking import (
     session_cancel,
     session_complete,
@@ -188,7 +188,7 @@ def test_consent_given_again_re_enables_messages_that_still_apply(book, patient)
 
 def test_a_consent_withdrawn_after_claiming_is_caught_before_sending(book, patient):
     session = book(london(2026, 6, 10, 14, 0), now=london(2026, 6, 1, 10, 0))
-    from patients.messaging.dispatch import messages_claim_due, messages_send_batch
+    from treatments.messaging.dispatch import messages_claim_due, messages_send_batch
 
     with time_machine.travel(london(2026, 6, 1, 10, 1), tick=False):
         [(claim, ids)] = messages_claim_due()

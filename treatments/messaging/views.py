@@ -1,4 +1,4 @@
-"""Staff pages for the outbox (the patients' link pages are in patient_links.py)."""
+"""Staff pages for the outbox (the patients' link pages are in link_views.py)."""
 
 from __future__ import annotations
 

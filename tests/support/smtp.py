@@ -75,8 +75,8 @@ def seed_due_confirmations(
     confirmation due now (the heaviest kind: three templates and an .ics); their outbox ids."""
     from django.utils import timezone
 
-    from patients.messaging.models import Kind, OutboxMessage
     from patients.models import Patient
+    from treatments.messaging.models import Kind, OutboxMessage
     from treatments.models import Session
 
     now = timezone.now()
