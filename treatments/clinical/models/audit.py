@@ -29,6 +29,21 @@ class AuditEntry(models.Model):
         WITHDRAW = "withdraw", "Withdrew"
         DOWNLOAD = "download", "Opened file"
         REFUSED = "refused", "Refused by a safety rule"
+        # Sign-in and account events (no secrets: never a password, code or token).
+        LOGIN = "login", "Signed in"
+        LOGIN_FAILED = "login_failed", "Failed sign-in"
+        LOCKOUT = "lockout", "Locked out"
+        UNLOCK = "unlock", "Unlocked a sign-in lock"
+        LOGOUT = "logout", "Signed out"
+        PASSWORD_CHANGE = "password_change", "Changed a password"
+        PASSWORD_RESET = "password_reset", "Reset a password"
+        MFA_ENROL = "mfa_enrol", "Enrolled a second factor"
+        MFA_RESET = "mfa_reset", "Reset a second factor"
+        # Administration and data-protection events.
+        STAFF_CHANGE = "staff_change", "Changed staff, role or qualification"
+        EXPORT = "export", "Exported data"
+        ERASURE = "erasure", "Erased or anonymised"
+        ACKNOWLEDGE = "acknowledge", "Acknowledged"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     # PROTECT: staff accounts are deactivated, never deleted, so the trail keeps its names.
@@ -41,6 +56,10 @@ class AuditEntry(models.Model):
     action = models.CharField(max_length=16, choices=Action.choices)
     object_type = models.CharField(max_length=40)
     object_id = models.BigIntegerField(null=True)
+    # Where the request came from, for sign-in and account events; and a short non-clinical
+    # note (the username tried at a failed sign-in, the kind of export). Never clinical text.
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    note = models.CharField(max_length=40, blank=True, default="")
 
     objects = AuditQuerySet.as_manager()
 

@@ -19,6 +19,8 @@ def audit_log(
     obj: models.Model | None = None,
     object_type: str | None = None,
     object_id: int | None = None,
+    ip: str | None = None,
+    note: str = "",
 ) -> AuditEntry:
     """Append one entry. `obj` names the object by its model and id (no text from it)."""
     if obj is not None:
@@ -30,4 +32,6 @@ def audit_log(
         action=action,
         object_type=(object_type or "")[:40],
         object_id=object_id,
+        ip=ip or None,
+        note=note[:40],
     )
