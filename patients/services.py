@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from mesoclinic.errors import DomainError, PossibleDuplicate
 
+from .consent_hooks import consent_changed
 from .models import ConsentChange, Patient, phone_digits
 from .selectors import CONSENT_FIELDS, patients_possible_duplicates
 
@@ -153,10 +154,9 @@ def patient_consent_set(
             recorded_by=by,
             source=source[:32],
         )
-        # Same transaction: waiting emails are skipped (or re-enabled) with the consent itself.
-        from treatments.messaging.services import messages_on_consent_change
-
-        messages_on_consent_change(patient=patient, kind=kind, given=given)
+        # Same transaction: waiting emails are skipped (or re-enabled) with the consent itself
+        # (consent_hooks: messaging fills it).
+        consent_changed(patient=patient, kind=kind, given=given)
     setattr(patient, flag_field, given)
     setattr(patient, at_field, now)
     return change

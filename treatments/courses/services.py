@@ -31,20 +31,22 @@ cancelled or no-show session leaves its step unbooked again; the others keep the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from mesoclinic.errors import DomainError, NotBookable
+from mesoclinic.errors import DomainError
 from patients.models import Patient
+from treatments.messaging.outbox import messages_on_course_step_booked, messages_on_course_stopped
 from treatments.models import Room, Session, SessionType, StaffProfile
-from treatments.selectors import clinic_zone, rooms_active, session_conflicts
+from treatments.selectors import clinic_zone
 from treatments.services.booking import session_book
 
 from .models import SESSIONS_MAX, SESSIONS_MIN, Course, CourseStep, Protocol
 from .planner import course_propose, step_active_session
+from .selectors import room_for_slot
 
 
 class OutsideCourseWindow(DomainError):
@@ -235,28 +237,6 @@ def _window_check(
     return ""
 
 
-def room_for_slot(course: Course, starts_at: datetime) -> Room:
-    """The course's room, or the first active room free for the whole slot."""
-    held_until = starts_at + course.session_type.duration + course.session_type.buffer
-    rooms = [course.room] if course.room and course.room.active else list(rooms_active())
-    for room in rooms:
-        if (
-            not session_conflicts(
-                starts_at=starts_at,
-                blocked_until=held_until,
-                practitioner_id=course.practitioner_id,
-                room_id=room.pk,
-            )
-            .filter(room_id=room.pk)
-            .exists()
-        ):
-            return room
-    raise NotBookable(
-        "No room is free at that time. Choose another time.",
-        field="time",
-    )
-
-
 def _lock_unbooked_step(
     *, course: Course, step_number: int, field: str
 ) -> tuple[Course, list[CourseStep], CourseStep]:
@@ -291,9 +271,7 @@ def _link_step(*, course: Course, step: CourseStep, session: Session) -> None:
     step.save(update_fields=["session"])
     # Same transaction as the booking: no nudge for this step can be sent after it is booked,
     # nor survive a booking that rolls back.
-    from treatments.messaging.services import messages_on_course_step_booked
-
-    messages_on_course_step_booked(course=course, step=step)
+    messages_on_course_step_booked(course_id=course.pk, step_number=step.number)
 
 
 def _step_label(course: Course, step_number: int) -> str:
@@ -419,31 +397,5 @@ def course_stop(*, course: Course, reason: str, by: Any = None) -> Course:
         course.save(update_fields=["status", "stopped_at", "stop_reason", "updated_at"])
         # A course stopped after a reaction must not leave "book your next session" nudges
         # waiting in the outbox until the dispatcher gets to them.
-        from treatments.messaging.services import messages_on_course_stopped
-
-        messages_on_course_stopped(course=course)
-    return course
-
-
-def maintenance_due_for(course: Course, last_session: Session) -> date:
-    ended = last_session.completed_at or last_session.starts_at
-    return _local(ended).date() + timedelta(days=course.maintenance_interval_days)
-
-
-def course_on_session_completed(*, session: Session) -> Course | None:
-    step = CourseStep.objects.filter(session_id=session.pk).only("course_id").first()
-    if step is None:
-        return None
-    with transaction.atomic():
-        course = Course.objects.select_for_update().get(pk=step.course_id)
-        if course.status != Course.Status.ACTIVE:
-            return course
-        steps = list(course.steps.select_related("session").order_by("number"))
-        if not all(s.session and s.session.status == Session.Status.COMPLETED for s in steps):
-            return course
-        last = max((s.session for s in steps), key=lambda s: s.completed_at or s.starts_at)
-        course.status = Course.Status.COMPLETED
-        course.completed_at = timezone.now()
-        course.maintenance_due = maintenance_due_for(course, last)
-        course.save(update_fields=["status", "completed_at", "maintenance_due", "updated_at"])
+        messages_on_course_stopped(course_id=course.pk)
     return course

@@ -18,6 +18,7 @@ from django.utils import timezone
 from mesoclinic.errors import InvalidTransition, NotBookable, SlotTaken
 from patients.models import Patient
 
+from ..booking_hooks import SessionChange, session_changed
 from ..models import Room, Session, SessionType, StaffProfile
 from ..selectors import availability_for, clinic_zone, session_conflicts
 
@@ -160,7 +161,7 @@ def session_book(
                 booked_by=booked_by if getattr(booked_by, "pk", None) else None,
                 notes=notes,
             )
-            _messages(session, "booked")
+            session_changed(session=session, change="booked")
     except IntegrityError as exc:
         raise _slot_taken_or_reraise(exc) from exc
     return session
@@ -220,25 +221,17 @@ def session_reschedule(
                     "updated_at",
                 ]
             )
-            _messages(current, "rescheduled")
+            session_changed(session=current, change="rescheduled")
     except IntegrityError as exc:
         raise _slot_taken_or_reraise(exc) from exc
     return current
-
-
-def _messages(session: Session, change: str) -> None:
-    # Patient emails are outbox rows written in this same transaction (treatments.messaging), so
-    # a cancel that commits has cancelled its reminders and a rolled-back booking sends nothing.
-    from treatments.messaging.services import messages_on_session_change
-
-    messages_on_session_change(session=session, change=change)
 
 
 def _transition(
     session: Session,
     *,
     allowed_from: tuple[str, ...],
-    to: str,
+    to: SessionChange,
     fields: dict[str, Any],
     verb: str,
 ) -> Session:
@@ -248,17 +241,13 @@ def _transition(
             raise InvalidTransition(
                 f"Cannot {verb}: the session is {current.get_status_display().lower()}."
             )
-        current.status = to
+        current.status = Session.Status(to)
         for name, value in fields.items():
             setattr(current, name, value)
         current.save(update_fields=["status", "updated_at", *fields])
-        _messages(current, to)
-        if to == Session.Status.COMPLETED:
-            # The last session of a course completes it and sets its maintenance due date,
-            # in the same transaction (imported here: courses depends on this module).
-            from treatments.courses.services import course_on_session_completed
-
-            course_on_session_completed(session=current)
+        # Courses and patient emails react in this same transaction (booking_hooks), so a
+        # cancel that commits has cancelled its reminders and a rolled-back change sends nothing.
+        session_changed(session=current, change=to)
     return current
 
 
@@ -269,7 +258,7 @@ def session_cancel(*, session: Session, reason: str, by: Any = None) -> Session:
     return _transition(
         session,
         allowed_from=(Session.Status.BOOKED,),
-        to=Session.Status.CANCELLED,
+        to="cancelled",
         fields={"cancelled_at": timezone.now(), "cancel_reason": reason},
         verb="cancel",
     )
@@ -283,7 +272,7 @@ def session_mark_arrived(*, session: Session, by: Any = None) -> Session:
     return _transition(
         session,
         allowed_from=(Session.Status.BOOKED,),
-        to=Session.Status.ARRIVED,
+        to="arrived",
         fields={"arrived_at": now},
         verb="check the patient in",
     )
@@ -301,7 +290,7 @@ def session_complete(
     return _transition(
         session,
         allowed_from=(Session.Status.BOOKED, Session.Status.ARRIVED),
-        to=Session.Status.COMPLETED,
+        to="completed",
         fields={"completed_at": ended_at},
         verb="complete the session",
     )
@@ -315,7 +304,7 @@ def session_mark_no_show(*, session: Session, by: Any = None) -> Session:
     return _transition(
         session,
         allowed_from=(Session.Status.BOOKED,),
-        to=Session.Status.NO_SHOW,
+        to="no_show",
         fields={},
         verb="mark a no-show",
     )
