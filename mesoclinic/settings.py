@@ -96,7 +96,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "mesoclinic.middleware.ClinicTimezoneMiddleware",
+    "treatments.middleware.ClinicTimezoneMiddleware",
 ]
 
 ROOT_URLCONF = "mesoclinic.urls"

@@ -7,12 +7,16 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from patients.models import Patient
 
 from .clinic_time import local_interval
 from .models import (
@@ -252,3 +256,23 @@ def calendar_version() -> str | None:
         return f"{created.epoch}.{created.version}"
     epoch, version, is_dirty = row
     return None if is_dirty == "on" else f"{epoch}.{version}"
+
+
+@dataclass(frozen=True)
+class PatientSessions:
+    upcoming: list[Session]
+    past: list[Session]
+
+
+def patient_sessions(*, patient: Patient, now: datetime | None = None) -> PatientSessions:
+    """Upcoming sessions (soonest first) and past ones (latest first), in one query."""
+    now = now or timezone.now()
+    sessions = list(
+        patient.sessions.select_related("session_type", "practitioner__user", "room").order_by(
+            "starts_at", "id"
+        )
+    )
+    upcoming = [s for s in sessions if s.starts_at >= now]
+    past = [s for s in sessions if s.starts_at < now]
+    past.reverse()
+    return PatientSessions(upcoming=upcoming, past=past)

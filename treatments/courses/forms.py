@@ -7,6 +7,7 @@ from django import forms
 
 from mesoclinic.errors import LocalTimeError
 from treatments.clinic_time import AMBIGUOUS_RULE, local_to_utc
+from treatments.clinical.models import Consultation
 from treatments.models import Room, SessionType
 from treatments.selectors import clinic_zone, rooms_active, staff_bookable
 
@@ -70,8 +71,6 @@ class CourseForm(forms.Form):
 
     def __init__(self, *args: Any, patient: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from treatments.clinical.models import Consultation
-
         self.fields["protocol"].queryset = Protocol.objects.filter(active=True)
         self.fields["practitioner"].queryset = staff_bookable()
         self.fields["session_type"].queryset = SessionType.objects.filter(active=True)

@@ -1,7 +1,13 @@
+"""Request middleware that needs the clinic set-up (booking layer)."""
+
+from __future__ import annotations
+
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+
+from .selectors import clinic_for_request
 
 
 class ClinicTimezoneMiddleware:
@@ -11,8 +17,6 @@ class ClinicTimezoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from treatments.selectors import clinic_for_request
-
         with clinic_for_request() as clinic:
             timezone.activate(clinic.zone)
             try:
