@@ -42,7 +42,7 @@ from patients.models import Patient
 from treatments.messaging.outbox import messages_on_course_step_booked, messages_on_course_stopped
 from treatments.models import Room, Session, SessionType, StaffProfile
 from treatments.selectors import clinic_zone
-from treatments.services.booking import session_book
+from treatments.services.booking import booking_parties_check, session_book
 
 from .models import SESSIONS_MAX, SESSIONS_MIN, Course, CourseStep, Protocol
 from .planner import course_propose, step_active_session
@@ -145,18 +145,7 @@ def course_create(
         raise DomainError(
             "Choose the session type: this protocol has no default.", field="session_type"
         )
-    if not session_type.active:
-        raise DomainError("This session type is no longer offered.", field="session_type")
-    if not practitioner.bookable or not practitioner.user.is_active:
-        raise DomainError("This practitioner cannot be booked.", field="practitioner")
-    if session_type.medical_only and not practitioner.is_medical:
-        raise DomainError(
-            f"{session_type} needs a medical practitioner (doctor, nurse or prescriber); "
-            f"{practitioner} may only do superficial sessions.",
-            field="practitioner",
-        )
-    if room is not None and not room.active:
-        raise DomainError("This room is not in use.", field="room")
+    booking_parties_check(session_type=session_type, practitioner=practitioner, room=room)
     with transaction.atomic():
         course = Course.objects.create(
             patient=patient,
@@ -346,6 +335,56 @@ def course_step_book_from_calendar(
         )
         _link_step(course=course, step=step, session=session)
     return StepBooking(step=step, session=session, warning=warning)
+
+
+@dataclass(frozen=True)
+class DeskBooking:
+    """What the booking form made: the session, the course line for the desk's message, and a
+    warning (a step booked after its window closed)."""
+
+    session: Session
+    counted: str = ""
+    warning: str = ""
+
+
+def session_book_at_desk(
+    *,
+    patient: Patient,
+    session_type: SessionType,
+    practitioner: StaffProfile,
+    room: Room,
+    starts_at: datetime,
+    notes: str = "",
+    course_step: tuple[Course, int] | None = None,
+    by: Any = None,
+) -> DeskBooking:
+    """Book as the desk's form says: an ordinary booking, or one counted as step `n` of a course
+    (same locks and rules as course_book_step, with the type, practitioner and room chosen)."""
+    if course_step is None:
+        session = session_book(
+            patient=patient,
+            session_type=session_type,
+            practitioner=practitioner,
+            room=room,
+            starts_at=starts_at,
+            booked_by=by,
+            notes=notes,
+        )
+        return DeskBooking(session=session)
+    course, number = course_step
+    result = course_step_book_from_calendar(
+        course=course,
+        step_number=number,
+        patient=patient,
+        session_type=session_type,
+        practitioner=practitioner,
+        room=room,
+        starts_at=starts_at,
+        by=by,
+        notes=notes,
+    )
+    counted = f" Counted as step {number} of {course.sessions_count} of {course.protocol.name}."
+    return DeskBooking(session=result.session, counted=counted, warning=result.warning)
 
 
 def course_book_all(*, course: Course, by: Any = None) -> BookAllResult:

@@ -34,6 +34,26 @@ def _lock(practitioner_ids: set[int], room_ids: set[int]) -> None:
     list(Room.objects.select_for_update().filter(pk__in=room_ids).order_by("pk"))
 
 
+def booking_parties_check(
+    *, session_type: SessionType, practitioner: StaffProfile, room: Room | None
+) -> None:
+    """Refuse a session type, practitioner or room that cannot be booked together: one home for
+    the rule, used by every booking and by a course before it books anything."""
+    if not session_type.active:
+        raise NotBookable("This session type is no longer offered.", field="session_type")
+    if not practitioner.bookable or not practitioner.user.is_active:
+        raise NotBookable("This practitioner cannot be booked.", field="practitioner")
+    if room is not None and not room.active:
+        raise NotBookable("This room is not in use.", field="room")
+    if session_type.medical_only and not practitioner.is_medical:
+        # Deeper work needs a medical practitioner (DOMAIN.md, "The patient journey", 3).
+        raise NotBookable(
+            f"{session_type} needs a medical practitioner (doctor, nurse or prescriber); "
+            f"{practitioner} is an aesthetic therapist and may only do superficial sessions.",
+            field="practitioner",
+        )
+
+
 def _check_rules(
     *,
     session_type: SessionType,
@@ -44,18 +64,7 @@ def _check_rules(
 ) -> None:
     if starts_at <= timezone.now():
         raise NotBookable("That time is in the past. Choose a time later than now.", field="time")
-    if not session_type.active:
-        raise NotBookable("This session type is no longer offered.", field="session_type")
-    if not practitioner.bookable or not practitioner.user.is_active:
-        raise NotBookable("This practitioner cannot be booked.", field="practitioner")
-    if not room.active:
-        raise NotBookable("This room is not in use.", field="room")
-    if session_type.medical_only and not practitioner.is_medical:
-        raise NotBookable(
-            f"{session_type} needs a medical practitioner (doctor, nurse or prescriber); "
-            f"{practitioner} is an aesthetic therapist and may only do superficial sessions.",
-            field="practitioner",
-        )
+    booking_parties_check(session_type=session_type, practitioner=practitioner, room=room)
     zone = clinic_zone()
     day = starts_at.astimezone(zone).date()
     intervals = availability_for(staff_ids=[practitioner.pk], first_day=day, days=1, zone=zone)

@@ -22,7 +22,7 @@ from mesoclinic.access import BOOKING, allow
 from mesoclinic.errors import DomainError, put_on_form
 
 from ..courses.forms import StepChoiceQueryForm
-from ..courses.services import course_step_book_from_calendar
+from ..courses.services import session_book_at_desk
 from ..courses.views import booking_step_context
 from ..forms.booking import SessionBookForm, SessionCancelForm, SessionMoveForm, SessionStatusForm
 from ..models import Session
@@ -71,27 +71,6 @@ def _detail(request: HttpRequest, session: Session, **forms_: forms.Form) -> Htt
     return render(request, "treatments/session_detail.html", context)
 
 
-def _book(data: dict[str, Any], by: Any) -> tuple[Session, str, str]:
-    """Book as the form says: an ordinary booking, or one counted as a course step."""
-    slot = {key: data[key] for key in ("session_type", "practitioner", "room", "starts_at")}
-    if data["course_step"] is None:
-        session = booking.session_book(
-            patient=data["patient"], booked_by=by, notes=data["notes"], **slot
-        )
-        return session, "", ""
-    course, number = data["course_step"]
-    result = course_step_book_from_calendar(
-        course=course,
-        step_number=number,
-        patient=data["patient"],
-        by=by,
-        notes=data["notes"],
-        **slot,
-    )
-    counted = f" Counted as step {number} of {course.sessions_count} of {course.protocol.name}."
-    return result.session, counted, result.warning
-
-
 def _step_choice(request: HttpRequest, form: SessionBookForm) -> dict[str, Any]:
     if form.is_bound:
         data = getattr(form, "cleaned_data", {})
@@ -124,17 +103,28 @@ def session_create(request: HttpRequest) -> HttpResponse:
         form = SessionBookForm(request.POST, zone=zone)
         if form.is_valid():
             try:
-                session, counted, warning = _book(form.cleaned_data, request.user)
+                data = form.cleaned_data
+                made = session_book_at_desk(
+                    patient=data["patient"],
+                    session_type=data["session_type"],
+                    practitioner=data["practitioner"],
+                    room=data["room"],
+                    starts_at=data["starts_at"],
+                    notes=data["notes"],
+                    course_step=data["course_step"],
+                    by=request.user,
+                )
             except DomainError as err:
                 put_on_form(form, err)
             else:
+                session = made.session
                 messages.success(
                     request,
                     f"Booked {session.session_type} for {session.patient} on {_when(session)} "
-                    f"with {session.practitioner} in {session.room}.{counted}",
+                    f"with {session.practitioner} in {session.room}.{made.counted}",
                 )
-                if warning:
-                    messages.warning(request, warning)
+                if made.warning:
+                    messages.warning(request, made.warning)
                 return _calendar_on_day(session)
     context = {"form": form, "mode": "book", **_step_choice(request, form)}
     return render(request, "treatments/session_form.html", context)
