@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -40,7 +40,7 @@ def patient_create(
     address: str = "",
     email_reminders_consent: bool = False,
     marketing_consent: bool = False,
-    created_by: Any,
+    created_by: User | None,
     confirm_duplicate: bool = False,
     source: str = "front desk",
 ) -> Patient:
@@ -93,7 +93,7 @@ def patient_update(
     email: str = "",
     phone: str = "",
     address: str = "",
-    by: Any,
+    by: User | None,
 ) -> Patient:
     """Change a patient's identity and contact details (consents go through patient_consent_set)."""
     patient.first_name = first_name.strip()
@@ -126,7 +126,7 @@ def patient_consent_set(
     patient: Patient,
     kind: str,
     given: bool,
-    by: Any,
+    by: User | None,
     source: str = "front desk",
 ) -> ConsentChange | None:
     """Give or withdraw one consent; returns the history row, or None when nothing changed.

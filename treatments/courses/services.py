@@ -34,11 +34,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
 from mesoclinic.errors import DomainError
 from patients.models import Patient
+from treatments.clinical.models import Consultation
 from treatments.messaging.outbox import messages_on_course_step_booked, messages_on_course_stopped
 from treatments.models import Room, Session, SessionType, StaffProfile
 from treatments.selectors import clinic_zone
@@ -119,10 +121,10 @@ def course_create(
     practitioner: StaffProfile,
     session_type: SessionType | None = None,
     room: Room | None = None,
-    consultation: Any = None,
+    consultation: Consultation | None = None,
     sessions_count: int | None = None,
     plan_reference: str = "",
-    by: Any = None,
+    by: User | None = None,
 ) -> Course:
     """A course following `protocol`, optionally carrying out a consultation's plan.
 
@@ -273,7 +275,7 @@ def course_book_step(
     step_number: int,
     starts_at: datetime,
     room: Room | None = None,
-    by: Any = None,
+    by: User | None = None,
 ) -> StepBooking:
     with transaction.atomic():
         course, steps, step = _lock_unbooked_step(
@@ -302,7 +304,7 @@ def course_step_book_from_calendar(
     practitioner: StaffProfile,
     room: Room,
     starts_at: datetime,
-    by: Any = None,
+    by: User | None = None,
     notes: str = "",
 ) -> StepBooking:
     """Book a session from the ordinary booking form and count it as step `step_number`.
@@ -356,7 +358,7 @@ def session_book_at_desk(
     starts_at: datetime,
     notes: str = "",
     course_step: tuple[Course, int] | None = None,
-    by: Any = None,
+    by: User | None = None,
 ) -> DeskBooking:
     """Book as the desk's form says: an ordinary booking, or one counted as step `n` of a course
     (same locks and rules as course_book_step, with the type, practitioner and room chosen)."""
@@ -387,7 +389,7 @@ def session_book_at_desk(
     return DeskBooking(session=result.session, counted=counted, warning=result.warning)
 
 
-def course_book_all(*, course: Course, by: Any = None) -> BookAllResult:
+def course_book_all(*, course: Course, by: User | None = None) -> BookAllResult:
     """Book every unbooked step at its proposed time, in order.
 
     Proposals are recomputed after each booking, so each step is counted from the one just
@@ -423,7 +425,7 @@ def course_book_all(*, course: Course, by: Any = None) -> BookAllResult:
     return result
 
 
-def course_stop(*, course: Course, reason: str, by: Any = None) -> Course:
+def course_stop(*, course: Course, reason: str, by: User | None = None) -> Course:
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Say why the course is stopped.", field="reason")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -147,9 +147,7 @@ def messages_on_course_stopped(*, course_id: int) -> int:
     )
 
 
-def message_retry(
-    *, message: OutboxMessage, by: AbstractBaseUser | AnonymousUser | None = None
-) -> OutboxMessage:
+def message_retry(*, message: OutboxMessage, by: User | None = None) -> OutboxMessage:
     """Send a failed message again at the next dispatcher run."""
     with transaction.atomic():
         current = OutboxMessage.objects.select_for_update().get(pk=message.pk)

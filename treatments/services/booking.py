@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -139,7 +140,7 @@ def session_book(
     practitioner: StaffProfile,
     room: Room,
     starts_at: datetime,
-    booked_by: Any = None,
+    booked_by: User | None = None,
     notes: str = "",
 ) -> Session:
     ends_at, blocked_until = _held_slot(session_type, starts_at)
@@ -182,7 +183,7 @@ def session_reschedule(
     starts_at: datetime,
     practitioner: StaffProfile | None = None,
     room: Room | None = None,
-    by: Any = None,
+    by: User | None = None,
 ) -> Session:
     practitioner = practitioner or session.practitioner
     room = room or session.room
@@ -260,7 +261,7 @@ def _transition(
     return current
 
 
-def session_cancel(*, session: Session, reason: str, by: Any = None) -> Session:
+def session_cancel(*, session: Session, reason: str, by: User | None = None) -> Session:
     reason = (reason or "").strip()
     if not reason:
         raise NotBookable("Say why the session is cancelled.", field="reason")
@@ -273,7 +274,7 @@ def session_cancel(*, session: Session, reason: str, by: Any = None) -> Session:
     )
 
 
-def session_mark_arrived(*, session: Session, by: Any = None) -> Session:
+def session_mark_arrived(*, session: Session, by: User | None = None) -> Session:
     now = timezone.now()
     zone = clinic_zone()
     if session.starts_at.astimezone(zone).date() != now.astimezone(zone).date():
@@ -288,7 +289,7 @@ def session_mark_arrived(*, session: Session, by: Any = None) -> Session:
 
 
 def session_complete(
-    *, session: Session, by: Any = None, ended_at: datetime | None = None
+    *, session: Session, by: User | None = None, ended_at: datetime | None = None
 ) -> Session:
     now = timezone.now()
     ended_at = ended_at or now
@@ -305,7 +306,7 @@ def session_complete(
     )
 
 
-def session_mark_no_show(*, session: Session, by: Any = None) -> Session:
+def session_mark_no_show(*, session: Session, by: User | None = None) -> Session:
     if session.starts_at > timezone.now():
         raise InvalidTransition(
             "A session can only be marked no-show once its start time has passed."
