@@ -535,7 +535,8 @@ def test_public_routes_open_without_login(request, browser, clinic, name):
 def test_logging_out_is_a_post_that_lands_on_the_login_page(front_desk):
     response = fetch(front_desk, "post", reverse("logout"), "front_desk", {})
     assert (response.status_code, response["Location"]) == (302, LOGIN)
-    assert front_desk.get(reverse("home")).status_code == 302
+    after = front_desk.get(reverse("home"))
+    assert (after.status_code, after["Location"]) == (302, f"{LOGIN}?next=/")
 
 
 def test_the_admin_is_closed_to_everyone_but_staff_users(client, front_desk, clinic):
