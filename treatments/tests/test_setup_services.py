@@ -31,11 +31,6 @@ pytestmark = pytest.mark.django_db
 GOOD_PASSWORD = "a-long-unusual-passphrase-42"
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def details(**overrides) -> staff_svc.StaffDetails:
     values = {
         "first_name": "Nia",
