@@ -21,8 +21,8 @@ from mesoclinic.errors import DomainError, put_on_form
 
 from ..calendar.links import session_calendar_url
 from ..courses.forms import StepChoiceQueryForm
+from ..courses.selectors import booking_step_context
 from ..courses.services import course_step_book_from_calendar
-from ..courses.views import booking_step_context
 from ..forms.booking import SessionBookForm, SessionCancelForm, SessionMoveForm, SessionStatusForm
 from ..models import Session
 from ..selectors import clinic_zone
