@@ -54,6 +54,7 @@ T = TypeVar("T")
 
 
 def _or_404(find: Callable[..., T], **lookup: int) -> T:
+    """A selector's lookup by id; a row that does not exist is a 404 page."""
     try:
         return find(**lookup)
     except ObjectDoesNotExist:
