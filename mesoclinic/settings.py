@@ -203,7 +203,7 @@ else:
 # Celery over Redis. Without REDIS_URL the app runs with no broker: `make run` delivers due
 # messages through the same dispatcher code in-process (see README).
 REDIS_URL = env_str("REDIS_URL")
-# The calendar caches its rendered grid (treatments/calendar_cache.py). Its keys carry a version
+# The calendar caches its rendered grid (treatments/calendar/cache.py). Its keys carry a version
 # read from the database on every request, so a per-process LocMemCache is correct too; Redis
 # shares one cache between the workers.
 CACHES = {

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from itertools import pairwise
+from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
@@ -210,3 +211,21 @@ def maintenance_due_for(course: Course, last_session: Session) -> date:
     the last session's local day (a date rule, so it does not move with a clock change)."""
     ended = last_session.completed_at or last_session.starts_at
     return ended.astimezone(clinic_zone()).date() + timedelta(days=course.maintenance_interval_days)
+
+
+def booking_step_context(
+    *, patient: Patient | None, session_type_id: int | None, day: date | None, keep: str | None
+) -> dict[str, Any]:
+    """Context for courses/_booking_step_choice.html on the booking form.
+
+    `keep` is the value the desk has ticked (None: nothing yet, so preselect by session type); a
+    kept value no longer offered (the step was booked meanwhile) falls back to "not a course".
+    """
+    if patient is None:
+        return {"step_choices": [], "step_selected": "", "step_type_id": session_type_id}
+    choices = course_step_choices(patient=patient, session_type_id=session_type_id, day=day)
+    if keep is not None:
+        selected = keep if keep in {choice.value for choice in choices} else ""
+    else:
+        selected = next((choice.value for choice in choices if choice.preselected), "")
+    return {"step_choices": choices, "step_selected": selected, "step_type_id": session_type_id}

@@ -8,22 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from mesoclinic.access import BOOKING, allow
 from mesoclinic.errors import DomainError, put_on_form
 
+from ..calendar.links import session_calendar_url
 from ..courses.forms import StepChoiceQueryForm
+from ..courses.selectors import booking_step_context
 from ..courses.services import session_book_at_desk
-from ..courses.views import booking_step_context
 from ..forms.booking import SessionBookForm, SessionCancelForm, SessionMoveForm, SessionStatusForm
 from ..models import Session
 from ..selectors import clinic_zone
@@ -51,12 +50,6 @@ def _session_or_404(pk: int) -> Session:
 def _when(session: Session) -> str:
     local = timezone.localtime(session.starts_at)
     return f"{local:%a} {local.day} {local:%b %Y} at {local:%H:%M}"
-
-
-def _calendar_on_day(session: Session) -> HttpResponseRedirect:
-    day = timezone.localtime(session.starts_at).date()
-    query = urlencode({"view": "week", "date": day, "practitioner": session.practitioner_id})
-    return redirect(f"{reverse('treatments:calendar')}?{query}#session-{session.pk}")
 
 
 def _detail(request: HttpRequest, session: Session, **forms_: forms.Form) -> HttpResponse:
@@ -125,7 +118,7 @@ def session_create(request: HttpRequest) -> HttpResponse:
                 )
                 if made.warning:
                     messages.warning(request, made.warning)
-                return _calendar_on_day(session)
+                return redirect(session_calendar_url(session))
     context = {"form": form, "mode": "book", **_step_choice(request, form)}
     return render(request, "treatments/session_form.html", context)
 
@@ -168,7 +161,7 @@ def session_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
                     f"Moved {moved.patient}'s session to {_when(moved)} "
                     f"with {moved.practitioner} in {moved.room}.",
                 )
-                return _calendar_on_day(moved)
+                return redirect(session_calendar_url(moved))
     context = {"form": form, "mode": "move", "session": session}
     return render(request, "treatments/session_form.html", context)
 
@@ -186,7 +179,7 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
             put_on_form(form, err)
         else:
             messages.success(request, f"Cancelled {session.patient}'s session on {_when(session)}.")
-            return _calendar_on_day(session)
+            return redirect(session_calendar_url(session))
     return render(request, "treatments/session_cancel.html", {"session": session, "form": form})
 
 

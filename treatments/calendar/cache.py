@@ -19,8 +19,8 @@ from django.template.loader import render_to_string
 from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import mark_safe
 
-from .calendar_grid import CalendarPage, calendar_page
-from .selectors import calendar_version
+from ..selectors import calendar_version
+from .page import CalendarPage, calendar_page
 
 CACHE_SECONDS = 60 * 60
 QUARTER = timedelta(minutes=15)
