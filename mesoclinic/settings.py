@@ -184,6 +184,11 @@ STORAGES = {
 # Uploaded clinical files live outside static files and are served only by permission-checked views.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Photo uploads (treatments/clinical/services/images.py): refused above this file size, and above
+# this pixel count read from the header before anything is decoded (also Pillow's
+# MAX_IMAGE_PIXELS). The pixel limit bounds a worker's memory: bench/upload_memory.py.
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 40_000_000)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
