@@ -7,6 +7,7 @@ at once. A malformed value fails loudly at start-up rather than being silently i
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -225,6 +226,18 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "mesoclinic"}
     )
 }
+# The patients' signed links (/m/confirm/..., /m/cancel/...) answer 429 past this many requests
+# per client address ("30/m": 30 a minute; django-ratelimit's format), counted in the cache above
+# (mesoclinic/ratelimit.py).
+PUBLIC_LINK_RATE_LIMIT = env_str("PUBLIC_LINK_RATE_LIMIT", "30/m")
+if not re.fullmatch(r"[1-9]\d*/\d*[smhd]", PUBLIC_LINK_RATE_LIMIT):
+    raise ImproperlyConfigured(
+        f"PUBLIC_LINK_RATE_LIMIT must look like 30/m (count/period: s, m, h or d), "
+        f"got {PUBLIC_LINK_RATE_LIMIT!r}"
+    )
+# The client's address is REMOTE_ADDR. Behind a reverse proxy set this to the request header the
+# proxy itself sets (e.g. HTTP_X_REAL_IP), or every patient shares the proxy's address.
+RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY") or None
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
