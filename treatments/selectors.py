@@ -7,12 +7,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
+from django.utils import timezone
 
 from .clinic_time import local_interval
 from .models import (
@@ -252,3 +254,32 @@ def calendar_version() -> str | None:
         return f"{created.epoch}.{created.version}"
     epoch, version, is_dirty = row
     return None if is_dirty == "on" else f"{epoch}.{version}"
+
+
+@dataclass(frozen=True)
+class SessionsHeld:
+    """What deactivating a room or a practitioner would leave behind."""
+
+    booked_ahead: int  # booked from now on: these must be moved first
+    first_booked: datetime | None
+    kept: int  # every other session: history, which stays pointing at it
+
+
+def sessions_held(
+    *, room: Room | None = None, practitioner: StaffProfile | None = None
+) -> SessionsHeld:
+    """One query: a room's or a practitioner's sessions, booked ahead and otherwise."""
+    sessions = Session.objects.filter(
+        **({"room": room} if room is not None else {"practitioner": practitioner})
+    )
+    ahead = Q(status=Session.Status.BOOKED, starts_at__gte=timezone.now())
+    counts = sessions.aggregate(
+        total=Count("id"),
+        booked_ahead=Count("id", filter=ahead),
+        first_booked=Min("starts_at", filter=ahead),
+    )
+    return SessionsHeld(
+        booked_ahead=counts["booked_ahead"],
+        first_booked=counts["first_booked"],
+        kept=counts["total"] - counts["booked_ahead"],
+    )

@@ -40,10 +40,10 @@ PAGES = [
     ("setup_staff_create", None),
     ("setup_staff_edit", "practitioner_profile"),
     ("setup_staff_hours", "practitioner_profile"),
-]
-POST_ONLY = [
     ("setup_room_deactivate", "room"),
     ("setup_staff_deactivate", "practitioner_profile"),
+]
+POST_ONLY = [
     ("setup_staff_reactivate", "practitioner_profile"),
     ("setup_exception_add", "practitioner_profile"),
 ]
@@ -61,6 +61,12 @@ def url_for(request, name: str, fixture: str | None) -> str:
     if fixture is None:
         return reverse(f"treatments:{name}")
     return reverse(f"treatments:{name}", args=[request.getfixturevalue(fixture).pk])
+
+
+def confirmed(client: Client, url: str, **kwargs):
+    """POST as the confirmation page does: with the token it was rendered with."""
+    token = client.get(url).context["token"]
+    return client.post(url, {"confirm": token}, **kwargs)
 
 
 def week(prefix_times: dict[int, tuple[str, str] | None]) -> dict[str, str]:
@@ -118,10 +124,9 @@ def test_a_refused_post_changes_nothing(front_desk, room):
     assert (room.name, room.active) == ("Room 1", True)
 
 
-def test_post_only_actions_refuse_get(manager, room):
-    assert (
-        manager.get(reverse("treatments:setup_room_deactivate", args=[room.pk])).status_code == 405
-    )
+def test_post_only_actions_refuse_get(manager, practitioner_profile):
+    url = reverse("treatments:setup_staff_reactivate", args=[practitioner_profile.pk])
+    assert manager.get(url).status_code == 405
 
 
 # --- clinic details ---------------------------------------------------------------------------
@@ -242,16 +247,16 @@ def test_the_manager_adds_edits_and_retires_a_room(manager, clinic):
     manager.post(
         reverse("treatments:setup_room_edit", args=[room.pk]), {"name": "Garden", "active": "on"}
     )
-    manager.post(reverse("treatments:setup_room_deactivate", args=[room.pk]))
+    confirmed(manager, reverse("treatments:setup_room_deactivate", args=[room.pk]))
     room.refresh_from_db()
     assert (room.name, room.active) == ("Garden", False)
 
 
 def test_a_room_with_booked_sessions_stays_in_use_and_the_page_says_why(manager, room):
     SessionFactory(room=room, starts_at=timezone.now() + dt.timedelta(days=2))
-    response = manager.post(
-        reverse("treatments:setup_room_deactivate", args=[room.pk]), follow=True
-    )
+    url = reverse("treatments:setup_room_deactivate", args=[room.pk])
+    assert "1 booked session from now on" in manager.get(url).content.decode()
+    response = confirmed(manager, url, follow=True)
     assert "1 booked session from now on" in response.content.decode()
     room.refresh_from_db()
     assert room.active is True
@@ -419,9 +424,9 @@ def test_deactivating_a_practitioner_with_bookings_is_refused_with_the_count(
             practitioner=practitioner_profile,
             starts_at=timezone.now() + dt.timedelta(days=days),
         )
-    response = manager.post(
-        reverse("treatments:setup_staff_deactivate", args=[practitioner_profile.pk]), follow=True
-    )
+    url = reverse("treatments:setup_staff_deactivate", args=[practitioner_profile.pk])
+    assert "has 2 booked sessions from now on" in manager.get(url).content.decode()
+    response = confirmed(manager, url, follow=True)
     assert "has 2 booked sessions from now on" in response.content.decode()
     practitioner_profile.user.refresh_from_db()
     assert practitioner_profile.user.is_active
@@ -430,7 +435,7 @@ def test_deactivating_a_practitioner_with_bookings_is_refused_with_the_count(
 def test_a_deactivated_staff_member_can_no_longer_log_in(manager, practitioner_profile):
     practitioner_profile.user.set_password(GOOD_PASSWORD)
     practitioner_profile.user.save()
-    manager.post(reverse("treatments:setup_staff_deactivate", args=[practitioner_profile.pk]))
+    confirmed(manager, reverse("treatments:setup_staff_deactivate", args=[practitioner_profile.pk]))
     assert not Client().login(username="doctor", password=GOOD_PASSWORD)
     manager.post(reverse("treatments:setup_staff_reactivate", args=[practitioner_profile.pk]))
     assert Client().login(username="doctor", password=GOOD_PASSWORD)
