@@ -1,9 +1,8 @@
 """Content-Security-Policy and Permissions-Policy on every response, and no inline script or style
 left in the templates for the enforced policy to block.
 
-The URL walk is the access matrix's (tests/test_access.py), asked here only about headers: every
-pattern, for an anonymous visitor and for a manager (who may open nearly everything), the admin
-and a static file included.
+Every URL pattern is asked, for an anonymous visitor and for a manager (who may open nearly
+everything), the admin's and a static file included.
 """
 
 from __future__ import annotations
@@ -13,9 +12,26 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.urls import get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.test_access import concrete_path, walk
+
+def walk(resolver: URLResolver, prefix: str = "", namespace: str = ""):
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or ""
+            full_ns = f"{namespace}:{ns}" if namespace and ns else (ns or namespace)
+            yield from walk(entry, prefix + str(entry.pattern), full_ns)
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), namespace, entry
+
+
+def concrete_path(route: str) -> str:
+    """Fill converters with plausible values: ints -> 1, anything else -> a word."""
+    path = re.sub(
+        r"<(?:(\w+):)?\w+>", lambda m: "1" if m.group(1) == "int" else "x1", route
+    ).replace("^", "")
+    return "/" + path.removesuffix("$")
+
 
 PATTERNS = [(route, ns, entry) for route, ns, entry in walk(get_resolver())]
 IDS = [f"{ns}:{entry.name}" if ns else str(entry.name) for _, ns, entry in PATTERNS]
