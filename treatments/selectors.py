@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Min, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from mesoclinic.access import Role
@@ -426,3 +426,32 @@ def working_exceptions_from(*, staff: StaffProfile, day: date) -> QuerySet[Worki
 
 def working_exception_get(*, pk: int, staff_id: int) -> WorkingException:
     return WorkingException.objects.get(pk=pk, staff_id=staff_id)
+
+
+@dataclass(frozen=True)
+class SessionsHeld:
+    """What deactivating a room or a practitioner would leave behind."""
+
+    booked_ahead: int  # booked from now on: these must be moved first
+    first_booked: datetime | None
+    kept: int  # every other session: history, which stays pointing at it
+
+
+def sessions_held(
+    *, room: Room | None = None, practitioner: StaffProfile | None = None
+) -> SessionsHeld:
+    """One query: a room's or a practitioner's sessions, booked ahead and otherwise."""
+    sessions = Session.objects.filter(
+        **({"room": room} if room is not None else {"practitioner": practitioner})
+    )
+    ahead = Q(status=Session.Status.BOOKED, starts_at__gte=timezone.now())
+    counts = sessions.aggregate(
+        total=Count("id"),
+        booked_ahead=Count("id", filter=ahead),
+        first_booked=Min("starts_at", filter=ahead),
+    )
+    return SessionsHeld(
+        booked_ahead=counts["booked_ahead"],
+        first_booked=counts["first_booked"],
+        kept=counts["total"] - counts["booked_ahead"],
+    )

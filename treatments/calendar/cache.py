@@ -23,6 +23,9 @@ from ..selectors import calendar_version
 from .page import CalendarPage, calendar_page
 
 CACHE_SECONDS = 60 * 60
+# Part of every key: bump it when the grid's markup changes, so a deploy never serves grids cached
+# by the previous release (2: classes instead of style attributes, for the CSP).
+MARKUP_VERSION = 2
 QUARTER = timedelta(minutes=15)
 
 
@@ -85,6 +88,7 @@ def calendar_fragment(
         str(part)
         for part in (
             "calendar-grid",
+            MARKUP_VERSION,
             version,
             view,
             day.isoformat(),

@@ -34,6 +34,12 @@ def url_for(request, name: str, fixture: str | None) -> str:
     return reverse(f"treatments:{name}", args=[request.getfixturevalue(fixture).pk])
 
 
+def confirmed(client: Client, url: str, **kwargs):
+    """POST as the confirmation page does: with the token it was rendered with."""
+    token = client.get(url).context["token"]
+    return client.post(url, {"confirm": token}, **kwargs)
+
+
 def week(prefix_times: dict[int, tuple[str, str] | None]) -> dict[str, str]:
     data: dict[str, str] = {}
     for day in range(7):
@@ -185,16 +191,16 @@ def test_the_manager_adds_edits_and_retires_a_room(manager, clinic):
     manager.post(
         reverse("treatments:setup_room_edit", args=[room.pk]), {"name": "Garden", "active": "on"}
     )
-    manager.post(reverse("treatments:setup_room_deactivate", args=[room.pk]))
+    confirmed(manager, reverse("treatments:setup_room_deactivate", args=[room.pk]))
     room.refresh_from_db()
     assert (room.name, room.active) == ("Garden", False)
 
 
 def test_a_room_with_booked_sessions_stays_in_use_and_the_page_says_why(manager, room):
     SessionFactory(room=room, starts_at=timezone.now() + dt.timedelta(days=2))
-    response = manager.post(
-        reverse("treatments:setup_room_deactivate", args=[room.pk]), follow=True
-    )
+    url = reverse("treatments:setup_room_deactivate", args=[room.pk])
+    assert "1 booked session from now on" in manager.get(url).content.decode()
+    response = confirmed(manager, url, follow=True)
     assert "1 booked session from now on" in response.content.decode()
     room.refresh_from_db()
     assert room.active is True
@@ -362,9 +368,9 @@ def test_deactivating_a_practitioner_with_bookings_is_refused_with_the_count(
             practitioner=practitioner_profile,
             starts_at=timezone.now() + dt.timedelta(days=days),
         )
-    response = manager.post(
-        reverse("treatments:setup_staff_deactivate", args=[practitioner_profile.pk]), follow=True
-    )
+    url = reverse("treatments:setup_staff_deactivate", args=[practitioner_profile.pk])
+    assert "has 2 booked sessions from now on" in manager.get(url).content.decode()
+    response = confirmed(manager, url, follow=True)
     assert "has 2 booked sessions from now on" in response.content.decode()
     practitioner_profile.user.refresh_from_db()
     assert practitioner_profile.user.is_active
@@ -373,7 +379,7 @@ def test_deactivating_a_practitioner_with_bookings_is_refused_with_the_count(
 def test_a_deactivated_staff_member_can_no_longer_log_in(manager, practitioner_profile):
     practitioner_profile.user.set_password(GOOD_PASSWORD)
     practitioner_profile.user.save()
-    manager.post(reverse("treatments:setup_staff_deactivate", args=[practitioner_profile.pk]))
+    confirmed(manager, reverse("treatments:setup_staff_deactivate", args=[practitioner_profile.pk]))
     assert not Client().login(username="doctor", password=GOOD_PASSWORD)
     manager.post(reverse("treatments:setup_staff_reactivate", args=[practitioner_profile.pk]))
     assert Client().login(username="doctor", password=GOOD_PASSWORD)

@@ -11,9 +11,10 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from mesoclinic.access import MANAGEMENT, Role, allow
+from mesoclinic.confirm import ConfirmForm
 from mesoclinic.errors import DomainError, put_on_form
 
 from ..forms.setup import (
@@ -39,6 +40,7 @@ from ..selectors import (
     session_type_get,
     session_types_count,
     session_types_list,
+    sessions_held,
     staff_count,
     staff_get,
     staff_list,
@@ -68,6 +70,15 @@ def _attempt(form: forms.Form, action: Callable[[], T]) -> T | None:
     except DomainError as err:
         put_on_form(form, err)
         return None
+
+
+def _confirm_page(request: HttpRequest, form: ConfirmForm, **ctx: Any) -> HttpResponse:
+    """What deactivating will do, with a fresh token; also the answer to an unconfirmed POST."""
+    return render(
+        request,
+        "treatments/setup/confirm_deactivate.html",
+        {"token": form.fresh_token(), "unconfirmed": form.is_bound, **ctx},
+    )
 
 
 def _plural(count: int, word: str) -> str:
@@ -169,25 +180,37 @@ def setup_room_create(request: HttpRequest) -> HttpResponse:
 def setup_room_edit(request: HttpRequest, pk: int) -> HttpResponse:
     room = _or_404(room_get, pk=pk)
     form = RoomForm(request.POST or None, initial={"name": room.name, "active": room.active})
+    if room.active:
+        # Taking a room out of use goes through its confirmation page (setup_room_deactivate).
+        form.fields.pop("active")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if _attempt(form, lambda: svc.room_update(room=room, **data)):
+        active = data.get("active", room.active)
+        if _attempt(form, lambda: svc.room_update(room=room, name=data["name"], active=active)):
             messages.success(request, "Room saved.")
             return redirect("treatments:setup_rooms")
     return _form_page(request, form, title=f"Edit {room}", submit="Save", back="setup_rooms")
 
 
 @allow(MANAGEMENT)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def setup_room_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     room = _or_404(room_get, pk=pk)
-    try:
-        svc.room_deactivate(room=room)
-    except DomainError as err:
-        messages.error(request, err.message)
-    else:
-        messages.success(request, f"“{room}” is out of use; its past sessions are kept.")
-    return redirect("treatments:setup_rooms")
+    form = ConfirmForm(
+        request.POST if request.method == "POST" else None,
+        action="room_deactivate",
+        object_id=room.pk,
+        user_id=request.user.pk,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            svc.room_deactivate(room=room)
+        except DomainError as err:
+            messages.error(request, err.message)
+        else:
+            messages.success(request, f"“{room}” is out of use; its past sessions are kept.")
+        return redirect("treatments:setup_rooms")
+    return _confirm_page(request, form, room=room, held=sessions_held(room=room))
 
 
 @allow(MANAGEMENT)
@@ -302,16 +325,24 @@ def setup_staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @allow(MANAGEMENT)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def setup_staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     staff = _or_404(staff_get, pk=pk)
-    try:
-        staff_svc.staff_deactivate(staff=staff, by=request.user)
-    except DomainError as err:
-        messages.error(request, err.message)
-    else:
-        messages.success(request, f"{staff} can no longer log in or be booked.")
-    return redirect("treatments:setup_staff")
+    form = ConfirmForm(
+        request.POST if request.method == "POST" else None,
+        action="staff_deactivate",
+        object_id=staff.pk,
+        user_id=request.user.pk,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            staff_svc.staff_deactivate(staff=staff, by=request.user)
+        except DomainError as err:
+            messages.error(request, err.message)
+        else:
+            messages.success(request, f"{staff} can no longer log in or be booked.")
+        return redirect("treatments:setup_staff")
+    return _confirm_page(request, form, staff=staff, held=sessions_held(practitioner=staff))
 
 
 @allow(MANAGEMENT)

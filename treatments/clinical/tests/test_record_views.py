@@ -167,10 +167,8 @@ def test_a_non_image_is_refused_with_a_message(session, ready, practitioner, upl
     assert not ClinicalPhoto.objects.exists()
 
 
-def test_an_oversized_image_is_refused(session, ready, practitioner, monkeypatch):
-    from treatments.clinical.services import images
-
-    monkeypatch.setattr(images, "PHOTO_MAX_SIDE", 100)
+def test_an_oversized_image_is_refused(session, ready, practitioner, settings):
+    settings.UPLOAD_MAX_PIXELS = 100 * 100
     url = reverse("clinical:photos", kwargs={"session_pk": session.pk})
     response = practitioner.post(
         url,
