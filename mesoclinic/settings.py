@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "mesoclinic",
+    "mesoclinic.audit",
     "patients",
     "treatments.messaging",
     "treatments",
