@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from mesoclinic.access import CLINICAL, MANAGEMENT, allow
+from mesoclinic.audit.services import Action, audit_export, audit_log
 from mesoclinic.errors import DomainError, put_on_form
 
 from . import selectors
@@ -117,6 +118,14 @@ def lot_recall(request: HttpRequest, pk: int) -> HttpResponse:
     lot = get_object_or_404(Lot.objects.select_related("product"), pk=pk)
     usages = selectors.lot_recall(lot=lot)
     patients = {usage.session.patient_id for usage in usages}
+    # The list names every treated patient with their contact details: one entry per look.
+    audit_log(
+        actor=request.user,
+        patient=None,
+        action=Action.VIEW,
+        obj=lot,
+        note=f"lot recall ({len(patients)} patients)",
+    )
     return render(
         request,
         "products/lot_recall.html",
@@ -159,13 +168,15 @@ def _csv_safe(value: object) -> str:
 @allow(MANAGEMENT)
 def lot_recall_csv(request: HttpRequest, pk: int) -> HttpResponse:
     lot = get_object_or_404(Lot.objects.select_related("product"), pk=pk)
+    usages = selectors.lot_recall(lot=lot)
+    audit_export(actor=request.user, what="lot recall CSV", obj=lot, rows=len(usages))
     zone = timezone.get_current_timezone()
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"recall-{lot.product.pk}-{lot.pk}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
     writer.writerow(CSV_HEADER)
-    for usage in selectors.lot_recall(lot=lot):
+    for usage in usages:
         session, patient = usage.session, usage.session.patient
         row = [
             patient.pk,
