@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import csv
-import re
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -11,6 +10,7 @@ from django.utils import timezone
 from mesoclinic.access import CLINICAL, MANAGEMENT, allow
 from mesoclinic.audit.services import Action, audit_export, audit_log
 from mesoclinic.errors import DomainError, put_on_form
+from mesoclinic.exports import csv_safe
 
 from . import selectors
 from .forms import EvidenceFormSet, LotForm, LotSearchForm, ProductForm, evidence_from
@@ -151,20 +151,6 @@ CSV_HEADER = [
 ]
 
 
-PHONE_LIKE = re.compile(r"[+\-]?[\d\s()\-.]*")
-
-
-def _csv_safe(value: object) -> str:
-    # Spreadsheet apps run a cell starting with = + - @ as a formula (CSV injection). A phone
-    # number like "+44 7700 900123" is left alone so the recall list stays usable.
-    text = str(value)
-    if text[:1] in ("=", "@", "\t", "\r") or (
-        text[:1] in ("+", "-") and not PHONE_LIKE.fullmatch(text)
-    ):
-        return "'" + text
-    return text
-
-
 @allow(MANAGEMENT)
 def lot_recall_csv(request: HttpRequest, pk: int) -> HttpResponse:
     lot = get_object_or_404(Lot.objects.select_related("product"), pk=pk)
@@ -194,5 +180,5 @@ def lot_recall_csv(request: HttpRequest, pk: int) -> HttpResponse:
             lot.lot_number,
             usage.volume_ml,
         ]
-        writer.writerow([_csv_safe(value) for value in row])
+        writer.writerow([csv_safe(value) for value in row])
     return response
