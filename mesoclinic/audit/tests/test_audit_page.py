@@ -165,3 +165,11 @@ def test_a_csv_with_bad_filters_goes_back_to_the_page_and_exports_nothing(manage
 def test_the_managers_nav_links_to_the_audit_page(manager):
     html = manager.get(reverse("treatments:setup")).content.decode()
     assert html.count(f'href="{reverse(LIST)}"') == 2  # top bar and the set-up menu
+
+
+def test_the_patient_page_links_the_manager_to_that_patients_trail(manager, front_desk):
+    patient = PatientFactory()
+    link = f'href="{reverse(LIST)}?patient={patient.pk}"'
+    page = reverse("patients:patient_detail", args=[patient.pk])
+    assert link in manager.get(page).content.decode()
+    assert link not in front_desk.get(page).content.decode()
