@@ -15,7 +15,7 @@ TABLE takes an exclusive lock, so no other session ever sees the trigger off).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -37,7 +37,7 @@ def app_role() -> str:
     return os.environ.get(ROLE_ENV, "")
 
 
-def _owner_flush(owner: dict) -> object:
+def _owner_flush(owner: dict[str, str]) -> Callable[[DatabaseOperations, list[str]], None]:
     table = AuditEntry._meta.db_table
 
     def execute_sql_flush(self: DatabaseOperations, sql_list: list[str]) -> None:
@@ -46,6 +46,9 @@ def _owner_flush(owner: dict) -> object:
         raw = self.connection.get_new_connection(params)
         try:
             with raw, raw.cursor() as cursor:  # one transaction, committed on leaving
+                # A connection the test left idle in a transaction would hold its locks and
+                # make TRUNCATE wait for ever: fail loudly instead.
+                cursor.execute("SET LOCAL lock_timeout = '60s'")
                 cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER {TRUNCATE_TRIGGER}')
                 for sql in sql_list:
                     cursor.execute(sql)
