@@ -15,6 +15,7 @@ from django.db import connection
 from django.test import Client
 
 from mesoclinic.access import Role
+from tests.support.db_role import connected_as_app_role
 from treatments.models import Clinic, OpeningHours, StaffProfile
 from treatments.tests.factories import (
     RoomFactory,
@@ -46,6 +47,14 @@ def pytest_sessionfinish(session, exitstatus):
             red=True,
         )
         session.exitstatus = 1
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    # With MESOCLINIC_DB_APP_ROLE set (CI does), the suite runs as the app's least-privilege
+    # PostgreSQL role once the owner has migrated the test database (tests/support/db_role.py).
+    with django_db_blocker.unblock(), connected_as_app_role(), django_db_blocker.block():
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "mesoclinic",
+    "mesoclinic.audit",
     "patients",
     "treatments.messaging",
     "treatments",

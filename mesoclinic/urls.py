@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/logout/", views.logout, name="logout"),
     path("patients/", include("patients.urls")),
     path("m/", include("treatments.messaging.urls")),
+    path("setup/audit/", include("mesoclinic.audit.urls")),
     path("", include("treatments.urls")),
     path("products/", include("treatments.products.urls")),
     path("courses/", include("treatments.courses.urls")),

@@ -310,6 +310,8 @@ PAGES: dict[str, Page] = {
     "treatments:session_status": Page(kw(pk="session"), BOOKING, POST_ONLY),
     # clinic set-up
     "treatments:setup": Page(NONE, MANAGER),
+    "audit:audit_list": Page(NONE, MANAGER),
+    "audit:audit_csv": Page(NONE, MANAGER),
     "treatments:setup_clinic": Page(NONE, MANAGER),
     "treatments:setup_opening_hours": Page(NONE, MANAGER),
     "treatments:setup_rooms": Page(NONE, MANAGER),

@@ -281,7 +281,10 @@ def setup_staff_create(request: HttpRequest) -> HttpResponse:
         staff = _attempt(
             form,
             lambda: staff_svc.staff_create(
-                username=data["username"], password=data["password"], details=_details(data)
+                username=data["username"],
+                password=data["password"],
+                details=_details(data),
+                by=request.user,
             ),
         )
         if staff:
@@ -349,7 +352,7 @@ def setup_staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def setup_staff_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
     staff = _or_404(staff_get, pk=pk)
-    staff_svc.staff_reactivate(staff=staff)
+    staff_svc.staff_reactivate(staff=staff, by=request.user)
     messages.success(request, f"{staff} can log in again.")
     return redirect("treatments:setup_staff")
 

@@ -8,11 +8,11 @@ from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 
+from mesoclinic.audit.models import AuditEntry
 from mesoclinic.errors import DomainError
 from treatments.models import Session
 
 from .. import forms as f
-from ..models import AuditEntry
 from ..selectors import session_for_record
 from ..services.records import addendum_add
 

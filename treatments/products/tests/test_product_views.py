@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from mesoclinic.audit.models import AuditEntry
 from patients.tests.factories import PatientFactory
 from treatments.products.models import Lot, Product
 from treatments.products.selectors import stock_warnings
@@ -290,3 +291,27 @@ def test_practitioners_see_the_register_without_edit_buttons(practitioner, lot):
     assert lot.lot_number in html
     assert reverse("products:product_edit", args=[lot.product.pk]) not in html
     assert reverse("products:lot_recall", args=[lot.pk]) not in html
+
+
+def test_the_recall_page_and_its_csv_write_one_audit_entry_each(
+    manager, manager_user, practitioner_profile, room, face
+):
+    lot = LotFactory(quantity_received_ml=Decimal("100"))
+    _sessions_using(lot, 3, practitioner_profile, room, face)
+    manager.get(reverse("products:lot_recall", args=[lot.pk]))
+    [viewed] = AuditEntry.objects.all()
+    assert (viewed.actor, viewed.action, viewed.object_type, viewed.object_id) == (
+        manager_user,
+        AuditEntry.Action.VIEW,
+        "lot",
+        lot.pk,
+    )
+    assert viewed.note == "lot recall (3 patients)"
+    manager.get(reverse("products:lot_recall_csv", args=[lot.pk]))
+    [exported] = AuditEntry.objects.exclude(pk=viewed.pk)
+    assert (exported.actor, exported.action, exported.object_id) == (
+        manager_user,
+        AuditEntry.Action.EXPORT,
+        lot.pk,
+    )
+    assert exported.note == "lot recall CSV (3 rows)"

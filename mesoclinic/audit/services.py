@@ -1,4 +1,8 @@
-"""The audit trail: one line per view or change of clinical content, never the content itself."""
+"""The audit trail: one line per view, change or export of personal or clinical data, and per
+staff or sign-in event; never the content itself.
+
+It sits at the bottom layer so that every app (patients, set-up, booking, clinical) can write it.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from typing import Any
 
 from django.db import models
 
-from ..models import AuditEntry
+from .models import AuditEntry
 
 Action = AuditEntry.Action
 
@@ -35,3 +39,20 @@ def audit_log(
         ip=ip or None,
         note=note[:40],
     )
+
+
+def audit_export(
+    *,
+    actor: Any,
+    what: str,
+    patient: Any = None,
+    obj: models.Model | None = None,
+    rows: int | None = None,
+) -> AuditEntry:
+    """One EXPORT entry for a download of personal data (a CSV, a ZIP): call it once per file.
+
+    `what` names the kind of export ("lot recall CSV", "subject access"); the row count, when
+    known, goes in the note so a reader can tell a one-patient file from a whole list.
+    """
+    note = what if rows is None else f"{what} ({rows} rows)"
+    return audit_log(actor=actor, patient=patient, action=Action.EXPORT, obj=obj, note=note)
