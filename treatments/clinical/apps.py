@@ -6,3 +6,8 @@ class ClinicalConfig(AppConfig):
     name = "treatments.clinical"
     label = "clinical"
     verbose_name = "Clinical records"
+
+    def ready(self) -> None:
+        from . import signin_audit
+
+        signin_audit.connect()

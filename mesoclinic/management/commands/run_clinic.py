@@ -12,6 +12,8 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from .runserver import refuse_unsafe_bind
+
 
 class Command(BaseCommand):
     help = "Serve the clinic on HOST:PORT and deliver due patient messages in the background."
@@ -21,6 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
 
     def handle(self, *args: Any, host: str, port: int, **options: Any) -> None:
+        refuse_unsafe_bind(host)
         stop = threading.Event()
         delivery = threading.Thread(target=self._deliver, args=(stop,), daemon=True)
         delivery.start()
