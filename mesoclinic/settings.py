@@ -97,6 +97,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "mesoclinic.middleware.LoopbackOnlyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -188,7 +189,9 @@ AXES_COOLOFF_MESSAGE = (
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 # A refused attempt during a lock does not restart the cool-off: the lock lifts when it said.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_RESET_ON_SUCCESS = True
+# A success does not wipe the count (axes' default): else one valid account would let a client
+# reset its address's count between guesses at the others.
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "mesoclinic.views.signin_locked"
 AXES_CLIENT_IP_CALLABLE = "mesoclinic.client_ip.client_ip"
 AXES_HTTP_RESPONSE_CODE = 429
