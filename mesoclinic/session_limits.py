@@ -46,6 +46,13 @@ def seconds_left(request: HttpRequest) -> tuple[float, bool]:
     return max(0.0, min(idle_left, max_left)), idle_left < max_left
 
 
+def stamp_sign_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """Start the session's clocks at sign-in (connected to user_logged_in, as Django's own
+    last_login bookkeeping is): login() is saving the session anyway, so this costs no query."""
+    if request is not None and hasattr(request, "session"):
+        request.session[SIGNED_IN_AT] = request.session[LAST_SEEN_AT] = time.time()
+
+
 def session_context(request: HttpRequest) -> dict[str, Any]:
     """What the sign-out warning needs (templates/base.html, static/js/session_timeout.js)."""
     user = getattr(request, "user", None)
@@ -79,7 +86,7 @@ class SessionLimitsMiddleware:
         now = time.time()
         session = request.session
         if SIGNED_IN_AT not in session:
-            # First request of a new session (login() starts a fresh one).
+            # A session from before these limits existed: its clocks start now.
             session[SIGNED_IN_AT] = session[LAST_SEEN_AT] = now
             return None
         if now - session[SIGNED_IN_AT] >= max_seconds():
