@@ -53,6 +53,11 @@ def _fast_test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_FILE_PATH = tmp_path / "mail"
+    # Tests travel in time (years, with time_machine) with signed-in clients: the session limits
+    # would sign them out. tests/test_sessions.py sets the real limits back for its own tests.
+    settings.SESSION_IDLE_MINUTES = 10**8
+    settings.SESSION_MAX_HOURS = 10**7
+    settings.SESSION_COOKIE_AGE = 10**9  # seconds; the stored session's own expiry
 
 
 @pytest.fixture

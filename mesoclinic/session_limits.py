@@ -111,6 +111,8 @@ class SessionLimitsMiddleware:
         request.mesoclinic_logout_reason = reason  # type: ignore[attr-defined]
         auth.logout(request)
         messages.info(request, text)
+        if request.path == reverse("login"):
+            return None  # the warning's own way out: draw the login page, with the message
         if getattr(request, "htmx", False):
             return HttpResponseClientRedirect(reverse("login"))
         if request.method == "GET":

@@ -11,6 +11,7 @@ import time_machine
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from mesoclinic import settings as project
 from patients.models import Patient
 from treatments.clinical.models import AuditEntry
 
@@ -23,6 +24,15 @@ CALENDAR = "/calendar/"
 
 def signed_in(client: Client) -> bool:
     return "_auth_user_id" in client.session
+
+
+@pytest.fixture(autouse=True)
+def _real_limits(settings):
+    # The root conftest lifts the limits for the rest of the suite; these are the defaults.
+    settings.SESSION_IDLE_MINUTES = 15
+    settings.SESSION_WARNING_MINUTES = 2
+    settings.SESSION_MAX_HOURS = 10
+    settings.SESSION_COOKIE_AGE = project.SESSION_COOKIE_AGE
 
 
 @pytest.fixture
@@ -56,6 +66,15 @@ def test_a_session_idle_for_the_timeout_is_signed_out_with_a_message(desk, clock
     assert "You were signed out after 15 minutes without activity" in page
 
 
+def test_the_warnings_way_out_draws_the_login_page_with_the_reason(desk, clock):
+    # The warning's script goes to the login page (never reloads a page drawn from a POST).
+    clock.shift(dt.timedelta(minutes=16))
+    response = desk.get(reverse("login"), {"next": CALENDAR})
+    assert response.status_code == 200
+    assert "You were signed out after 15 minutes without activity" in response.content.decode()
+    assert not signed_in(desk)
+
+
 def test_the_idle_timeout_is_a_setting(desk, clock, settings):
     settings.SESSION_IDLE_MINUTES = 5
     clock.shift(dt.timedelta(minutes=5, seconds=1))
@@ -63,8 +82,7 @@ def test_the_idle_timeout_is_a_setting(desk, clock, settings):
     assert not signed_in(desk)
 
 
-def test_a_busy_session_still_ends_at_its_maximum_lifetime(desk, clock, settings):
-    assert settings.SESSION_MAX_HOURS == 10
+def test_a_busy_session_still_ends_at_its_maximum_lifetime(desk, clock):
     for _ in range(9 * 6 + 5):  # a request every 10 minutes for 9 h 50 min
         clock.shift(dt.timedelta(minutes=10))
         assert desk.get(CALENDAR).status_code == 200
@@ -123,6 +141,7 @@ def test_the_page_carries_the_warning_settings_and_its_script_as_a_static_file(d
     page = desk.get(CALENDAR).content.decode()
     assert 'data-session-seconds-left="900"' in page
     assert 'data-session-warning-seconds="120"' in page
+    assert 'data-session-login-url="/accounts/login/?next=/calendar/"' in page
     assert 'id="session-warning"' in page
     assert re.search(r'<script src="[^"]*js/session_timeout\.js"></script>', page)
 
@@ -171,6 +190,14 @@ def concrete(route: str) -> str:
 
 
 ROUTES = sorted({concrete(route) for route in walk(get_resolver())})
+
+
+def test_the_defaults_are_15_minutes_idle_warned_2_minutes_before_and_10_hours_at_most():
+    # The settings module's own values (the fixtures above override django.conf.settings).
+    assert (project.SESSION_IDLE_MINUTES, project.SESSION_WARNING_MINUTES) == (15, 2)
+    assert project.SESSION_MAX_HOURS == 10
+    assert project.SESSION_EXPIRE_AT_BROWSER_CLOSE is True
+    assert project.SESSION_COOKIE_AGE == 10 * 3600
 
 
 def test_the_walk_covers_the_app_and_the_admin():

@@ -28,7 +28,7 @@
     const type = response.headers.get("content-type") || "";
     // Signed out meanwhile (another tab, the time limit): the answer is the login page.
     if (!response.ok || !type.includes("application/json")) {
-      window.location.reload();
+      toLogin();
       return null;
     }
     return response.json();
@@ -49,11 +49,17 @@
     }
   }
 
+  function toLogin() {
+    // The server signs the session out and the login page says why. Not a reload: a page drawn
+    // from a POST would ask to send the form again.
+    window.location.assign(data.sessionLoginUrl);
+  }
+
   function tick() {
     clearTimeout(timer);
     const left = deadline - Date.now();
     if (left <= 0) {
-      window.location.reload(); // the server signs out and shows the login page with a message
+      toLogin();
       return;
     }
     const minutes = Math.ceil(left / 60000);
