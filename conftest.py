@@ -66,6 +66,11 @@ def _fast_test_settings(settings, tmp_path):
     # Each test counts its own requests against the public links' rate limit (the cache outlives
     # a test, and many tests freeze the clock at the same minute).
     settings.RATELIMIT_CACHE_PREFIX = f"rl:{uuid.uuid4().hex}:"
+    # Tests travel in time (years, with time_machine) with signed-in clients: the session limits
+    # would sign them out. tests/test_sessions.py sets the real limits back for its own tests.
+    settings.SESSION_IDLE_MINUTES = 10**8
+    settings.SESSION_MAX_HOURS = 10**7
+    settings.SESSION_COOKIE_AGE = 10**9  # seconds; the stored session's own expiry
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.http import HttpRequest
 from django.test import Client
 from django.utils import timezone
 
@@ -98,7 +99,9 @@ def test_running_it_twice_creates_nothing_the_second_time(seeded):
 
 def test_every_demo_login_works_with_the_readme_password(seeded):
     for username, role in LOGINS.items():
-        assert Client().login(username=username, password="mesoclinic-demo"), username
+        # A request, as django-axes checks locks by client address.
+        credentials = {"username": username, "password": "mesoclinic-demo"}
+        assert Client().login(request=HttpRequest(), **credentials), username
         user = User.objects.get(username=username)
         assert list(user.groups.values_list("name", flat=True)) == [role.value]
         assert StaffProfile.objects.filter(user=user).exists()
