@@ -14,6 +14,7 @@ from django.db import connection
 from django.test import Client
 
 from mesoclinic.access import Role
+from tests.support.second_factor import login_verified
 from treatments.models import Clinic, OpeningHours, StaffProfile
 from treatments.tests.factories import (
     RoomFactory,
@@ -134,9 +135,8 @@ def outsider_user(clinic):
 
 
 def _client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+    # Signed in with both factors: the second-factor gate is tested in treatments/accounts/tests.
+    return login_verified(Client(), user)
 
 
 @pytest.fixture

@@ -66,7 +66,8 @@ if PRODUCTION and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site is django-otp's: staff need a verified second factor there too.
+    "mesoclinic.admin_apps.OTPAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -77,6 +78,9 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "mesoclinic",
     "patients",
     "treatments.messaging",
@@ -84,6 +88,7 @@ INSTALLED_APPS = [
     "treatments.products",
     "treatments.courses",
     "treatments.clinical",
+    "treatments.accounts",
 ]
 
 MIDDLEWARE = [
@@ -93,10 +98,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "mesoclinic.middleware.ClinicTimezoneMiddleware",
+    # After the password: the second factor, then a password a manager set must be changed.
+    "treatments.accounts.middleware.AccountGateMiddleware",
 ]
 
 ROOT_URLCONF = "mesoclinic.urls"
@@ -143,13 +151,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# A password-reset link works once (Django's token changes with the password) and for this long.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60)
+# Second factor (django-otp): the name authenticator apps show beside the code.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "mesoclinic")
 
 LANGUAGE_CODE = "en-gb"
 USE_I18N = True

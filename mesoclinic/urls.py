@@ -1,12 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from treatments.accounts.urls import password_urlpatterns
+
 from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", views.login, name="login"),
     path("accounts/logout/", views.logout, name="logout"),
+    path("accounts/", include(password_urlpatterns)),
+    path("accounts/", include("treatments.accounts.urls")),
     path("patients/", include("patients.urls")),
     path("m/", include("treatments.messaging.urls")),
     path("", include("treatments.urls")),

@@ -128,6 +128,8 @@ def staff_create(*, username: str, password: str, details: StaffDetails) -> Staf
         registration_body=details.registration_body,
         registration_number=details.registration_number,
         bookable=details.bookable,
+        # The manager knows this password: the person replaces it at their first sign-in.
+        must_change_password=True,
     )
 
 
@@ -165,6 +167,8 @@ def staff_update(
     staff.registration_body = details.registration_body
     staff.registration_number = details.registration_number
     staff.bookable = details.bookable
+    if password:
+        staff.must_change_password = True
     staff.save()
     return staff
 
