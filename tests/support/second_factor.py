@@ -1,7 +1,8 @@
 """Second factor in tests: give a user an authenticator app, compute its codes, verify a client.
 
 Most tests are about something else and sign in with `force_login`; `login_verified` also marks
-the session verified with a real confirmed TOTP device, as the code page would after a good code.
+the session verified with a real confirmed TOTP device, as the code page would after a good code,
+and as past the must-change-password check.
 The sign-in tests themselves (treatments/accounts/tests/) go through the real pages.
 """
 
@@ -11,6 +12,8 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from treatments.accounts.middleware import PASSWORD_CHECKED
 
 
 def app_device(user) -> TOTPDevice:
@@ -28,5 +31,7 @@ def login_verified(client: Client, user) -> Client:
     client.force_login(user)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = app_device(user).persistent_id
+    # Past the gates, as after the first page of a real sign-in (no password change due).
+    session[PASSWORD_CHECKED] = True
     session.save()
     return client
