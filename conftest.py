@@ -165,5 +165,11 @@ def outsider(outsider_user) -> Client:
 
 
 @pytest.fixture
+def admin_client(admin_user) -> Client:
+    """pytest-django's superuser client, past the second factor the admin site requires."""
+    return login_verified(Client(), admin_user)
+
+
+@pytest.fixture
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
