@@ -18,6 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from conftest import PASSWORD
 from mesoclinic.access import Role
+from mesoclinic.errors import DomainError
 from tests.support.second_factor import app_device, current_code, login_verified
 from treatments.accounts import services
 from treatments.clinical.models import AuditEntry
@@ -231,5 +232,5 @@ def test_only_a_manager_can_reset_a_second_factor(practitioner, front_desk, doct
 
 def test_enrolment_cannot_replace_an_app_already_confirmed(doctor):
     app_device(doctor)
-    with pytest.raises(services.DomainError):
+    with pytest.raises(DomainError, match="already set up"):
         services.second_factor_enrol_start(user=doctor)
