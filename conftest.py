@@ -16,6 +16,7 @@ from django.test import Client
 
 from mesoclinic.access import Role
 from tests.support.db_role import connected_as_app_role
+from tests.support.second_factor import login_verified
 from treatments.models import Clinic, OpeningHours, StaffProfile
 from treatments.tests.factories import (
     RoomFactory,
@@ -152,9 +153,8 @@ def outsider_user(clinic):
 
 
 def _client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+    # Signed in with both factors: the second-factor gate is tested in treatments/accounts/tests.
+    return login_verified(Client(), user)
 
 
 @pytest.fixture
@@ -180,6 +180,12 @@ def manager(manager_user) -> Client:
 @pytest.fixture
 def outsider(outsider_user) -> Client:
     return _client_for(outsider_user)
+
+
+@pytest.fixture
+def admin_client(admin_user) -> Client:
+    """pytest-django's superuser client, past the second factor the admin site requires."""
+    return login_verified(Client(), admin_user)
 
 
 @pytest.fixture

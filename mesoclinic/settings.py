@@ -77,7 +77,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 INSTALLED_APPS = [
     # First, so that its runserver (which refuses a non-loopback address in development) wins.
     "mesoclinic",
-    "django.contrib.admin",
+    # The admin site is django-otp's: staff need a verified second factor there too.
+    "mesoclinic.admin_apps.OTPAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -91,12 +92,16 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "mesoclinic.audit",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "patients",
     "treatments.messaging",
     "treatments",
     "treatments.products",
     "treatments.courses",
     "treatments.clinical",
+    "treatments.accounts",
 ]
 
 MIDDLEWARE = [
@@ -109,11 +114,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "mesoclinic.session_limits.NoStoreMiddleware",
     "mesoclinic.session_limits.SessionLimitsMiddleware",
+    # After the password: the second factor, then a password a manager set must be changed.
+    "treatments.accounts.middleware.AccountGateMiddleware",
     "treatments.middleware.ClinicTimezoneMiddleware",
     # Last: turns a sign-in refused by a lock into the lock page (AXES_LOCKOUT_CALLABLE).
     "axes.middleware.AxesMiddleware",
@@ -164,7 +172,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -217,6 +228,11 @@ SESSION_WARNING_MINUTES = env_int("SESSION_WARNING_MINUTES", 2)
 SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 10)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
+
+# A password-reset link works once (Django's token changes with the password) and for this long.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60)
+# Second factor (django-otp): the name authenticator apps show beside the code.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "mesoclinic")
 
 LANGUAGE_CODE = "en-gb"
 USE_I18N = True

@@ -141,6 +141,8 @@ def staff_create(
         registration_body=details.registration_body,
         registration_number=details.registration_number,
         bookable=details.bookable,
+        # The manager knows this password: the person replaces it at their first sign-in.
+        must_change_password=True,
     )
     _audit_staff(by=by, user=user, note=f"created: {details.role.value}")
     return staff
@@ -181,6 +183,8 @@ def staff_update(
     staff.registration_body = details.registration_body
     staff.registration_number = details.registration_number
     staff.bookable = details.bookable
+    if password:
+        staff.must_change_password = True
     staff.save()
     if changed:
         _audit_staff(by=by, user=user, note=", ".join(changed))

@@ -116,7 +116,8 @@ def setup(request: HttpRequest) -> HttpResponse:
 @allow(MANAGEMENT)
 def setup_clinic(request: HttpRequest) -> HttpResponse:
     clinic = clinic_get()
-    initial = {f: getattr(clinic, f) for f in ("name", "timezone", "address", "phone", "email")}
+    fields = ("name", "timezone", "address", "phone", "email", "front_desk_second_factor")
+    initial = {f: getattr(clinic, f) for f in fields}
     form = ClinicForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -128,6 +129,7 @@ def setup_clinic(request: HttpRequest) -> HttpResponse:
                 address=data["address"],
                 phone=data["phone"],
                 email=data["email"],
+                front_desk_second_factor=data["front_desk_second_factor"],
             ),
         )
         if updated:

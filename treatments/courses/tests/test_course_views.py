@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from mesoclinic.audit.models import AuditEntry
 from patients.tests.factories import PatientFactory
+from tests.support.second_factor import login_verified
 from treatments.courses.models import Course, Protocol
 from treatments.courses.services import course_book_step, course_create
 from treatments.models import Session
@@ -44,9 +45,7 @@ def users(front_desk_user, practitioner_profile, therapist_profile, manager_user
 
 def login(user) -> Client:
     # Logged in under the frozen clock, so the session cookie is valid in 2030.
-    client = Client()
-    client.force_login(user)
-    return client
+    return login_verified(Client(), user)
 
 
 @pytest.fixture

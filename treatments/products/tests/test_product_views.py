@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from mesoclinic.audit.models import AuditEntry
 from patients.tests.factories import PatientFactory
+from tests.support.second_factor import login_verified
 from treatments.products.models import Lot, Product
 from treatments.products.selectors import stock_warnings
 from treatments.products.services import lot_use
@@ -264,8 +265,7 @@ def test_expired_stock_does_not_count_as_usable(clinic):
 @time_machine.travel(dt.datetime(2030, 6, 1, 12, tzinfo=dt.UTC), tick=False)
 def test_the_stock_page_and_its_htmx_partial_show_the_warnings(client, manager_user):
     # Log in under the frozen clock: a session made in real time would have expired by 2030.
-    manager = client
-    manager.force_login(manager_user)
+    manager = login_verified(client, manager_user)
     LotFactory(lot_number="SOON-1", expiry_date=dt.date(2030, 6, 20))
     page = manager.get(reverse("products:stock_dashboard")).content.decode()
     assert "SOON-1" in page and "<html" in page
