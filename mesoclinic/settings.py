@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "treatments.products",
     "treatments.courses",
     "treatments.clinical",
+    "treatments.dataprotection",
 ]
 
 MIDDLEWARE = [
