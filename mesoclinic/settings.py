@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -244,6 +245,12 @@ CELERY_BEAT_SCHEDULE = {
         ("messaging-reap", "messaging.reap"),
     ]
 }
+# Erasure requests whose retention period has ended are completed once a day (the job is safe
+# to run twice; a missed day is caught up by the next run).
+CELERY_BEAT_SCHEDULE["dataprotection-erase-due"] = {
+    "task": "dataprotection.erase_due",
+    "schedule": crontab(hour=2, minute=30),
+}
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
@@ -264,5 +271,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # WeasyPrint (the export's PDF) logs every rendering step at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
