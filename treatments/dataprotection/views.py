@@ -38,7 +38,7 @@ def patient_export(request: HttpRequest, pk: int) -> FileResponse:
 @allow(MANAGEMENT)
 def patient_erasure(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
-    form = ErasureForm(request.POST or None)
+    form = ErasureForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             erasure = services.erasure_request(patient=patient, by=request.user)
