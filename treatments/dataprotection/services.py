@@ -212,7 +212,9 @@ def erasure_request(*, patient: Patient, by: Any, now: dt.datetime | None = None
                 retention_until=hold.retention_until,
                 reason=(
                     f"Clinical records are kept {hold.years} years after the last treatment "
-                    f"({hold.last_treatment:%d %b %Y}), until {hold.retention_until:%d %b %Y}."
+                    f"({hold.last_treatment:%d %b %Y}), until {hold.retention_until:%d %b %Y}. "
+                    "Marketing consent and nudges are stopped now; the patient is anonymised "
+                    "on that date."
                 ),
             )
             _stop_marketing(patient=patient, by=by)

@@ -6,9 +6,11 @@ import datetime as dt
 
 import pytest
 import time_machine
+from celery.schedules import crontab
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
+from mesoclinic.celery import app
 from mesoclinic.errors import DomainError
 from patients.models import Patient
 from patients.selectors import patients_search
@@ -308,3 +310,9 @@ def test_a_refusal_is_shown_on_the_form(manager, plain, practitioner_profile, fa
     response = manager.post(url, {"confirm": "on"})
     assert response.status_code == 200
     assert "Cancel them first" in response.content.decode()
+
+
+def test_beat_runs_the_erasure_job_once_a_day():
+    entry = app.conf.beat_schedule["dataprotection-erase-due"]
+    assert entry["task"] == tasks.erase_due.name == "dataprotection.erase_due"
+    assert entry["schedule"] == crontab(hour=2, minute=30)
