@@ -9,6 +9,7 @@ Photos and the PDF are already compressed; they are stored, only the JSON is def
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import tempfile
 import zipfile
@@ -21,6 +22,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from .selectors import PatientExport
+
+log = logging.getLogger(__name__)
 
 SPOOL_BYTES = 4 * 1024 * 1024
 CHUNK_BYTES = 256 * 1024
@@ -46,8 +49,18 @@ def export_zip_write(export: PatientExport, out: IO[bytes]) -> None:
         archive.writestr(_entry("data.json", compress=True), payload.encode())
         archive.writestr(_entry("summary.pdf", compress=False), summary_pdf(export))
         for item in export.files:
+            try:
+                source = default_storage.open(item.storage_name, "rb")
+            except FileNotFoundError:
+                # A file lost from storage must not cost the patient the rest of their data.
+                log.warning("export of patient %s: %s is missing", export.patient.pk, item.arcname)
+                archive.writestr(
+                    _entry(f"{item.arcname}.missing.txt", compress=True),
+                    b"This file is recorded but was not found in the clinic's storage.\n",
+                )
+                continue
             with (
-                default_storage.open(item.storage_name, "rb") as source,
+                source,
                 archive.open(_entry(item.arcname, compress=False), "w", force_zip64=True) as target,
             ):
                 shutil.copyfileobj(source, target, CHUNK_BYTES)

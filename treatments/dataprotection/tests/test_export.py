@@ -173,3 +173,14 @@ def test_the_patient_page_offers_the_download_to_a_manager_not_to_the_front_desk
     export_url = reverse("dataprotection:patient_export", args=[full.patient.pk])
     assert export_url in manager.get(url).content.decode()
     assert export_url not in front_desk.get(url).content.decode()
+
+
+def test_a_photo_missing_from_storage_is_named_in_the_zip_instead_of_failing_the_export(
+    manager, full
+):
+    default_storage.delete(full.photo.image.name)
+    archive = _download(manager, full.patient)
+    data = json.loads(archive.read("data.json"))
+    missing = data["photos"][0]["file"] + ".missing.txt"
+    assert b"not found" in archive.read(missing)
+    assert data["photos"][0]["file"] not in archive.namelist()
