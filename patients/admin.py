@@ -5,6 +5,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from mesoclinic.admin_rules import NoDeleteAdmin
+
 from .models import ConsentChange, Patient
 from .services import patient_create, patient_update
 
@@ -24,7 +26,7 @@ class ConsentChangeInline(admin.TabularInline):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(NoDeleteAdmin):
     list_display = ("last_name", "first_name", "date_of_birth", "email", "phone", "created_at")
     search_fields = ("last_name", "first_name", "email", "phone_digits")
     list_filter = ("email_reminders_consent", "marketing_consent")
