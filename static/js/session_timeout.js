@@ -18,9 +18,12 @@
     extendable = Boolean(state.extendable);
   }
 
+  const MAX_DELAY = 2147483647;
+
   function schedule() {
     clearTimeout(timer);
-    timer = setTimeout(check, Math.max(0, deadline - warnMs - Date.now()));
+    // setTimeout fires at once past 2^31-1 ms (about 24 days): wait at most that long.
+    timer = setTimeout(check, Math.min(MAX_DELAY, Math.max(0, deadline - warnMs - Date.now())));
   }
 
   async function ask(url, options) {

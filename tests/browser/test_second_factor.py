@@ -31,6 +31,7 @@ def test_a_practitioner_enrols_an_authenticator_app_at_first_sign_in(
     page.get_by_label("Code").fill(code)
     page.get_by_role("button", name="Confirm and turn on").click()
     codes = page.get_by_test_id("recovery-codes").locator("li")
+    codes.first.wait_for()
     assert codes.count() == 10
     page.screenshot(path=screenshots / "second_factor_recovery_codes.png")
     page.get_by_role("link", name="I have saved them: continue").click()

@@ -23,8 +23,16 @@ from mesoclinic.access import PUBLIC
 
 from .selectors import password_change_due, second_factor_enrolled, second_factor_required
 
+# The session's own bookkeeping (time left, stay signed in) answers JSON on every page,
+# the code page included; it shows nothing of the clinic.
 BEFORE_SECOND_FACTOR = frozenset(
-    {"accounts:second_factor_enrol", "accounts:second_factor_verify", "logout"}
+    {
+        "accounts:second_factor_enrol",
+        "accounts:second_factor_verify",
+        "logout",
+        "session_status",
+        "session_extend",
+    }
 )
 BEFORE_PASSWORD = BEFORE_SECOND_FACTOR | {"password_change", "password_change_done"}
 # Set once the session is known to need no password change: a manager setting a new password
