@@ -114,6 +114,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "mesoclinic.access.roles_context",
+                "treatments.clinical.context.clinical_authority",
             ],
         },
     },

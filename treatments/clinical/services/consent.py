@@ -13,6 +13,7 @@ from treatments.models import SessionType
 from ..errors import ClinicalError
 from ..models import AuditEntry, ConsentSignature, ConsentText, PhotoConsent
 from .audit import audit_log
+from .authority import clinician_required
 from .images import signature_clean
 
 
@@ -52,6 +53,7 @@ def consent_sign(
     signature_data_url: str,
     by: Any,
 ) -> ConsentSignature:
+    clinician_required(by=by, action="witness a consent signature")
     typed_name = " ".join(typed_name.split())
     if not typed_name:
         raise ClinicalError("The patient types their full name.", field="typed_name")
@@ -89,6 +91,7 @@ def consent_sign(
 
 
 def photo_consent_set(*, patient: Patient, purpose: str, given: bool, by: Any) -> PhotoConsent:
+    clinician_required(by=by, action="record photo consent")
     if purpose not in PhotoConsent.Purpose.values:
         raise ClinicalError("Choose what the photos may be used for.", field="purpose")
     with transaction.atomic():

@@ -12,12 +12,14 @@ from ..errors import ClinicalError
 from ..models import AuditEntry, ClinicalPhoto, PhotoConsent, Zone
 from ..selectors import photo_consent_given
 from .audit import audit_log
+from .authority import clinician_required
 from .images import PHOTO_MAX_BYTES, photo_clean
 
 
 def photo_upload(
     *, session: Session, stage: str, zone: str, view: str, upload: Any, by: Any
 ) -> ClinicalPhoto:
+    clinician_required(by=by, action="add clinical photos")
     if stage not in ClinicalPhoto.Stage.values:
         raise ClinicalError("Choose before or after.", field="stage")
     if zone not in Zone.values:

@@ -15,6 +15,7 @@ from patients.models import Patient
 from ..errors import ClinicalError
 from ..models import AuditEntry, ClinicalSettings, Screening, ScreeningAnswer, ScreeningRule
 from .audit import audit_log
+from .authority import clinician_required
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -37,6 +38,7 @@ def screening_record(
     `answers` maps rule id to (answer, detail). A screening is never edited: a newer one
     replaces it, so the history of what was declared, and when, stays intact.
     """
+    clinician_required(by=by, action="record a screening")
     rules = list(ScreeningRule.objects.filter(active=True))
     missing = [rule for rule in rules if rule.pk not in answers]
     if missing:
