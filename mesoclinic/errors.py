@@ -23,6 +23,10 @@ class NotBookable(DomainError):
     """The request breaks a booking rule (hours, qualification, the past...)."""
 
 
+class BookingHeld(DomainError):
+    """The patient has a "do not book" hold: a practitioner must see them first."""
+
+
 class InvalidTransition(DomainError):
     """A status change that does not apply to the session's current state."""
 

@@ -16,6 +16,7 @@ from ..errors import ClinicalError
 from ..models import AuditEntry, ClinicalSettings, Screening, ScreeningAnswer, ScreeningRule
 from .audit import audit_log
 from .authority import clinician_required
+from .holds import booking_hold_follow_screening
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -73,6 +74,8 @@ def screening_record(
             for rule in rules
         )
         audit_log(actor=by, patient=patient, action=AuditEntry.Action.CREATE, obj=screening)
+        # Same transaction: the desk can never book on a screening that should hold them.
+        booking_hold_follow_screening(screening=screening, by=by)
     return screening
 
 
