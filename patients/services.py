@@ -162,7 +162,11 @@ def patient_consent_set(
     flag_field, at_field = CONSENT_FIELDS[kind]
     with transaction.atomic():
         # Lock the row: two desks toggling at once must leave one history row per real change.
-        current = Patient.objects.select_for_update().only("pk", flag_field).get(pk=patient.pk)
+        current = (
+            Patient.objects.select_for_update(no_key=True, of=("self",))
+            .only("pk", flag_field)
+            .get(pk=patient.pk)
+        )
         if getattr(current, flag_field) == given:
             setattr(patient, flag_field, given)
             return None

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from mesoclinic.access import Role
-from mesoclinic.errors import DomainError
+from mesoclinic.errors import DomainError, unique_or_field_error
 
 from ..models import StaffProfile, WorkingException, WorkingHours
 from ..selectors import clinic_zone
@@ -120,7 +120,12 @@ def staff_create(*, username: str, password: str, details: StaffDetails) -> Staf
     )
     _check_password(password, user)
     user.set_password(password)
-    user.save()
+    # Two managers creating one username at once both pass the check above: the unique
+    # constraint decides, and the second reads the same message.
+    with unique_or_field_error(
+        constraint="username", message=f"The username “{username}” is taken.", field="username"
+    ):
+        user.save()
     _set_role(user, details.role)
     return StaffProfile.objects.create(
         user=user,
@@ -135,7 +140,9 @@ def staff_create(*, username: str, password: str, details: StaffDetails) -> Staf
 def staff_update(
     *, staff: StaffProfile, details: StaffDetails, password: str = "", by: Any = None
 ) -> StaffProfile:
-    staff = StaffProfile.objects.select_for_update().select_related("user").get(pk=staff.pk)
+    staff = (
+        StaffProfile.objects.select_for_update(of=("self",)).select_related("user").get(pk=staff.pk)
+    )
     details = _check_staff(details)
     user = staff.user
     was_manager = user.groups.filter(name=Role.MANAGER.value).exists()
@@ -172,7 +179,9 @@ def staff_update(
 @transaction.atomic
 def staff_deactivate(*, staff: StaffProfile, by: Any = None) -> StaffProfile:
     """Stop someone logging in and being booked. Their records and past sessions stay."""
-    staff = StaffProfile.objects.select_for_update().select_related("user").get(pk=staff.pk)
+    staff = (
+        StaffProfile.objects.select_for_update(of=("self",)).select_related("user").get(pk=staff.pk)
+    )
     user = staff.user
     if by is not None and by.pk == user.pk:
         raise DomainError("You cannot deactivate your own account.")
@@ -207,7 +216,7 @@ def staff_reactivate(*, staff: StaffProfile) -> StaffProfile:
 def working_hours_set(*, staff: StaffProfile, hours: Hours) -> list[WorkingHours]:
     """Replace a practitioner's weekly pattern (one period per working day)."""
     checked = _check_hours(hours, what="off")
-    list(StaffProfile.objects.select_for_update().filter(pk=staff.pk))
+    list(StaffProfile.objects.select_for_update(of=("self",)).filter(pk=staff.pk))
     WorkingHours.objects.filter(staff=staff).delete()
     return WorkingHours.objects.bulk_create(
         WorkingHours(staff=staff, weekday=day, starts=starts, ends=ends)
