@@ -255,3 +255,13 @@ def test_a_non_clinical_manager_reads_the_pages_without_the_write_actions(
             assert action in as_doctor, (url, action)
             assert action not in text, (url, action)
         assert "no clinical qualification" in text, url
+
+
+def test_a_non_clinical_manager_posting_a_screening_reads_the_refusal(manager, patient):
+    data = {f"rule_{pk}": "yes" if yes else "no" for pk, (yes, _d) in answers_all_no().items()}
+    response = manager.post(
+        reverse("clinical:screening_create", kwargs={"patient_pk": patient.pk}), data
+    )
+    assert response.status_code in (200, 400)
+    assert "Only clinically qualified staff" in response.content.decode()
+    assert not Screening.objects.filter(patient=patient).exists()
