@@ -42,7 +42,9 @@ def consent_text_publish(
         except IntegrityError:
             # Two managers published at once: the unique constraint made one retry.
             continue
-    raise ClinicalError("Another version was published at the same moment; try again.")
+    raise ClinicalError(
+        "Another version was published at the same moment; try again.", field="body"
+    )
 
 
 def consent_sign(

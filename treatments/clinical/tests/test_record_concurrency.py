@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import reverse
 
 from patients.tests.factories import PatientFactory
-from treatments.clinical.models import AuditEntry
+from treatments.clinical.models import AuditEntry, ConsentText, ScreeningRule
 from treatments.models import Session
 from treatments.products.models import Lot, LotUsage
 from treatments.products.tests.factories import IngredientFactory, LotFactory
@@ -184,3 +184,50 @@ def test_saving_the_record_while_adding_products_and_reading_the_page_never_dead
     assert sorted({r.status_code for r in responses}) == [200, 302]
     small_lot.refresh_from_db()
     assert small_lot.quantity_remaining_ml == Decimal("5")
+
+
+def _managers(user, url: str, data: dict) -> list:
+    def post():
+        client = Client(raise_request_exception=False)
+        client.force_login(user)
+        return client.post(url, data)
+
+    return race([post] * N)
+
+
+def test_twenty_managers_adding_one_screening_rule_get_no_error_page(manager_user):
+    responses = _managers(
+        manager_user,
+        reverse("clinical:screening_rule_create"),
+        {
+            "question": "Metal dental braces?",
+            "severity": "relative",
+            "scope": "all",
+            "position": "200",
+            "active": "on",
+        },
+    )
+    assert [r for r in responses if not hasattr(r, "status_code")] == []
+    assert {r.status_code for r in responses} <= {200, 302}
+    for refused in (r for r in responses if r.status_code == 200):
+        assert refused.context["form"].errors["question"] == [
+            "Another rule was added at the same moment; save this one again."
+        ]
+    saved = ScreeningRule.objects.filter(question="Metal dental braces?")
+    assert saved.count() == sum(r.status_code == 302 for r in responses) >= 1
+
+
+def test_twenty_managers_publishing_one_consent_get_no_error_page(manager_user, face):
+    responses = _managers(
+        manager_user,
+        reverse("clinical:consent_texts"),
+        {"session_type": face.pk, "title": "Face v2", "body": "New"},
+    )
+    assert [r for r in responses if not hasattr(r, "status_code")] == []
+    assert {r.status_code for r in responses} <= {200, 302}
+    for refused in (r for r in responses if r.status_code == 200):
+        assert "Another version was published at the same moment; try again." in (
+            refused.content.decode()
+        )
+    published = ConsentText.objects.filter(session_type=face, title="Face v2")
+    assert published.count() == sum(r.status_code == 302 for r in responses) >= 1
