@@ -223,6 +223,9 @@ def _sessions(
     made = 0
     first_day = last_day = monday
     batch: list[Session] = []
+    # Each patient sees one practitioner, whose day is sequential: a patient is never in two
+    # sessions at once (exclusion constraint session_no_overlap_patient).
+    pools = [patient_ids[i :: len(staff_rooms)] or patient_ids for i in range(len(staff_rooms))]
     for day in schedule_days(monday):
         if made >= total:
             break
@@ -244,7 +247,7 @@ def _sessions(
                 starts = cursor.replace(tzinfo=zone).astimezone(dt.UTC)
                 ends = ends_local.replace(tzinfo=zone).astimezone(dt.UTC)
                 session = Session(
-                    patient_id=rng.choice(patient_ids),
+                    patient_id=rng.choice(pools[index]),
                     session_type=session_type,
                     practitioner=staff,
                     room=room,

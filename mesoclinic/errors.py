@@ -5,7 +5,11 @@ Views put `message` on the form (next to `field` when one is named), never a 500
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from django.db import IntegrityError, transaction
 
 
 class DomainError(Exception):
@@ -21,6 +25,10 @@ class SlotTaken(DomainError):
 
 class NotBookable(DomainError):
     """The request breaks a booking rule (hours, qualification, the past...)."""
+
+
+class BookingHeld(DomainError):
+    """The patient has a "do not book" hold: a practitioner must see them first."""
 
 
 class InvalidTransition(DomainError):
@@ -40,6 +48,30 @@ class PossibleDuplicate(DomainError):
     def __init__(self, message: str, *, matches: list, field: str | None = None) -> None:
         super().__init__(message, field=field)
         self.matches = matches
+
+
+# PostgreSQL's SQLSTATE for a unique violation.
+UNIQUE_VIOLATION = "23505"
+
+
+@contextmanager
+def unique_or_field_error(*, constraint: str, message: str, field: str) -> Iterator[None]:
+    """Run a create or rename in a savepoint; if the unique constraint whose name contains
+    `constraint` refuses it (two people saved the same name at once, both past the service's
+    check), raise `message` beside `field` instead of an error page. Any other integrity error
+    is a bug and stays one. The savepoint keeps the caller's transaction usable.
+    """
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:
+        cause = exc.__cause__
+        code = getattr(cause, "pgcode", None)
+        # PostgreSQL names the constraint; SQLite says "UNIQUE constraint failed: table.column".
+        name = getattr(getattr(cause, "diag", None), "constraint_name", None) or str(exc)
+        if (code is not None and code != UNIQUE_VIOLATION) or constraint not in name:
+            raise
+        raise DomainError(message, field=field) from exc
 
 
 def put_on_form(form: Any, err: DomainError) -> None:

@@ -145,6 +145,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "mesoclinic.access.roles_context",
                 "mesoclinic.session_limits.session_context",
+                "treatments.clinical.context.clinical_authority",
             ],
         },
     },

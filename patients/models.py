@@ -28,6 +28,11 @@ class Patient(models.Model):
     email_reminders_consent_at = models.DateTimeField(null=True, blank=True)
     marketing_consent = models.BooleanField(default=False)
     marketing_consent_at = models.DateTimeField(null=True, blank=True)
+    # "Do not book: see practitioner". Set and lifted by clinical services (an absolute
+    # contraindication in the latest screening, or a practitioner's decision); booking reads
+    # only this flag, so the desk learns *that* a practitioner must see the patient, never why.
+    booking_hold = models.BooleanField(default=False)
+    booking_hold_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -121,6 +121,30 @@ def patient_update(
     return patient
 
 
+def patient_booking_hold_set(*, patient: Patient, held: bool) -> bool:
+    """Set or lift the "do not book" hold; returns whether it changed.
+
+    Called by the clinical services (screening, a practitioner lifting it) inside their own
+    transaction, which also writes the audit entry. The row lock (this row only) orders it
+    against a booking of the same patient, which reads the hold under the same lock.
+    """
+    with transaction.atomic():
+        current = (
+            Patient.objects.select_for_update(no_key=True, of=("self",))
+            .only("pk", "booking_hold")
+            .get(pk=patient.pk)
+        )
+        if current.booking_hold == held:
+            patient.booking_hold = held
+            return False
+        now = timezone.now()
+        Patient.objects.filter(pk=patient.pk).update(
+            booking_hold=held, booking_hold_at=now if held else None, updated_at=now
+        )
+    patient.booking_hold, patient.booking_hold_at = held, now if held else None
+    return True
+
+
 def patient_consent_set(
     *,
     patient: Patient,
@@ -138,7 +162,11 @@ def patient_consent_set(
     flag_field, at_field = CONSENT_FIELDS[kind]
     with transaction.atomic():
         # Lock the row: two desks toggling at once must leave one history row per real change.
-        current = Patient.objects.select_for_update().only("pk", flag_field).get(pk=patient.pk)
+        current = (
+            Patient.objects.select_for_update(no_key=True, of=("self",))
+            .only("pk", flag_field)
+            .get(pk=patient.pk)
+        )
         if getattr(current, flag_field) == given:
             setattr(patient, flag_field, given)
             return None

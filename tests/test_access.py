@@ -374,6 +374,7 @@ PAGES: dict[str, Page] = {
     # clinical
     "clinical:dashboard": Page(NONE, CLINICAL),
     "clinical:patient": Page(kw(patient_pk="patient"), CLINICAL),
+    "clinical:booking_hold_lift": Page(kw(patient_pk="patient"), CLINICAL, POST_ONLY),
     "clinical:consultation_create": Page(kw(patient_pk="patient"), CLINICAL),
     "clinical:consultation_detail": Page(kw(pk="consultation"), CLINICAL),
     "clinical:consultation_edit": Page(kw(pk="consultation"), CLINICAL),

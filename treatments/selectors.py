@@ -233,6 +233,23 @@ def session_conflicts(
     return qs
 
 
+def patient_session_conflicts(
+    *, patient_id: int, starts_at: datetime, ends_at: datetime, exclude_id: int | None = None
+) -> QuerySet[Session]:
+    """The patient's active sessions overlapping [starts_at, ends_at): the session itself, not
+    its clean-up buffer (the room's and practitioner's time, not the patient's)."""
+    qs = Session.objects.filter(
+        patient_id=patient_id,
+        status__in=Session.ACTIVE,
+        starts_at__lt=ends_at,
+        starts_at__gt=starts_at - LONGEST_HELD_SLOT,
+        ends_at__gt=starts_at,
+    )
+    if exclude_id is not None:
+        qs = qs.exclude(pk=exclude_id)
+    return qs
+
+
 def calendar_version() -> str | None:
     """The calendar's version ("epoch.version"), or None when the grid must not be cached.
 

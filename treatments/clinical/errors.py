@@ -11,3 +11,7 @@ class SafetyRefusal(ClinicalError):
 
 class RecordLocked(ClinicalError):
     """The record is signed (or belongs to someone else): corrections go in an addendum."""
+
+
+class NotQualified(ClinicalError):
+    """The person has no clinical qualification (or not the one this work needs)."""

@@ -101,7 +101,7 @@ def photo_consent_given(*, patient: Patient, purpose: str = PhotoConsent.Purpose
 def patients_flags(
     *, patients: Iterable[Patient | int], now: datetime | None = None
 ) -> dict[int, list[str]]:
-    """Short labels for the front desk, for many patients in a fixed number of queries (4).
+    """Short labels for the front desk, for many patients in a fixed number of queries (5).
 
     Labels only: the desk learns *that* something needs a practitioner, never what.
     """
@@ -118,9 +118,11 @@ def patients_flags(
     )
     if connection.vendor == "postgresql":
         screenings = screenings.distinct("patient_id")
-    for screening in screenings.prefetch_related(_answers_prefetch()):
+    for screening in screenings.only("id", "patient_id", "taken_at", "valid_until"):
         latest.setdefault(screening.patient_id, screening)
 
+    # The hold, not the screening: a practitioner may have lifted it (clinical/services/holds.py).
+    held = set(Patient.objects.filter(pk__in=ids, booking_hold=True).values_list("pk", flat=True))
     current_texts = {text.session_type_id: text.pk for text in consent_texts_current()}
     signed = set(
         ConsentSignature.objects.filter(patient_id__in=ids).values_list("patient_id", "text_id")
@@ -146,12 +148,7 @@ def patients_flags(
             missing = not any((pid, text_id) in signed for text_id in current_texts.values())
         if missing:
             flags[pid].append(FLAG_CONSENT_MISSING)
-        if screening is not None and any(
-            answer.answer
-            and answer.rule.severity == answer.rule.Severity.ABSOLUTE
-            and answer.rule.scope == answer.rule.Scope.ALL
-            for answer in screening.answers.all()
-        ):
+        if pid in held:
             flags[pid].append(FLAG_DO_NOT_BOOK)
     return flags
 

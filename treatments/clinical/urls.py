@@ -6,6 +6,11 @@ app_name = "clinical"
 urlpatterns = [
     path("dashboard/", overview.dashboard, name="dashboard"),
     path("patients/<int:patient_pk>/", overview.patient_clinical, name="patient"),
+    path(
+        "patients/<int:patient_pk>/booking-hold/lift/",
+        overview.booking_hold_lift_view,
+        name="booking_hold_lift",
+    ),
     # Consultation
     path(
         "patients/<int:patient_pk>/consultations/new/",

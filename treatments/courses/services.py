@@ -38,7 +38,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from mesoclinic.errors import DomainError
+from mesoclinic.errors import DomainError, unique_or_field_error
 from patients.models import Patient
 from treatments.clinical.models import Consultation
 from treatments.messaging.outbox import messages_on_course_step_booked, messages_on_course_stopped
@@ -109,7 +109,10 @@ def protocol_save(*, data: dict[str, Any], protocol: Protocol | None = None) -> 
     for field_name in PROTOCOL_FIELDS:
         setattr(protocol, field_name, data[field_name])
     protocol.name = name
-    with transaction.atomic():
+    # Two managers saving one name at once both pass the check above: the constraint decides.
+    with unique_or_field_error(
+        constraint="name", message="A protocol with this name exists already.", field="name"
+    ):
         protocol.save()
     return protocol
 
@@ -430,7 +433,7 @@ def course_stop(*, course: Course, reason: str, by: User | None = None) -> Cours
     if not reason:
         raise DomainError("Say why the course is stopped.", field="reason")
     with transaction.atomic():
-        course = Course.objects.select_for_update().get(pk=course.pk)
+        course = Course.objects.select_for_update(of=("self",)).get(pk=course.pk)
         _require_active(course)
         course.status = Course.Status.STOPPED
         course.stopped_at = timezone.now()

@@ -27,7 +27,7 @@ def course_on_session_completed(*, session: Session) -> Course | None:
     if step is None:
         return None
     with transaction.atomic():
-        course = Course.objects.select_for_update().get(pk=step.course_id)
+        course = Course.objects.select_for_update(of=("self",)).get(pk=step.course_id)
         if course.status != Course.Status.ACTIVE:
             return course
         steps = list(course.steps.select_related("session").order_by("number"))

@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from mesoclinic.errors import DomainError
+from mesoclinic.errors import BookingHeld, DomainError
 from patients.models import ConsentChange, Patient
 from patients.services import patient_consent_set
 from treatments.clinical.models import Reaction
@@ -29,6 +29,19 @@ from .models import Kind, SessionConfirmation
 from .selectors import cancel_blocked_reason, nudge_for_link
 
 log = logging.getLogger(__name__)
+
+
+class BookByPhone(tokens.LinkError):
+    """A "do not book" hold refused the patient's own booking: a neutral page, no reason (the
+    desk's message names a practitioner; the patient is only asked to call). Raised inside the
+    link's transaction, so the link stays unspent."""
+
+    title = "Please call the clinic to book"
+    message = (
+        "We cannot book this session online. Please call the clinic and we will find a time "
+        "with you."
+    )
+    status = 200
 
 
 def _linked_session(payload: dict[str, Any]) -> Session:
@@ -122,17 +135,20 @@ def link_reaction_report(
 def link_book_slot(*, token: str, starts_at: datetime) -> Session:
     """Book the course step (or the maintenance session) the nudge was about, at a free time the
     page offered; the booking service re-checks the slot under its locks."""
-    with transaction.atomic():
-        payload = tokens.link_use(action="book", token=token)
-        message, course = nudge_for_link(payload=payload)
-        if message.kind == Kind.MAINTENANCE:
-            return session_book(
-                patient=course.patient,
-                session_type=course.session_type,
-                practitioner=course.practitioner,
-                room=room_for_slot(course, starts_at),
-                starts_at=starts_at,
-                notes=f"{course.protocol.name}: maintenance (booked by the patient)"[:500],
-            )
-        booking = course_book_step(course=course, step_number=message.step, starts_at=starts_at)
+    try:
+        with transaction.atomic():
+            payload = tokens.link_use(action="book", token=token)
+            message, course = nudge_for_link(payload=payload)
+            if message.kind == Kind.MAINTENANCE:
+                return session_book(
+                    patient=course.patient,
+                    session_type=course.session_type,
+                    practitioner=course.practitioner,
+                    room=room_for_slot(course, starts_at),
+                    starts_at=starts_at,
+                    notes=f"{course.protocol.name}: maintenance (booked by the patient)"[:500],
+                )
+            booking = course_book_step(course=course, step_number=message.step, starts_at=starts_at)
+    except BookingHeld:
+        raise BookByPhone() from None
     return booking.session

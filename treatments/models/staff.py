@@ -17,6 +17,8 @@ class StaffProfile(models.Model):
         NONE = "none", "Non-clinical"
 
     MEDICAL = (Qualification.DOCTOR, Qualification.NURSE, Qualification.PRESCRIBER)
+    # Who may write clinical content at all; what each may write is narrower (clinical services).
+    CLINICAL = (*MEDICAL, Qualification.AESTHETIC_THERAPIST)
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile"
@@ -44,6 +46,10 @@ class StaffProfile(models.Model):
     @property
     def is_medical(self) -> bool:
         return self.qualification in self.MEDICAL
+
+    @property
+    def is_clinical(self) -> bool:
+        return self.qualification in self.CLINICAL
 
 
 class WorkingHours(models.Model):

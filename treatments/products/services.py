@@ -204,7 +204,11 @@ def lot_use(*, lot: Lot, session: Session, volume_ml: Decimal, by: Any = None) -
     with transaction.atomic():
         # The lock serialises concurrent uses of the same lot, so the stock check below holds
         # until commit; the check constraint on Lot is the backstop.
-        locked = Lot.objects.select_for_update().select_related("product").get(pk=lot.pk)
+        # Only the lot row (of=self): select_related would lock the product row too, and
+        # every record drawing on any lot of that product would queue behind it.
+        locked = (
+            Lot.objects.select_for_update(of=("self",)).select_related("product").get(pk=lot.pk)
+        )
         reason = _not_usable_reason(locked.product)
         if reason:
             raise ProductNotUsable(reason, field="lot")
@@ -240,7 +244,7 @@ def lot_usage_reverse(*, usage: LotUsage, by: Any = None) -> None:
     with transaction.atomic():
         # Lock and re-read the line: a double-clicked "remove" (or two screens) would otherwise
         # put the volume back twice from a stale object while the second delete did nothing.
-        current = LotUsage.objects.select_for_update().filter(pk=usage.pk).first()
+        current = LotUsage.objects.select_for_update(of=("self",)).filter(pk=usage.pk).first()
         if current is None:
             raise DomainError("That product line was already removed; its volume is in stock.")
         # A single UPDATE ... SET x = x + v is atomic on the row; no read-modify-write race.

@@ -1,10 +1,17 @@
 """Booking, moving, cancelling and the day-of-session status changes.
 
 Never double-booked: a practitioner or a room holds at most one active session at any instant,
-its buffer included. The service locks the practitioner and room rows (always practitioners
-before rooms, each in id order, so two bookings can never wait on each other in a cycle), then
-re-checks availability under the lock and tells the desk "that slot was just taken". PostgreSQL's
-exclusion constraints are the backstop; an IntegrityError from them becomes the same message.
+its buffer included, and a patient at most one (the session itself: the clean-up buffer is the
+room's and practitioner's time, not the patient's). The service locks the patient, practitioner
+and room rows, always in this order (patient, then practitioners, then rooms, each in id order,
+so two bookings can never wait on each other in a cycle), then re-checks under the lock and
+tells the desk "that slot was just taken" naming the booking in the way. PostgreSQL's exclusion
+constraints are the backstop; an IntegrityError from one becomes the message for the constraint
+that fired (patient, practitioner or room).
+
+A patient with a "do not book" hold (set by the clinical screening, lifted by a practitioner)
+is refused under the same lock. The desk is told to ask a practitioner, never why: booking reads
+only the hold, no clinical data.
 """
 
 from __future__ import annotations
@@ -16,23 +23,54 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from mesoclinic.errors import InvalidTransition, NotBookable, SlotTaken
+from mesoclinic.errors import BookingHeld, InvalidTransition, NotBookable, SlotTaken
 from patients.models import Patient
 
 from ..booking_hooks import SessionChange, session_changed
 from ..models import Room, Session, SessionType, StaffProfile
-from ..selectors import availability_for, clinic_zone, session_conflicts
+from ..selectors import (
+    availability_for,
+    clinic_zone,
+    patient_session_conflicts,
+    session_conflicts,
+)
 
 SLOT_TAKEN = (
     "That slot was just taken: {who} is already booked from {start} to {end}. Choose another time."
 )
+PATIENT_TAKEN = (
+    "That slot was just taken: {patient} is already booked from {start} to {end} with "
+    "{practitioner}. One patient cannot be in two sessions at once; choose another time."
+)
+HELD = (
+    "{patient} cannot be booked at the moment: a practitioner needs to see them first. "
+    "Ask a practitioner; they can lift the hold from the patient's clinical page."
+)
 
 
-def _lock(practitioner_ids: set[int], room_ids: set[int]) -> None:
-    # Fixed order: practitioners first, then rooms, each by id. Every booking path takes its
-    # locks in this order, so concurrent bookings queue instead of deadlocking.
-    list(StaffProfile.objects.select_for_update().filter(pk__in=practitioner_ids).order_by("pk"))
-    list(Room.objects.select_for_update().filter(pk__in=room_ids).order_by("pk"))
+def _lock(patient_id: int, practitioner_ids: set[int], room_ids: set[int]) -> Patient:
+    # Fixed order: the patient, then practitioners, then rooms, each by id. Every booking path
+    # takes its locks in this order, so concurrent bookings queue instead of deadlocking. Only
+    # these rows (of=self). The patient row is locked FOR NO KEY UPDATE: it serialises bookings
+    # of one patient without blocking the KEY SHARE locks that inserts referencing the patient
+    # (an audit entry, a consent change) take meanwhile.
+    patient = (
+        Patient.objects.select_for_update(no_key=True, of=("self",))
+        .only("pk", "first_name", "last_name", "booking_hold")
+        .get(pk=patient_id)
+    )
+    list(
+        StaffProfile.objects.select_for_update(of=("self",))
+        .filter(pk__in=practitioner_ids)
+        .order_by("pk")
+    )
+    list(Room.objects.select_for_update(of=("self",)).filter(pk__in=room_ids).order_by("pk"))
+    return patient
+
+
+def _raise_if_held(patient: Patient) -> None:
+    if patient.booking_hold:
+        raise BookingHeld(HELD.format(patient=patient.full_name), field="patient")
 
 
 def booking_parties_check(
@@ -82,12 +120,32 @@ def _check_rules(
 
 def _raise_if_taken(
     *,
+    patient: Patient,
     starts_at: datetime,
+    ends_at: datetime,
     blocked_until: datetime,
     practitioner: StaffProfile,
     room: Room,
     exclude_id: int | None = None,
 ) -> None:
+    zone = clinic_zone()
+    own = (
+        patient_session_conflicts(
+            patient_id=patient.pk, starts_at=starts_at, ends_at=ends_at, exclude_id=exclude_id
+        )
+        .select_related("practitioner__user")
+        .first()
+    )
+    if own is not None:
+        raise SlotTaken(
+            PATIENT_TAKEN.format(
+                patient=patient.full_name,
+                start=f"{own.starts_at.astimezone(zone):%H:%M}",
+                end=f"{own.ends_at.astimezone(zone):%H:%M}",
+                practitioner=own.practitioner,
+            ),
+            field="time",
+        )
     clash = (
         session_conflicts(
             starts_at=starts_at,
@@ -101,7 +159,6 @@ def _raise_if_taken(
     )
     if clash is None:
         return
-    zone = clinic_zone()
     who = clash.practitioner if clash.practitioner_id == practitioner.pk else clash.room
     raise SlotTaken(
         SLOT_TAKEN.format(
@@ -117,14 +174,32 @@ def _raise_if_taken(
 EXCLUSION_VIOLATION = "23P01"
 
 
+# Which exclusion constraint fired -> what to tell the desk (migrations 0002 and 0006).
+OVERLAP_MESSAGES = {
+    "session_no_overlap_patient": (
+        "That slot was just taken: the patient already has another session at that time. "
+        "Choose another time."
+    ),
+    "session_no_overlap_practitioner": (
+        "That slot was just taken: the practitioner was just booked at that time by another "
+        "booking. Choose another time."
+    ),
+    "session_no_overlap_room": (
+        "That slot was just taken: the room was just booked at that time by another booking. "
+        "Choose another time or another room."
+    ),
+}
+
+
 def _slot_taken_or_reraise(exc: IntegrityError) -> SlotTaken:
     """Only an overlap is "slot taken"; any other integrity error is a bug and stays one."""
-    if getattr(exc.__cause__, "pgcode", None) != EXCLUSION_VIOLATION:
+    cause = exc.__cause__
+    if getattr(cause, "pgcode", None) != EXCLUSION_VIOLATION:
         raise exc
-    return SlotTaken(
-        "That slot was just taken by another booking. Choose another time.",
-        field="time",
-    )
+    constraint = getattr(getattr(cause, "diag", None), "constraint_name", None)
+    if constraint not in OVERLAP_MESSAGES:
+        raise exc
+    return SlotTaken(OVERLAP_MESSAGES[constraint], field="time")
 
 
 def _held_slot(session_type: SessionType, starts_at: datetime) -> tuple[datetime, datetime]:
@@ -153,9 +228,12 @@ def session_book(
     )
     try:
         with transaction.atomic():
-            _lock({practitioner.pk}, {room.pk})
+            locked = _lock(patient.pk, {practitioner.pk}, {room.pk})
+            _raise_if_held(locked)
             _raise_if_taken(
+                patient=locked,
                 starts_at=starts_at,
+                ends_at=ends_at,
                 blocked_until=blocked_until,
                 practitioner=practitioner,
                 room=room,
@@ -202,14 +280,21 @@ def session_reschedule(
     )
     try:
         with transaction.atomic():
-            _lock({practitioner.pk, session.practitioner_id}, {room.pk, session.room_id})
-            current = Session.objects.select_for_update().get(pk=session.pk)
+            locked = _lock(
+                session.patient_id,
+                {practitioner.pk, session.practitioner_id},
+                {room.pk, session.room_id},
+            )
+            current = Session.objects.select_for_update(of=("self",)).get(pk=session.pk)
             if current.status != Session.Status.BOOKED:
                 raise InvalidTransition(
                     "This session changed meanwhile and can no longer be moved."
                 )
+            _raise_if_held(locked)
             _raise_if_taken(
+                patient=locked,
                 starts_at=starts_at,
+                ends_at=ends_at,
                 blocked_until=blocked_until,
                 practitioner=practitioner,
                 room=room,
@@ -246,7 +331,7 @@ def _transition(
     verb: str,
 ) -> Session:
     with transaction.atomic():
-        current = Session.objects.select_for_update().get(pk=session.pk)
+        current = Session.objects.select_for_update(of=("self",)).get(pk=session.pk)
         if current.status not in allowed_from:
             raise InvalidTransition(
                 f"Cannot {verb}: the session is {current.get_status_display().lower()}."

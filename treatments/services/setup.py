@@ -15,12 +15,13 @@ session lengths, nothing booked left without a room or practitioner).
 from __future__ import annotations
 
 import zoneinfo
+from contextlib import AbstractContextManager
 from datetime import time
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from mesoclinic.errors import DomainError
+from mesoclinic.errors import DomainError, unique_or_field_error
 
 from ..models import (
     Clinic,
@@ -90,7 +91,7 @@ def clinic_update(
             field="timezone",
         )
     clinic = clinic_get()
-    Clinic.objects.select_for_update().filter(pk=clinic.pk).first()
+    Clinic.objects.select_for_update(of=("self",)).filter(pk=clinic.pk).first()
     clinic.name, clinic.timezone, clinic.address = name, timezone_name, address
     clinic.phone, clinic.email = phone, email
     if front_desk_second_factor is not None:
@@ -103,6 +104,9 @@ def clinic_update(
 def opening_hours_set(*, hours: Hours) -> list[OpeningHours]:
     """Replace the weekly opening hours; a weekday missing or None is closed."""
     checked = _check_hours(hours, what="closed")
+    # Two managers saving at once would both delete, then both insert one row per weekday (a
+    # unique violation): the clinic row's lock makes the second wait and replace the first.
+    Clinic.objects.select_for_update(of=("self",)).filter(pk=clinic_get().pk).first()
     OpeningHours.objects.all().delete()
     return OpeningHours.objects.bulk_create(
         OpeningHours(weekday=day, opens=opens, closes=closes)
@@ -123,19 +127,30 @@ def _room_name(name: str, *, exclude_id: int | None = None) -> str:
     return name
 
 
+def _room_taken(name: str) -> AbstractContextManager[None]:
+    # Two managers adding the same name at once both pass _room_name: the unique constraint
+    # decides, and the loser reads the same message beside the field.
+    return unique_or_field_error(
+        constraint="name", message=f"There is already a room called “{name}”.", field="name"
+    )
+
+
 @transaction.atomic
 def room_create(*, name: str) -> Room:
-    return Room.objects.create(name=_room_name(name))
+    name = _room_name(name)
+    with _room_taken(name):
+        return Room.objects.create(name=name)
 
 
 @transaction.atomic
 def room_update(*, room: Room, name: str, active: bool) -> Room:
-    room = Room.objects.select_for_update().get(pk=room.pk)
+    room = Room.objects.select_for_update(of=("self",)).get(pk=room.pk)
     room.name = _room_name(name, exclude_id=room.pk)
     if room.active and not active:
         _refuse_room_deactivation(room)
     room.active = active
-    room.save()
+    with _room_taken(room.name):
+        room.save()
     return room
 
 
@@ -152,7 +167,7 @@ def _refuse_room_deactivation(room: Room) -> None:
 @transaction.atomic
 def room_deactivate(*, room: Room) -> Room:
     """Take a room out of use. Rooms are never deleted: past sessions keep pointing at them."""
-    room = Room.objects.select_for_update().get(pk=room.pk)
+    room = Room.objects.select_for_update(of=("self",)).get(pk=room.pk)
     _refuse_room_deactivation(room)
     room.active = False
     room.save(update_fields=["active"])
@@ -187,6 +202,14 @@ def _session_type_fields(
     return name
 
 
+def _session_type_taken(name: str) -> AbstractContextManager[None]:
+    return unique_or_field_error(
+        constraint="name",
+        message=f"There is already a session type called “{name}”.",
+        field="name",
+    )
+
+
 @transaction.atomic
 def session_type_create(
     *,
@@ -199,13 +222,14 @@ def session_type_create(
     name = _session_type_fields(
         name=name, duration_minutes=duration_minutes, buffer_minutes=buffer_minutes
     )
-    return SessionType.objects.create(
-        name=name,
-        duration_minutes=duration_minutes,
-        buffer_minutes=buffer_minutes,
-        medical_only=medical_only,
-        active=active,
-    )
+    with _session_type_taken(name):
+        return SessionType.objects.create(
+            name=name,
+            duration_minutes=duration_minutes,
+            buffer_minutes=buffer_minutes,
+            medical_only=medical_only,
+            active=active,
+        )
 
 
 @transaction.atomic
@@ -222,7 +246,7 @@ def session_type_update(
 
     Rewriting booked sessions' lengths could overlap the next patient, so it is never done here.
     """
-    session_type = SessionType.objects.select_for_update().get(pk=session_type.pk)
+    session_type = SessionType.objects.select_for_update(of=("self",)).get(pk=session_type.pk)
     session_type.name = _session_type_fields(
         name=name,
         duration_minutes=duration_minutes,
@@ -233,5 +257,6 @@ def session_type_update(
     session_type.buffer_minutes = buffer_minutes
     session_type.medical_only = medical_only
     session_type.active = active
-    session_type.save()
+    with _session_type_taken(session_type.name):
+        session_type.save()
     return session_type

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from mesoclinic.access import Role
 from mesoclinic.audit.services import Action, audit_log
-from mesoclinic.errors import DomainError
+from mesoclinic.errors import DomainError, unique_or_field_error
 
 from ..models import StaffProfile, WorkingException, WorkingHours
 from ..selectors import clinic_zone, future_booked_count, sessions_booked_from_now
@@ -133,7 +133,12 @@ def staff_create(
     )
     _check_password(password, user)
     user.set_password(password)
-    user.save()
+    # Two managers creating one username at once both pass the check above: the unique
+    # constraint decides, and the second reads the same message.
+    with unique_or_field_error(
+        constraint="username", message=f"The username “{username}” is taken.", field="username"
+    ):
+        user.save()
     _set_role(user, details.role)
     staff = StaffProfile.objects.create(
         user=user,
@@ -152,7 +157,9 @@ def staff_create(
 def staff_update(
     *, staff: StaffProfile, details: StaffDetails, password: str = "", by: Any = None
 ) -> StaffProfile:
-    staff = StaffProfile.objects.select_for_update().select_related("user").get(pk=staff.pk)
+    staff = (
+        StaffProfile.objects.select_for_update(of=("self",)).select_related("user").get(pk=staff.pk)
+    )
     details = _check_staff(details)
     user = staff.user
     changed = _staff_changes(staff=staff, details=details, password=password)
@@ -217,7 +224,9 @@ def _staff_changes(*, staff: StaffProfile, details: StaffDetails, password: str)
 @transaction.atomic
 def staff_deactivate(*, staff: StaffProfile, by: Any = None) -> StaffProfile:
     """Stop someone logging in and being booked. Their records and past sessions stay."""
-    staff = StaffProfile.objects.select_for_update().select_related("user").get(pk=staff.pk)
+    staff = (
+        StaffProfile.objects.select_for_update(of=("self",)).select_related("user").get(pk=staff.pk)
+    )
     user = staff.user
     if by is not None and by.pk == user.pk:
         raise DomainError("You cannot deactivate your own account.")
@@ -254,7 +263,7 @@ def staff_reactivate(*, staff: StaffProfile, by: Any = None) -> StaffProfile:
 def working_hours_set(*, staff: StaffProfile, hours: Hours) -> list[WorkingHours]:
     """Replace a practitioner's weekly pattern (one period per working day)."""
     checked = _check_hours(hours, what="off")
-    list(StaffProfile.objects.select_for_update().filter(pk=staff.pk))
+    list(StaffProfile.objects.select_for_update(of=("self",)).filter(pk=staff.pk))
     WorkingHours.objects.filter(staff=staff).delete()
     return WorkingHours.objects.bulk_create(
         WorkingHours(staff=staff, weekday=day, starts=starts, ends=ends)

@@ -17,8 +17,14 @@ from mesoclinic.errors import SlotTaken
 from patients.tests.factories import PatientFactory
 from treatments.clinic_time import local_to_utc
 from treatments.models import Session
+from treatments.services import booking
 from treatments.services.booking import session_book, session_reschedule
-from treatments.tests.factories import SessionFactory, SessionTypeFactory, StaffProfileFactory
+from treatments.tests.factories import (
+    RoomFactory,
+    SessionFactory,
+    SessionTypeFactory,
+    StaffProfileFactory,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -188,8 +194,6 @@ def test_a_race_past_the_check_still_gets_the_clear_message(practitioner_profile
         starts_at=START,
         status="booked",
     )
-    from treatments.services import booking
-
     original = booking._raise_if_taken
     booking._raise_if_taken = lambda **kwargs: None
     try:
@@ -252,3 +256,107 @@ def test_the_database_refuses_a_slot_held_longer_than_a_day(practitioner_profile
             starts_at=START,
             blocked_until=START + dt.timedelta(days=1, minutes=1),
         )
+
+
+def test_fifty_bookings_of_one_patient_with_fifty_practitioners_give_exactly_one(face):
+    # Fifty desks book the same patient at the same instant, each with another practitioner
+    # and room: only the patient is shared. The patient row lock serialises them.
+    patient = PatientFactory(first_name="Jane", last_name="Doe")
+    staff = StaffProfileFactory.create_batch(50)
+    rooms = [RoomFactory(name=f"Room {i}") for i in range(50)]
+    calls = [
+        (
+            lambda i=i: session_book(
+                patient=patient,
+                session_type=face,
+                practitioner=staff[i],
+                room=rooms[i],
+                starts_at=START + dt.timedelta(minutes=i % 3 * 5),
+            )
+        )
+        for i in range(50)
+    ]
+    outcomes = race(calls)
+
+    booked = [o for o in outcomes if isinstance(o, Session)]
+    taken = [o for o in outcomes if isinstance(o, SlotTaken)]
+    assert [o for o in outcomes if not isinstance(o, Session | SlotTaken)] == []
+    assert (len(booked), len(taken)) == (1, 49)
+    winner = booked[0]
+    start = winner.starts_at.astimezone(LONDON)
+    end = winner.ends_at.astimezone(LONDON)
+    # Readable, from the check under the lock, naming the other booking's time and practitioner.
+    expected = (
+        f"Jane Doe is already booked from {start:%H:%M} to {end:%H:%M} with {winner.practitioner}"
+    )
+    assert all(expected in o.message for o in taken)
+    assert Session.objects.filter(patient=patient).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("clash", "words"),
+    [
+        ("patient", "the patient already has another session"),
+        ("practitioner", "the practitioner was just booked"),
+        ("room", "the room was just booked"),
+    ],
+)
+def test_the_backstop_message_names_the_constraint_that_fired(
+    practitioner_profile, room, room2, face, clash, words
+):
+    # A writer that skipped the check under the lock: the 23P01 is mapped by constraint name.
+    patient = PatientFactory()
+    SessionFactory(
+        patient=patient,
+        practitioner=practitioner_profile,
+        room=room,
+        session_type=face,
+        starts_at=START,
+    )
+    original = booking._raise_if_taken
+    booking._raise_if_taken = lambda **kwargs: None
+    try:
+        with pytest.raises(SlotTaken, match=words):
+            session_book(
+                patient=patient if clash == "patient" else PatientFactory(),
+                session_type=face,
+                practitioner=practitioner_profile
+                if clash == "practitioner"
+                else (StaffProfileFactory()),
+                room=room if clash == "room" else room2,
+                starts_at=START,
+            )
+    finally:
+        booking._raise_if_taken = original
+    assert Session.objects.count() == 1
+
+
+def test_the_database_refuses_one_patient_in_two_overlapping_sessions_but_not_the_buffer(
+    practitioner_profile, room, room2, face
+):
+    patient = PatientFactory()
+    SessionFactory(
+        patient=patient,
+        practitioner=practitioner_profile,
+        room=room,
+        session_type=face,
+        starts_at=START,
+    )
+    other = StaffProfileFactory()
+    with pytest.raises(IntegrityError, match="session_no_overlap_patient"), transaction.atomic():
+        SessionFactory(
+            patient=patient,
+            practitioner=other,
+            room=room2,
+            session_type=face,
+            starts_at=START + dt.timedelta(minutes=30),
+        )
+    # Face lasts 45 min then a 15 min buffer: from 10:45 the patient is free, the room is not.
+    SessionFactory(
+        patient=patient,
+        practitioner=other,
+        room=room2,
+        session_type=face,
+        starts_at=START + dt.timedelta(minutes=45),
+    )
+    assert Session.objects.filter(patient=patient).count() == 2

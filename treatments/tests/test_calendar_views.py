@@ -348,7 +348,8 @@ def _fill(n: int, practitioners, rooms, first_day: dt.date) -> None:
     session_type, _ = SessionType.objects.get_or_create(
         name="Quick", defaults={"duration_minutes": 30, "buffer_minutes": 0}
     )
-    patients = PatientFactory.create_batch(5)
+    # One patient per practitioner: a patient is never in two sessions at once (0006).
+    patients = PatientFactory.create_batch(len(practitioners))
     sessions = []
     slots_per_day = 30  # 06:00-21:00 in half hours
     for i in range(n):
@@ -360,7 +361,7 @@ def _fill(n: int, practitioners, rooms, first_day: dt.date) -> None:
         )
         sessions.append(
             Session(
-                patient=patients[i % 5],
+                patient=patients[person],
                 session_type=session_type,
                 practitioner=practitioners[person],
                 room=rooms[person],

@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from patients.tests.factories import PatientFactory
 from treatments.models import Session, WorkingException
-from treatments.tests.factories import SessionFactory
+from treatments.tests.factories import SessionFactory, StaffProfileFactory
 
 LONDON = ZoneInfo("Europe/London")
 NOW = dt.datetime(2026, 3, 20, 9, tzinfo=dt.UTC)
@@ -143,13 +143,59 @@ def test_a_taken_slot_is_said_on_the_form_and_nothing_is_saved(front_desk, data,
 def test_a_room_in_use_by_someone_else_is_a_taken_slot(
     front_desk, data, booked, therapist_profile, scalp_superficial
 ):
+    other = PatientFactory()
     response = front_desk.post(
         CREATE,
-        {**data, "practitioner": therapist_profile.pk, "session_type": scalp_superficial.pk},
+        {
+            **data,
+            "patient": other.pk,
+            "practitioner": therapist_profile.pk,
+            "session_type": scalp_superficial.pk,
+        },
     )
     assert TAKEN in errors(response, "time")[0]
     assert "Room 1" in errors(response, "time")[0]
     assert Session.objects.count() == 1
+
+
+def test_the_same_patient_with_another_practitioner_and_room_is_a_taken_slot(
+    front_desk, data, booked, room2, scalp_superficial
+):
+    colleague = StaffProfileFactory(user__first_name="Bea", user__last_name="Nurse")
+    response = front_desk.post(
+        CREATE,
+        {
+            **data,
+            "practitioner": colleague.pk,
+            "room": room2.pk,
+            "session_type": scalp_superficial.pk,
+            "time": "10:30",
+        },
+    )
+    message = errors(response, "time")[0]
+    assert TAKEN in message
+    # Names the other booking: its time and practitioner.
+    assert "Jane Austen is already booked from 10:00 to 10:45 with Ada Doctor" in message
+    assert Session.objects.count() == 1
+
+
+def test_the_patient_buffer_does_not_count_so_back_to_back_sessions_are_fine(
+    front_desk, data, booked, room2, scalp_superficial
+):
+    # The face session ends 10:45; its buffer (room clean-up) runs to 11:00.
+    colleague = StaffProfileFactory()
+    response = front_desk.post(
+        CREATE,
+        {
+            **data,
+            "practitioner": colleague.pk,
+            "room": room2.pk,
+            "session_type": scalp_superficial.pk,
+            "time": "10:45",
+        },
+    )
+    assert response.status_code == 302
+    assert Session.objects.filter(patient=booked.patient).count() == 2
 
 
 def test_a_therapist_cannot_be_booked_for_medical_only_work(front_desk, data, therapist_profile):

@@ -14,6 +14,7 @@ from treatments.models import SessionType
 
 from ..errors import ClinicalError
 from ..models import ConsentSignature, ConsentText, PhotoConsent
+from .authority import clinician_required
 from .images import signature_clean
 
 
@@ -42,7 +43,9 @@ def consent_text_publish(
         except IntegrityError:
             # Two managers published at once: the unique constraint made one retry.
             continue
-    raise ClinicalError("Another version was published at the same moment; try again.")
+    raise ClinicalError(
+        "Another version was published at the same moment; try again.", field="body"
+    )
 
 
 def consent_sign(
@@ -53,6 +56,7 @@ def consent_sign(
     signature_data_url: str,
     by: Any,
 ) -> ConsentSignature:
+    clinician_required(by=by, action="witness a consent signature")
     typed_name = " ".join(typed_name.split())
     if not typed_name:
         raise ClinicalError("The patient types their full name.", field="typed_name")
@@ -90,6 +94,7 @@ def consent_sign(
 
 
 def photo_consent_set(*, patient: Patient, purpose: str, given: bool, by: Any) -> PhotoConsent:
+    clinician_required(by=by, action="record photo consent")
     if purpose not in PhotoConsent.Purpose.values:
         raise ClinicalError("Choose what the photos may be used for.", field="purpose")
     with transaction.atomic():

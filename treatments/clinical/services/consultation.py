@@ -14,6 +14,7 @@ from patients.models import Patient
 
 from ..errors import ClinicalError, RecordLocked
 from ..models import Consultation, Zone
+from .authority import clinician_required
 
 
 @dataclass
@@ -61,13 +62,16 @@ def consultation_save(
     data: ConsultationData,
     consultation: Consultation | None = None,
 ) -> Consultation:
+    clinician_required(by=by, action="write a consultation")
     _check(data)
     with transaction.atomic():
         created = consultation is None
         if created:
             consultation = Consultation(patient=patient, practitioner=by)
         else:
-            consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
+            consultation = Consultation.objects.select_for_update(of=("self",)).get(
+                pk=consultation.pk
+            )
             if consultation.is_signed:
                 raise RecordLocked("This consultation is signed. Add an addendum instead.")
             if consultation.practitioner_id != by.pk:
@@ -87,8 +91,9 @@ def consultation_save(
 
 
 def consultation_sign(*, consultation: Consultation, by: Any) -> Consultation:
+    clinician_required(by=by, action="sign a consultation")
     with transaction.atomic():
-        consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
+        consultation = Consultation.objects.select_for_update(of=("self",)).get(pk=consultation.pk)
         if consultation.is_signed:
             raise RecordLocked("This consultation is already signed.")
         if consultation.practitioner_id != by.pk:

@@ -13,12 +13,14 @@ from treatments.models import Session
 from ..errors import ClinicalError
 from ..models import ClinicalPhoto, PhotoConsent, Zone
 from ..selectors import photo_consent_given
+from .authority import clinician_required
 from .images import photo_check_size, photo_clean
 
 
 def photo_upload(
     *, session: Session, stage: str, zone: str, view: str, upload: Any, by: Any
 ) -> ClinicalPhoto:
+    clinician_required(by=by, action="add clinical photos")
     if stage not in ClinicalPhoto.Stage.values:
         raise ClinicalError("Choose before or after.", field="stage")
     if zone not in Zone.values:

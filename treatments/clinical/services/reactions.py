@@ -16,6 +16,7 @@ from treatments.selectors import clinic_zone
 
 from ..errors import ClinicalError
 from ..models import Reaction, Severity
+from .authority import clinician_required
 
 
 def _check(*, session: Session, patient: Patient, type: str, severity: str, onset: Any) -> None:
@@ -51,6 +52,9 @@ def reaction_report(
     """
     if source not in Reaction.Source.values:
         raise ClinicalError("Unknown source of the report.")
+    if source == Reaction.Source.PRACTITIONER:
+        # The patient's own report (the signed link) has no staff author to check.
+        clinician_required(by=reported_by, action="record a reaction")
     _check(session=session, patient=patient, type=type, severity=severity, onset=onset)
     description, action_taken = description.strip(), action_taken.strip()
     if len(description) > 1000 or len(action_taken) > 1000:
@@ -83,6 +87,7 @@ def reaction_update(
     resolution: str,
 ) -> Reaction:
     """Follow a reaction up: its severity as it evolves, what was done, when it resolved."""
+    clinician_required(by=by, action="follow a reaction up")
     if severity not in Severity.values:
         raise ClinicalError("Choose how severe it is.", field="severity")
     # Days in the clinic's zone, not the active one: services also run outside a request.
@@ -93,7 +98,7 @@ def reaction_update(
     if resolved_on is not None and resolved_on > timezone.localdate(timezone=zone):
         raise ClinicalError("The resolution date cannot be in the future.", field="resolved_on")
     with transaction.atomic():
-        reaction = Reaction.objects.select_for_update().get(pk=reaction.pk)
+        reaction = Reaction.objects.select_for_update(of=("self",)).get(pk=reaction.pk)
         reaction.severity = severity
         reaction.action_taken = action_taken.strip()
         reaction.resolved_on = resolved_on

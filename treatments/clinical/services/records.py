@@ -37,6 +37,7 @@ from ..models import (
     Zone,
 )
 from ..selectors import consent_signature_current, consent_text_current, screening_current
+from .authority import clinician_required
 from .screening import Finding, screening_findings
 
 PACEMAKER_RULE = "pacemaker"
@@ -99,10 +100,6 @@ class Readiness:
     findings: list[Finding]
 
 
-def _profile(user: Any) -> StaffProfile | None:
-    return StaffProfile.objects.filter(user=user).first()
-
-
 def _check_input(data: RecordData) -> None:
     if data.technique not in Technique.values:
         raise ClinicalError("Choose the technique.", field="technique")
@@ -129,11 +126,10 @@ def _check_input(data: RecordData) -> None:
         )
 
 
-def _check_practitioner(*, session: Session, by: Any, depth: str) -> None:
-    profile = _profile(by)
-    if profile is not None and profile.is_medical:
+def _check_practitioner(*, session: Session, profile: StaffProfile, depth: str) -> None:
+    if profile.is_medical:
         return
-    who = profile.get_qualification_display().lower() if profile else "not a registered clinician"
+    who = profile.get_qualification_display().lower()
     if depth == Depth.DEEP:
         raise SafetyRefusal(
             f"Deep / point-by-point injection needs a medical practitioner (doctor, nurse or "
@@ -264,10 +260,12 @@ def record_readiness(*, session: Session) -> Readiness:
     return Readiness(screening=screening, consent=consent, findings=findings)
 
 
-def _check_all(*, session: Session, by: Any, data: RecordData, now: datetime) -> tuple:
+def _check_all(
+    *, session: Session, profile: StaffProfile, data: RecordData, now: datetime
+) -> tuple:
     _check_session(session)
     _check_input(data)
-    _check_practitioner(session=session, by=by, depth=data.depth)
+    _check_practitioner(session=session, profile=profile, depth=data.depth)
     screening = _check_screening(session=session, reconfirmed=data.screening_reconfirmed, now=now)
     consent = _check_consent(session)
     _check_contraindications(
@@ -279,18 +277,32 @@ def _check_all(*, session: Session, by: Any, data: RecordData, now: datetime) ->
     return screening, consent
 
 
+def _lock_session(session_id: int) -> Session:
+    """Every write to a session's record locks the session row first, and only that row.
+
+    One fixed lock for the record, its products and its signature serialises them (the record
+    row may not exist yet). FOR NO KEY UPDATE and `of=self`: the inserts these writes make
+    (audit entry, product line) take KEY SHARE locks on the patient, user and session rows,
+    which a plain FOR UPDATE on joined rows would block, deadlocking two record pages.
+    """
+    return (
+        Session.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("patient", "session_type")
+        .get(pk=session_id)
+    )
+
+
 def record_save(*, session: Session, by: Any, data: RecordData) -> SessionRecord:
     """Create or update the (unsigned) record, after every safety rule has passed."""
+    profile = clinician_required(by=by, action="write a session record")
     with transaction.atomic():
-        session = (
-            Session.objects.select_for_update()
-            .select_related("patient", "session_type")
-            .get(pk=session.pk)
-        )
+        session = _lock_session(session.pk)
         record = SessionRecord.objects.filter(session=session).select_related("author").first()
         if record is not None:
             _check_editable(record, by)
-        screening, consent = _check_all(session=session, by=by, data=data, now=timezone.now())
+        screening, consent = _check_all(
+            session=session, profile=profile, data=data, now=timezone.now()
+        )
         created = record is None
         if created:
             record = SessionRecord(session=session, patient=session.patient, author=by)
@@ -310,12 +322,11 @@ def record_save(*, session: Session, by: Any, data: RecordData) -> SessionRecord
 
 def record_product_add(*, record: SessionRecord, lot: Lot, volume_ml: Decimal, by: Any) -> LotUsage:
     """Record a product used, after the ingredient rules; lot_use refuses unusable lots."""
+    clinician_required(by=by, action="record the products used")
     with transaction.atomic():
-        record = (
-            SessionRecord.objects.select_for_update()
-            .select_related("session__patient", "session__session_type", "author")
-            .get(pk=record.pk)
-        )
+        session = _lock_session(record.session_id)
+        record = SessionRecord.objects.select_related("author").get(pk=record.pk)
+        record.session = session
         _check_editable(record, by)
         session = record.session
         _check_session(session)
@@ -346,10 +357,10 @@ def record_product_add(*, record: SessionRecord, lot: Lot, volume_ml: Decimal, b
 
 
 def record_product_remove(*, record: SessionRecord, usage: LotUsage, by: Any) -> None:
+    clinician_required(by=by, action="change the products used")
     with transaction.atomic():
-        record = (
-            SessionRecord.objects.select_for_update().select_related("author").get(pk=record.pk)
-        )
+        _lock_session(record.session_id)
+        record = SessionRecord.objects.select_related("author").get(pk=record.pk)
         _check_editable(record, by)
         if usage.session_id != record.session_id:
             raise ClinicalError("That product line belongs to another session.")
@@ -361,17 +372,16 @@ def record_sign(
     *, record: SessionRecord, by: Any, ended_at: datetime | None = None
 ) -> SessionRecord:
     """Lock the record and complete the session with its actual end time (aftercare keys on it)."""
+    profile = clinician_required(by=by, action="sign a session record")
     now = timezone.now()
     with transaction.atomic():
-        record = (
-            SessionRecord.objects.select_for_update()
-            .select_related("session__patient", "session__session_type", "author")
-            .get(pk=record.pk)
-        )
+        session = _lock_session(record.session_id)
+        record = SessionRecord.objects.select_related("author").get(pk=record.pk)
+        record.session = session
         _check_editable(record, by)
         session = record.session
         # The screening may have expired, or consent changed, since the draft was saved.
-        _check_all(session=session, by=by, data=RecordData.from_record(record), now=now)
+        _check_all(session=session, profile=profile, data=RecordData.from_record(record), now=now)
         if not record.reactions_none and not record.immediate_reactions.strip():
             raise ClinicalError(
                 'State the immediate reactions, or tick "no immediate reaction".',
@@ -393,6 +403,7 @@ def addendum_add(
     *, by: Any, text: str, record: SessionRecord | None = None, consultation: Any = None
 ) -> Addendum:
     """A dated correction to a signed record or consultation, in its writer's name."""
+    clinician_required(by=by, action="add an addendum")
     text = text.strip()
     if not text:
         raise ClinicalError("Write the addendum.", field="text")

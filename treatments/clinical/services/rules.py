@@ -39,7 +39,9 @@ def screening_rule_save(
                 raise
             # Two managers added the same question at once: the unique code made one retry.
             continue
-    raise ClinicalError("Another rule was added at the same moment; save this one again.")
+    raise ClinicalError(
+        "Another rule was added at the same moment; save this one again.", field="question"
+    )
 
 
 def clinical_settings_update(*, by: Any, screening_valid_months: int) -> ClinicalSettings:

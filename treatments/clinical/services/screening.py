@@ -16,6 +16,8 @@ from patients.models import Patient
 
 from ..errors import ClinicalError
 from ..models import ClinicalSettings, Screening, ScreeningAnswer, ScreeningRule
+from .authority import clinician_required
+from .holds import booking_hold_follow_screening
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -38,6 +40,7 @@ def screening_record(
     `answers` maps rule id to (answer, detail). A screening is never edited: a newer one
     replaces it, so the history of what was declared, and when, stays intact.
     """
+    clinician_required(by=by, action="record a screening")
     rules = list(ScreeningRule.objects.filter(active=True))
     missing = [rule for rule in rules if rule.pk not in answers]
     if missing:
@@ -72,6 +75,8 @@ def screening_record(
             for rule in rules
         )
         audit_log(actor=by, patient=patient, action=AuditEntry.Action.CREATE, obj=screening)
+        # Same transaction: the desk can never book on a screening that should hold them.
+        booking_hold_follow_screening(screening=screening, by=by)
     return screening
 
 

@@ -21,7 +21,7 @@ from treatments.clinical.services.records import (
 from treatments.models import Session
 from treatments.products.models import LotUsage
 from treatments.products.tests.factories import LotFactory
-from treatments.tests.factories import SessionFactory
+from treatments.tests.factories import SessionFactory, StaffProfileFactory
 
 from .factories import make_consent, make_photo_consent, make_screening, record_data
 
@@ -283,12 +283,11 @@ def test_a_signed_record_is_locked_and_takes_addenda_from_anyone(
     assert record.notes == ""
 
 
-def test_another_practitioner_cannot_edit_the_record(
-    session, ready, practitioner_profile, manager_user
-):
+def test_another_practitioner_cannot_edit_the_record(session, ready, practitioner_profile):
+    colleague = StaffProfileFactory(qualification="nurse")
     record_save(session=session, by=practitioner_profile.user, data=record_data())
     with pytest.raises(RecordLocked, match="only they can change it"):
-        record_save(session=session, by=manager_user, data=record_data(notes="mine now"))
+        record_save(session=session, by=colleague.user, data=record_data(notes="mine now"))
     assert SessionRecord.objects.get(session=session).notes == ""
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from mesoclinic.access import CLINICAL, allow
 from mesoclinic.audit.services import audit_log
+from mesoclinic.errors import DomainError
 from patients.models import Patient
 
 from ..selectors import dashboard_reactions, patient_flags, patient_timeline
+from ..services.holds import booking_hold_lift, hold_lifter
 from .common import VIEW
 
 
@@ -21,8 +25,26 @@ def patient_clinical(request: HttpRequest, patient_pk: int) -> HttpResponse:
     return render(
         request,
         "clinical/patient_clinical.html",
-        {"patient": patient, "flags": patient_flags(patient=patient), **timeline},
+        {
+            "patient": patient,
+            "flags": patient_flags(patient=patient),
+            "can_lift_hold": patient.booking_hold and hold_lifter(user=request.user),
+            **timeline,
+        },
     )
+
+
+@allow(CLINICAL)
+@require_POST
+def booking_hold_lift_view(request: HttpRequest, patient_pk: int) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=patient_pk)
+    try:
+        booking_hold_lift(patient=patient, by=request.user)
+    except DomainError as err:
+        messages.error(request, err.message)
+    else:
+        messages.success(request, f"{patient.full_name} can be booked at the desk again.")
+    return redirect("clinical:patient", patient_pk=patient_pk)
 
 
 @allow(CLINICAL)

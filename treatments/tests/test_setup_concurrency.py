@@ -1,0 +1,89 @@
+"""Twenty managers saving the same name at the same instant, through the real views.
+
+Each thread is its own logged-in client with its own PostgreSQL connection. Exactly one save
+wins; the other nineteen get the form back with the message beside the name, never a 500 (the
+unique constraint refuses what the services' checks let through, and the service turns it into
+the message: mesoclinic.errors.unique_or_field_error).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+
+from treatments.courses.models import Protocol
+from treatments.models import Room, SessionType
+
+from .test_booking_concurrency import race
+from .test_setup_views import GOOD_PASSWORD, staff_form
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+N = 20
+
+
+def _posts(user, url: str, data: dict) -> list:
+    def post():
+        client = Client(raise_request_exception=False)
+        client.force_login(user)
+        return client.post(url, data)
+
+    return race([post] * N)
+
+
+def _one_saved_and_readable_refusals(responses, *messages: str) -> None:
+    assert [r for r in responses if not hasattr(r, "status_code")] == []
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200] * (N - 1) + [302], codes
+    for refused in (r for r in responses if r.status_code == 200):
+        text = refused.content.decode()
+        assert any(message in text for message in messages), text[:3000]
+
+
+def test_twenty_managers_creating_one_room_name_get_one_room(manager_user, clinic):
+    responses = _posts(manager_user, reverse("treatments:setup_room_create"), {"name": "Garden"})
+    _one_saved_and_readable_refusals(responses, "There is already a room called “Garden”.")
+    assert Room.objects.filter(name="Garden").count() == 1
+
+
+def test_twenty_managers_creating_one_session_type_name_get_one(manager_user, clinic):
+    responses = _posts(
+        manager_user,
+        reverse("treatments:setup_session_type_create"),
+        {"name": "Neck", "duration_minutes": "30", "buffer_minutes": "10", "active": "on"},
+    )
+    _one_saved_and_readable_refusals(responses, "There is already a session type called “Neck”.")
+    assert SessionType.objects.filter(name="Neck").count() == 1
+
+
+def test_twenty_managers_creating_one_protocol_name_get_one(manager_user, clinic):
+    responses = _posts(
+        manager_user,
+        reverse("courses:protocol_create"),
+        {
+            "name": "Scalp, six sessions",
+            "indication": "hair",
+            "sessions_count": "6",
+            "interval_min_days": "14",
+            "interval_max_days": "21",
+            "maintenance_interval_days": "90",
+            "active": "on",
+        },
+    )
+    # The form's own unique check answers those that arrive after the winner committed; the
+    # service's (from the constraint) those that raced it. Both beside the name.
+    _one_saved_and_readable_refusals(
+        responses,
+        "A protocol with this name exists already.",
+        "Protocol with this Name already exists.",
+    )
+    assert Protocol.objects.filter(name="Scalp, six sessions").count() == 1
+
+
+def test_twenty_managers_creating_one_username_get_one_account(manager_user, clinic):
+    responses = _posts(manager_user, reverse("treatments:setup_staff_create"), staff_form())
+    _one_saved_and_readable_refusals(responses, "The username “nia” is taken.")
+    assert get_user_model().objects.filter(username="nia").count() == 1
+    assert Client().login(username="nia", password=GOOD_PASSWORD)
