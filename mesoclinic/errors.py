@@ -5,7 +5,7 @@ Views put `message` on the form (next to `field` when one is named), never a 500
 
 from __future__ import annotations
 
-from typing import Any
+from django import forms
 
 
 class DomainError(Exception):
@@ -42,7 +42,7 @@ class PossibleDuplicate(DomainError):
         self.matches = matches
 
 
-def put_on_form(form: Any, err: DomainError) -> None:
+def put_on_form(form: forms.BaseForm, err: DomainError) -> None:
     """Show a service's refusal beside the field it names, or above the form if the form has
     no such field (a message is never lost to a ValueError, i.e. never a 500)."""
     form.add_error(err.field if err.field in form.fields else None, err.message)

@@ -10,7 +10,12 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
+
+# Lets Django's generic classes be subscripted at run time (`forms.ModelChoiceField[Room]`),
+# as django-stubs types them.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -133,7 +138,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": BASE_DIR / env_str("SQLITE_PATH", "db.sqlite3"),
+            "NAME": str(BASE_DIR / env_str("SQLITE_PATH", "db.sqlite3")),
             # IMMEDIATE takes SQLite's write lock at BEGIN, so the booking service's
             # check-then-insert cannot interleave with another writer.
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
