@@ -1,12 +1,12 @@
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 
-from .access import ALL_STAFF, allow, public
+from .access import ALL_STAFF, StaffRequest, allow, public
 
 
 @allow(ALL_STAFF)
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: StaffRequest) -> HttpResponse:
     return redirect("treatments:calendar")
 
 

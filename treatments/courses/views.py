@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from mesoclinic.access import BOOKING, CLINICAL, MANAGEMENT, allow
+from mesoclinic.access import BOOKING, CLINICAL, MANAGEMENT, StaffRequest, allow
 from mesoclinic.errors import DomainError, put_on_form
 from patients.models import Patient
 
@@ -56,12 +56,12 @@ def _detail(
 
 
 @allow(BOOKING)
-def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def course_detail(request: StaffRequest, pk: int) -> HttpResponse:
     return _detail(request, _course_or_404(pk))
 
 
 @allow(BOOKING)
-def course_list(request: HttpRequest) -> HttpResponse:
+def course_list(request: StaffRequest) -> HttpResponse:
     courses = list(selectors.courses_list())
     rows = [(course, *selectors.course_progress(course)) for course in courses]
     return render(request, "courses/course_list.html", {"rows": rows})
@@ -69,7 +69,7 @@ def course_list(request: HttpRequest) -> HttpResponse:
 
 @allow(BOOKING)
 @require_POST
-def course_book_step_view(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+def course_book_step_view(request: StaffRequest, pk: int, number: int) -> HttpResponse:
     course = _course_or_404(pk)
     form = StepBookForm(request.POST)
     if form.is_valid():
@@ -94,7 +94,7 @@ def course_book_step_view(request: HttpRequest, pk: int, number: int) -> HttpRes
 
 @allow(BOOKING)
 @require_POST
-def course_book_all_view(request: HttpRequest, pk: int) -> HttpResponse:
+def course_book_all_view(request: StaffRequest, pk: int) -> HttpResponse:
     course = _course_or_404(pk)
     try:
         result = course_book_all(course=course, by=request.user)
@@ -115,7 +115,7 @@ def course_book_all_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @allow(CLINICAL)
 @require_POST
-def course_stop_view(request: HttpRequest, pk: int) -> HttpResponse:
+def course_stop_view(request: StaffRequest, pk: int) -> HttpResponse:
     course = _course_or_404(pk)
     form = StopForm(request.POST)
     if form.is_valid():
@@ -131,7 +131,7 @@ def course_stop_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @allow(CLINICAL)
-def course_create_view(request: HttpRequest, patient_pk: int) -> HttpResponse:
+def course_create_view(request: StaffRequest, patient_pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=patient_pk)
     # ?consultation=<id> preselects the plan when coming from a consultation page.
     initial = {"consultation": request.GET.get("consultation", "")[:12]}
@@ -148,7 +148,7 @@ def course_create_view(request: HttpRequest, patient_pk: int) -> HttpResponse:
 
 
 @allow(BOOKING)
-def patient_courses(request: HttpRequest, patient_pk: int) -> HttpResponse:
+def patient_courses(request: StaffRequest, patient_pk: int) -> HttpResponse:
     """A patient's courses: a full page, or the card alone for the patient page (htmx)."""
     patient = get_object_or_404(Patient, pk=patient_pk)
     courses = list(selectors.courses_for_patient(patient=patient))
@@ -158,7 +158,7 @@ def patient_courses(request: HttpRequest, patient_pk: int) -> HttpResponse:
 
 
 @allow(CLINICAL)
-def protocol_list(request: HttpRequest) -> HttpResponse:
+def protocol_list(request: StaffRequest) -> HttpResponse:
     return render(request, "courses/protocol_list.html", {"protocols": selectors.protocols_list()})
 
 
@@ -176,12 +176,12 @@ def _protocol_form(request: HttpRequest, protocol: Protocol | None) -> HttpRespo
 
 
 @allow(MANAGEMENT)
-def protocol_create(request: HttpRequest) -> HttpResponse:
+def protocol_create(request: StaffRequest) -> HttpResponse:
     return _protocol_form(request, None)
 
 
 @allow(MANAGEMENT)
-def protocol_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def protocol_edit(request: StaffRequest, pk: int) -> HttpResponse:
     return _protocol_form(request, get_object_or_404(Protocol, pk=pk))
 
 
@@ -206,7 +206,7 @@ def booking_step_context(
 
 
 @allow(BOOKING)
-def booking_step_choice(request: HttpRequest) -> HttpResponse:
+def booking_step_choice(request: StaffRequest) -> HttpResponse:
     """The booking form's "count this as session k of the course" choice, refreshed by htmx
     when the desk picks the patient or changes the session type or the date."""
     query = StepChoiceQueryForm(request.GET)

@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from mesoclinic.access import CLINICAL, MANAGEMENT, allow
+from mesoclinic.access import CLINICAL, MANAGEMENT, StaffRequest, allow
 from mesoclinic.errors import DomainError, put_on_form
 
 from . import selectors
@@ -18,7 +18,7 @@ from .services import lot_receive, product_save
 
 
 @allow(CLINICAL)
-def product_list(request: HttpRequest) -> HttpResponse:
+def product_list(request: StaffRequest) -> HttpResponse:
     return render(
         request,
         "products/product_list.html",
@@ -30,7 +30,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
 
 
 @allow(CLINICAL)
-def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def product_detail(request: StaffRequest, pk: int) -> HttpResponse:
     try:
         product = selectors.product_detail(pk=pk)
     except Product.DoesNotExist:
@@ -73,17 +73,17 @@ def _product_form(request: HttpRequest, product: Product | None) -> HttpResponse
 
 
 @allow(MANAGEMENT)
-def product_create(request: HttpRequest) -> HttpResponse:
+def product_create(request: StaffRequest) -> HttpResponse:
     return _product_form(request, None)
 
 
 @allow(MANAGEMENT)
-def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def product_edit(request: StaffRequest, pk: int) -> HttpResponse:
     return _product_form(request, get_object_or_404(Product, pk=pk))
 
 
 @allow(MANAGEMENT)
-def lot_create(request: HttpRequest, pk: int) -> HttpResponse:
+def lot_create(request: StaffRequest, pk: int) -> HttpResponse:
     product = get_object_or_404(Product, pk=pk)
     form = LotForm(request.POST or None, initial={"received_on": selectors.clinic_today()})
     if request.method == "POST" and form.is_valid():
@@ -98,13 +98,13 @@ def lot_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @allow(MANAGEMENT)
-def stock_dashboard(request: HttpRequest) -> HttpResponse:
+def stock_dashboard(request: StaffRequest) -> HttpResponse:
     template = "products/_stock_warnings.html" if request.htmx else "products/stock_dashboard.html"
     return render(request, template, {"warnings": selectors.stock_warnings()})
 
 
 @allow(MANAGEMENT)
-def recall_search(request: HttpRequest) -> HttpResponse:
+def recall_search(request: StaffRequest) -> HttpResponse:
     form = LotSearchForm(request.GET or None)
     lots = None
     if form.is_valid() and form.cleaned_data["q"].strip():
@@ -113,7 +113,7 @@ def recall_search(request: HttpRequest) -> HttpResponse:
 
 
 @allow(MANAGEMENT)
-def lot_recall(request: HttpRequest, pk: int) -> HttpResponse:
+def lot_recall(request: StaffRequest, pk: int) -> HttpResponse:
     lot = get_object_or_404(Lot.objects.select_related("product"), pk=pk)
     usages = selectors.lot_recall(lot=lot)
     patients = {usage.session.patient_id for usage in usages}
@@ -157,7 +157,7 @@ def _csv_safe(value: object) -> str:
 
 
 @allow(MANAGEMENT)
-def lot_recall_csv(request: HttpRequest, pk: int) -> HttpResponse:
+def lot_recall_csv(request: StaffRequest, pk: int) -> HttpResponse:
     lot = get_object_or_404(Lot.objects.select_related("product"), pk=pk)
     zone = timezone.get_current_timezone()
     response = HttpResponse(content_type="text/csv; charset=utf-8")

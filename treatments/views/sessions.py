@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from mesoclinic.access import BOOKING, allow
+from mesoclinic.access import BOOKING, StaffRequest, allow
 from mesoclinic.errors import DomainError, put_on_form
 
 from ..courses.forms import StepChoiceQueryForm
@@ -115,7 +115,7 @@ def _step_choice(request: HttpRequest, form: SessionBookForm) -> dict[str, Any]:
 
 
 @allow(BOOKING)
-def session_create(request: HttpRequest) -> HttpResponse:
+def session_create(request: StaffRequest) -> HttpResponse:
     zone = clinic_zone()
     if request.method != "POST":
         initial = {key: request.GET[key] for key in PREFILL if request.GET.get(key)}
@@ -141,12 +141,12 @@ def session_create(request: HttpRequest) -> HttpResponse:
 
 
 @allow(BOOKING)
-def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def session_detail(request: StaffRequest, pk: int) -> HttpResponse:
     return _detail(request, _session_or_404(pk))
 
 
 @allow(BOOKING)
-def session_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
+def session_reschedule(request: StaffRequest, pk: int) -> HttpResponse:
     session = _session_or_404(pk)
     zone = clinic_zone()
     if request.method != "POST":
@@ -184,7 +184,7 @@ def session_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @allow(BOOKING)
-def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def session_cancel(request: StaffRequest, pk: int) -> HttpResponse:
     session = _session_or_404(pk)
     form = SessionCancelForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
@@ -202,7 +202,7 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @allow(BOOKING)
 @require_POST
-def session_status(request: HttpRequest, pk: int) -> HttpResponse:
+def session_status(request: StaffRequest, pk: int) -> HttpResponse:
     session = _session_or_404(pk)
     form = SessionStatusForm(request.POST)
     if form.is_valid():

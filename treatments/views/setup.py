@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from mesoclinic.access import MANAGEMENT, Role, allow
+from mesoclinic.access import MANAGEMENT, Role, StaffRequest, allow
 from mesoclinic.errors import DomainError, put_on_form
 
 from ..forms.setup import (
@@ -69,7 +69,7 @@ def _form_page(request: HttpRequest, form: forms.Form, **context: Any) -> HttpRe
 
 
 @allow(MANAGEMENT)
-def setup(request: HttpRequest) -> HttpResponse:
+def setup(request: StaffRequest) -> HttpResponse:
     return render(
         request,
         "treatments/setup/index.html",
@@ -89,7 +89,7 @@ def setup(request: HttpRequest) -> HttpResponse:
 
 
 @allow(MANAGEMENT)
-def setup_clinic(request: HttpRequest) -> HttpResponse:
+def setup_clinic(request: StaffRequest) -> HttpResponse:
     clinic = clinic_get()
     initial = {f: getattr(clinic, f) for f in ("name", "timezone", "address", "phone", "email")}
     form = ClinicForm(request.POST or None, initial=initial)
@@ -119,7 +119,7 @@ def setup_clinic(request: HttpRequest) -> HttpResponse:
 
 
 @allow(MANAGEMENT)
-def setup_opening_hours(request: HttpRequest) -> HttpResponse:
+def setup_opening_hours(request: StaffRequest) -> HttpResponse:
     form = OpeningHoursForm(request.POST or None, rows=OpeningHours.objects.all())
     if request.method == "POST" and form.is_valid():
         hours = form.cleaned_data["hours"]
@@ -135,7 +135,7 @@ def setup_opening_hours(request: HttpRequest) -> HttpResponse:
 
 
 @allow(MANAGEMENT)
-def setup_rooms(request: HttpRequest) -> HttpResponse:
+def setup_rooms(request: StaffRequest) -> HttpResponse:
     rooms = Room.objects.annotate(
         booked=Count(
             "sessions",
@@ -148,7 +148,7 @@ def setup_rooms(request: HttpRequest) -> HttpResponse:
 
 
 @allow(MANAGEMENT)
-def setup_room_create(request: HttpRequest) -> HttpResponse:
+def setup_room_create(request: StaffRequest) -> HttpResponse:
     form = RoomForm(request.POST or None)
     form.fields.pop("active")
     if request.method == "POST" and form.is_valid():
@@ -160,7 +160,7 @@ def setup_room_create(request: HttpRequest) -> HttpResponse:
 
 
 @allow(MANAGEMENT)
-def setup_room_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def setup_room_edit(request: StaffRequest, pk: int) -> HttpResponse:
     room = get_object_or_404(Room, pk=pk)
     form = RoomForm(request.POST or None, initial={"name": room.name, "active": room.active})
     if request.method == "POST" and form.is_valid():
@@ -173,7 +173,7 @@ def setup_room_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @allow(MANAGEMENT)
 @require_POST
-def setup_room_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def setup_room_deactivate(request: StaffRequest, pk: int) -> HttpResponse:
     room = get_object_or_404(Room, pk=pk)
     try:
         svc.room_deactivate(room=room)
@@ -185,13 +185,13 @@ def setup_room_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @allow(MANAGEMENT)
-def setup_session_types(request: HttpRequest) -> HttpResponse:
+def setup_session_types(request: StaffRequest) -> HttpResponse:
     types = SessionType.objects.order_by("-active", "name")
     return render(request, "treatments/setup/session_types.html", {"session_types": types})
 
 
 @allow(MANAGEMENT)
-def setup_session_type_create(request: HttpRequest) -> HttpResponse:
+def setup_session_type_create(request: StaffRequest) -> HttpResponse:
     form = SessionTypeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         created = _attempt(form, lambda: svc.session_type_create(**form.cleaned_data))
@@ -204,7 +204,7 @@ def setup_session_type_create(request: HttpRequest) -> HttpResponse:
 
 
 @allow(MANAGEMENT)
-def setup_session_type_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def setup_session_type_edit(request: StaffRequest, pk: int) -> HttpResponse:
     session_type = get_object_or_404(SessionType, pk=pk)
     fields = ("name", "duration_minutes", "buffer_minutes", "medical_only", "active")
     initial = {f: getattr(session_type, f) for f in fields}
@@ -235,7 +235,7 @@ def setup_session_type_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @allow(MANAGEMENT)
-def setup_staff(request: HttpRequest) -> HttpResponse:
+def setup_staff(request: StaffRequest) -> HttpResponse:
     role_names = [role.value for role in Role]
     staff = (
         StaffProfile.objects.select_related("user")
@@ -262,7 +262,7 @@ def _details(data: dict[str, Any]) -> staff_svc.StaffDetails:
 
 
 @allow(MANAGEMENT)
-def setup_staff_create(request: HttpRequest) -> HttpResponse:
+def setup_staff_create(request: StaffRequest) -> HttpResponse:
     form = StaffCreateForm(request.POST or None, initial={"role": Role.PRACTITIONER.value})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -279,7 +279,7 @@ def setup_staff_create(request: HttpRequest) -> HttpResponse:
 
 
 @allow(MANAGEMENT)
-def setup_staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def setup_staff_edit(request: StaffRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(StaffProfile.objects.select_related("user"), pk=pk)
     role_names = [r.value for r in Role]
     role = staff.user.groups.filter(name__in=role_names).values_list("name", flat=True).first()
@@ -315,7 +315,7 @@ def setup_staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @allow(MANAGEMENT)
 @require_POST
-def setup_staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def setup_staff_deactivate(request: StaffRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(StaffProfile.objects.select_related("user"), pk=pk)
     try:
         staff_svc.staff_deactivate(staff=staff, by=request.user)
@@ -328,7 +328,7 @@ def setup_staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @allow(MANAGEMENT)
 @require_POST
-def setup_staff_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def setup_staff_reactivate(request: StaffRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(StaffProfile.objects.select_related("user"), pk=pk)
     staff_svc.staff_reactivate(staff=staff)
     messages.success(request, f"{staff} can log in again.")
@@ -356,7 +356,7 @@ def _hours_page(
 
 
 @allow(MANAGEMENT)
-def setup_staff_hours(request: HttpRequest, pk: int) -> HttpResponse:
+def setup_staff_hours(request: StaffRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(StaffProfile.objects.select_related("user"), pk=pk)
     form = WorkingHoursForm(request.POST or None, rows=staff.working_hours.all())
     if request.method == "POST" and form.is_valid():
@@ -371,7 +371,7 @@ def setup_staff_hours(request: HttpRequest, pk: int) -> HttpResponse:
 
 @allow(MANAGEMENT)
 @require_POST
-def setup_exception_add(request: HttpRequest, pk: int) -> HttpResponse:
+def setup_exception_add(request: StaffRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(StaffProfile.objects.select_related("user"), pk=pk)
     form = WorkingExceptionForm(request.POST)
     if form.is_valid():
@@ -396,7 +396,7 @@ def setup_exception_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @allow(MANAGEMENT)
 @require_POST
-def setup_exception_delete(request: HttpRequest, pk: int, exception_pk: int) -> HttpResponse:
+def setup_exception_delete(request: StaffRequest, pk: int, exception_pk: int) -> HttpResponse:
     exception = get_object_or_404(WorkingException, pk=exception_pk, staff_id=pk)
     staff_svc.working_exception_remove(exception=exception)
     messages.success(request, "Exception removed.")

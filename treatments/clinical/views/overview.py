@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from mesoclinic.access import CLINICAL, allow
+from mesoclinic.access import CLINICAL, StaffRequest, allow
 from patients.models import Patient
 
 from ..selectors import dashboard_reactions, patient_flags, patient_timeline
@@ -14,7 +14,7 @@ from .common import VIEW
 
 
 @allow(CLINICAL)
-def patient_clinical(request: HttpRequest, patient_pk: int) -> HttpResponse:
+def patient_clinical(request: StaffRequest, patient_pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=patient_pk)
     timeline = patient_timeline(patient=patient)
     audit_log(actor=request.user, patient=patient, action=VIEW, obj=patient)
@@ -26,7 +26,7 @@ def patient_clinical(request: HttpRequest, patient_pk: int) -> HttpResponse:
 
 
 @allow(CLINICAL)
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: StaffRequest) -> HttpResponse:
     reactions = dashboard_reactions()
     audit_log(actor=request.user, patient=None, action=VIEW, object_type="dashboard")
     return render(request, "clinical/dashboard.html", reactions)
