@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.http import HttpRequest
 
 from .models import ConsentChange, Patient, phone_digits
@@ -41,7 +42,7 @@ class PatientAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Patient, form: Any, change: bool) -> None:
         # The admin bypasses the services, so keep search's copy of the number in step here.
         obj.phone_digits = phone_digits(obj.phone)
-        if not change:
+        if not change and isinstance(request.user, User):  # the admin is signed in
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
 

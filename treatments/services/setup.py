@@ -17,8 +17,8 @@ import zoneinfo
 from datetime import time
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from mesoclinic.errors import DomainError
@@ -33,8 +33,6 @@ from ..models import (
 )
 from ..selectors import availability_for, clinic_get, clinic_zone
 
-User = get_user_model()
-
 Hours = dict[int, tuple[time, time] | None]  # weekday -> (start, end), None = closed / off
 
 DURATION_MIN, DURATION_MAX = 30, 60  # seed: "30 to 60 minutes by area"
@@ -47,7 +45,7 @@ WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 # --- reads used by the set-up screens ---------------------------------------------------------
 
 
-def _future_booked(**filters: Any) -> Any:
+def _future_booked(**filters: Any) -> QuerySet[Session]:
     return Session.objects.filter(
         status=Session.Status.BOOKED, starts_at__gte=timezone.now(), **filters
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from django.contrib.auth.models import User
 from django.db import models
+
+from patients.models import Patient
 
 from ..models import AuditEntry
 
@@ -13,8 +14,8 @@ Action = AuditEntry.Action
 
 def audit_log(
     *,
-    actor: Any,
-    patient: Any,
+    actor: User | None,
+    patient: Patient | None,
     action: str,
     obj: models.Model | None = None,
     object_type: str | None = None,

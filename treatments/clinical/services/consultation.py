@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
 from patients.models import Patient
+from treatments.products.models import Product
 
 from ..errors import ClinicalError, RecordLocked
 from ..models import AuditEntry, Consultation, Zone
@@ -30,7 +31,7 @@ class ConsultationData:
     risks_notes: str = ""
     recommendation: str = ""
     plan_zones: list[str] = field(default_factory=list)
-    plan_products: list[Any] = field(default_factory=list)
+    plan_products: list[Product] = field(default_factory=list)
     plan_protocol: str = ""
     plan_sessions: int | None = None
 
@@ -56,14 +57,14 @@ def _check(data: ConsultationData) -> None:
 def consultation_save(
     *,
     patient: Patient,
-    by: Any,
+    by: User,
     data: ConsultationData,
     consultation: Consultation | None = None,
 ) -> Consultation:
     _check(data)
     with transaction.atomic():
         created = consultation is None
-        if created:
+        if consultation is None:
             consultation = Consultation(patient=patient, practitioner=by)
         else:
             consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
@@ -85,7 +86,7 @@ def consultation_save(
     return consultation
 
 
-def consultation_sign(*, consultation: Consultation, by: Any) -> Consultation:
+def consultation_sign(*, consultation: Consultation, by: User) -> Consultation:
     with transaction.atomic():
         consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
         if consultation.is_signed:

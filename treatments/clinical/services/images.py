@@ -30,6 +30,7 @@ Image.MAX_IMAGE_PIXELS = PHOTO_MAX_SIDE * PHOTO_MAX_SIDE
 
 @dataclass(frozen=True)
 class CleanImage:
+    name: str
     content: ContentFile
     width: int
     height: int
@@ -66,8 +67,10 @@ def photo_clean(raw: bytes, *, field: str = "image") -> CleanImage:
     image.thumbnail((PHOTO_STORED_MAX_SIDE, PHOTO_STORED_MAX_SIDE))
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=88, optimize=True)
+    name = f"{uuid.uuid4().hex}.jpg"
     return CleanImage(
-        content=ContentFile(out.getvalue(), name=f"{uuid.uuid4().hex}.jpg"),
+        name=name,
+        content=ContentFile(out.getvalue(), name=name),
         width=image.width,
         height=image.height,
     )
@@ -95,8 +98,10 @@ def signature_clean(data_url: str, *, field: str = "signature") -> CleanImage:
         raise ClinicalError("Ask the patient to sign in the box.", field=field)
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
+    name = f"{uuid.uuid4().hex}.png"
     return CleanImage(
-        content=ContentFile(out.getvalue(), name=f"{uuid.uuid4().hex}.png"),
+        name=name,
+        content=ContentFile(out.getvalue(), name=name),
         width=image.width,
         height=image.height,
     )

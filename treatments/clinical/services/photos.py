@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from treatments.models import Session
@@ -16,7 +16,7 @@ from .images import PHOTO_MAX_BYTES, photo_clean
 
 
 def photo_upload(
-    *, session: Session, stage: str, zone: str, view: str, upload: Any, by: Any
+    *, session: Session, stage: str, zone: str, view: str, upload: UploadedFile, by: User
 ) -> ClinicalPhoto:
     if stage not in ClinicalPhoto.Stage.values:
         raise ClinicalError("Choose before or after.", field="stage")
@@ -50,7 +50,7 @@ def photo_upload(
             height=clean.height,
             uploaded_by=by,
         )
-        photo.image.save(clean.content.name, clean.content, save=False)
+        photo.image.save(clean.name, clean.content, save=False)
         try:
             photo.save()
             audit_log(actor=by, patient=session.patient, action=AuditEntry.Action.CREATE, obj=photo)

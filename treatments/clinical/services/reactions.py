@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,7 +17,9 @@ from ..models import AuditEntry, Reaction, Severity
 from .audit import audit_log
 
 
-def _check(*, session: Session, patient: Patient, type: str, severity: str, onset: Any) -> None:
+def _check(
+    *, session: Session, patient: Patient, type: str, severity: str, onset: datetime | None
+) -> None:
     if session.patient_id != patient.pk:
         raise ClinicalError("That session belongs to another patient.", field="session")
     if type not in Reaction.Type.values:
@@ -41,7 +43,7 @@ def reaction_report(
     onset: datetime,
     description: str,
     source: str,
-    reported_by: Any = None,
+    reported_by: User | None = None,
     action_taken: str = "",
 ) -> Reaction:
     """Record a reaction. `source` is "practitioner" or "patient" (the self-report link).
@@ -75,7 +77,7 @@ def reaction_report(
 def reaction_update(
     *,
     reaction: Reaction,
-    by: Any,
+    by: User,
     severity: str,
     action_taken: str,
     resolved_on: date | None,

@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import ClassVar
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -29,6 +30,7 @@ from ..models import (
     Addendum,
     AuditEntry,
     ConsentSignature,
+    Consultation,
     Depth,
     Screening,
     SessionRecord,
@@ -99,7 +101,7 @@ class Readiness:
     findings: list[Finding]
 
 
-def _profile(user: Any) -> StaffProfile | None:
+def _profile(user: User) -> StaffProfile | None:
     return StaffProfile.objects.filter(user=user).first()
 
 
@@ -129,7 +131,7 @@ def _check_input(data: RecordData) -> None:
         )
 
 
-def _check_practitioner(*, session: Session, by: Any, depth: str) -> None:
+def _check_practitioner(*, session: Session, by: User, depth: str) -> None:
     profile = _profile(by)
     if profile is not None and profile.is_medical:
         return
@@ -235,7 +237,7 @@ def _session_ingredients(session: Session, extra: list[str] | None = None) -> li
     return names
 
 
-def _check_editable(record: SessionRecord, by: Any) -> None:
+def _check_editable(record: SessionRecord, by: User) -> None:
     if record.is_signed:
         raise RecordLocked(
             f"This record was signed on {timezone.localtime(record.signed_at):%d %b %Y %H:%M} "
@@ -264,7 +266,7 @@ def record_readiness(*, session: Session) -> Readiness:
     return Readiness(screening=screening, consent=consent, findings=findings)
 
 
-def _check_all(*, session: Session, by: Any, data: RecordData, now: datetime) -> tuple:
+def _check_all(*, session: Session, by: User, data: RecordData, now: datetime) -> tuple:
     _check_session(session)
     _check_input(data)
     _check_practitioner(session=session, by=by, depth=data.depth)
@@ -279,7 +281,7 @@ def _check_all(*, session: Session, by: Any, data: RecordData, now: datetime) ->
     return screening, consent
 
 
-def record_save(*, session: Session, by: Any, data: RecordData) -> SessionRecord:
+def record_save(*, session: Session, by: User, data: RecordData) -> SessionRecord:
     """Create or update the (unsigned) record, after every safety rule has passed."""
     with transaction.atomic():
         session = (
@@ -292,7 +294,7 @@ def record_save(*, session: Session, by: Any, data: RecordData) -> SessionRecord
             _check_editable(record, by)
         screening, consent = _check_all(session=session, by=by, data=data, now=timezone.now())
         created = record is None
-        if created:
+        if record is None:
             record = SessionRecord(session=session, patient=session.patient, author=by)
         for name in data.FIELDS:
             value = getattr(data, name)
@@ -308,7 +310,9 @@ def record_save(*, session: Session, by: Any, data: RecordData) -> SessionRecord
     return record
 
 
-def record_product_add(*, record: SessionRecord, lot: Lot, volume_ml: Decimal, by: Any) -> LotUsage:
+def record_product_add(
+    *, record: SessionRecord, lot: Lot, volume_ml: Decimal, by: User
+) -> LotUsage:
     """Record a product used, after the ingredient rules; lot_use refuses unusable lots."""
     with transaction.atomic():
         record = (
@@ -345,7 +349,7 @@ def record_product_add(*, record: SessionRecord, lot: Lot, volume_ml: Decimal, b
     return usage
 
 
-def record_product_remove(*, record: SessionRecord, usage: LotUsage, by: Any) -> None:
+def record_product_remove(*, record: SessionRecord, usage: LotUsage, by: User) -> None:
     with transaction.atomic():
         record = (
             SessionRecord.objects.select_for_update().select_related("author").get(pk=record.pk)
@@ -358,7 +362,7 @@ def record_product_remove(*, record: SessionRecord, usage: LotUsage, by: Any) ->
 
 
 def record_sign(
-    *, record: SessionRecord, by: Any, ended_at: datetime | None = None
+    *, record: SessionRecord, by: User, ended_at: datetime | None = None
 ) -> SessionRecord:
     """Lock the record and complete the session with its actual end time (aftercare keys on it)."""
     now = timezone.now()
@@ -390,7 +394,11 @@ def record_sign(
 
 
 def addendum_add(
-    *, by: Any, text: str, record: SessionRecord | None = None, consultation: Any = None
+    *,
+    by: User,
+    text: str,
+    record: SessionRecord | None = None,
+    consultation: Consultation | None = None,
 ) -> Addendum:
     """A dated correction to a signed record or consultation, in its writer's name."""
     text = text.strip()
