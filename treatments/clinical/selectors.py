@@ -118,8 +118,8 @@ def patients_flags(
     )
     if connection.vendor == "postgresql":
         screenings = screenings.distinct("patient_id")
-    for screening in screenings.prefetch_related(_answers_prefetch()):
-        latest.setdefault(screening.patient_id, screening)
+    for row in screenings.prefetch_related(_answers_prefetch()):
+        latest.setdefault(row.patient_id, row)
 
     current_texts = {text.session_type_id: text.pk for text in consent_texts_current()}
     signed = set(
