@@ -52,6 +52,15 @@ class Column:
     active: list[Session] = field(default_factory=list)
     freed: list[Session] = field(default_factory=list)
 
+    @property
+    def resource(self) -> StaffProfile | Room:
+        """Whose column this is: a practitioner's or a room's, never neither."""
+        if self.practitioner is not None:
+            return self.practitioner
+        if self.room is not None:
+            return self.room
+        raise ValueError("A calendar column belongs to a practitioner or a room.")
+
 
 @dataclass
 class Cell:
@@ -364,7 +373,7 @@ def _load(columns: list[Column], *, days: list[date], zone: ZoneInfo) -> None:
         local_day = session.starts_at.astimezone(zone).date()
         by_column[(getattr(session, key), local_day)].append(session)
     for column in columns:
-        resource = column.practitioner or column.room
+        resource = column.resource
         column.working = working.get((resource.pk, column.day), [])
         for session in by_column[(resource.pk, column.day)]:
             (column.active if session.is_active else column.freed).append(session)
@@ -397,21 +406,24 @@ def _rows(columns: list[Column], *, zone: ZoneInfo, now: datetime) -> list[Row]:
     book_base = reverse("treatments:session_create")
 
     for col, column in enumerate(columns):
-        owner: list[int | None] = [None] * len(times)
+        # The cell that covers each row of this column (a session spans several rows).
+        owner: list[Cell | None] = [None] * len(times)
 
         def row_of(instant: datetime) -> int:
             return max(0, (_minutes(instant.astimezone(zone)) - first) // SLOT_MINUTES)
 
         for session in column.active:
             r = row_of(session.starts_at)
-            if owner[r] is not None:
-                grid[owner[r]][col].overlapping.append(session)
+            covering = owner[r]
+            if covering is not None:
+                covering.overlapping.append(session)
                 continue
             span = math.ceil((session.blocked_until - session.starts_at) / SLOT)
             span = max(1, min(span, len(times) - r))
-            grid[r][col] = Cell(kind="session", column=column, rowspan=span, session=session)
+            cell = Cell(kind="session", column=column, rowspan=span, session=session)
+            grid[r][col] = cell
             for covered in range(r, r + span):
-                owner[covered] = r
+                owner[covered] = cell
 
         busy = [(s.starts_at, s.blocked_until) for s in column.active]
         free = free_intervals(column.working, busy)
@@ -421,7 +433,8 @@ def _rows(columns: list[Column], *, zone: ZoneInfo, now: datetime) -> list[Row]:
         resource = (f"&practitioner={column.practitioner.pk}" if column.practitioner else "") + (
             f"&room={column.room.pk}" if column.room else ""
         )
-        who = column.practitioner.display_name if column.practitioner else column.room.name
+        whose = column.resource
+        who = whose.display_name if isinstance(whose, StaffProfile) else whose.name
         slot = SlotText(
             url=f"{book_base}?date={day.isoformat()}&time=",
             resource=resource,
@@ -430,15 +443,15 @@ def _rows(columns: list[Column], *, zone: ZoneInfo, now: datetime) -> list[Row]:
         for r, at in enumerate(times):
             if owner[r] is not None:
                 continue
-            grid[r][col] = _slot_cell(
+            owner[r] = grid[r][col] = _slot_cell(
                 column, at, labels[r], free=free, zone=zone, now=now, slot=slot
             )
-            owner[r] = r
 
         for session in column.freed:
             r = row_of(session.starts_at)
-            if r < len(times):
-                grid[owner[r]][col].freed.append(session)
+            covering = owner[r] if r < len(times) else None
+            if covering is not None:  # every row has its cell by now
+                covering.freed.append(session)
 
     detail = reverse("treatments:session_detail", args=[0]).removesuffix("0/")
     rows = []
@@ -451,7 +464,7 @@ def _rows(columns: list[Column], *, zone: ZoneInfo, now: datetime) -> list[Row]:
     return rows
 
 
-STATUS_BADGES = {
+STATUS_BADGES: dict[str, str] = {
     Session.Status.BOOKED: '<span class="badge text-bg-primary">Booked</span>',
     Session.Status.ARRIVED: '<span class="badge text-bg-info">Arrived</span>',
     Session.Status.COMPLETED: '<span class="badge text-bg-success">Completed</span>',
@@ -467,8 +480,8 @@ def _hm(instant: datetime, zone: ZoneInfo) -> str:
 def _display(cell: Cell, *, detail: str, zone: ZoneInfo) -> None:
     """Fill the strings the template prints for one cell, times in the clinic's zone."""
     extra: list[SafeString] = []
-    if cell.kind == "session":
-        s = cell.session
+    s = cell.session
+    if cell.kind == "session" and s is not None:
         times = f"{_hm(s.starts_at, zone)}–{_hm(s.ends_at, zone)}"
         cell.css = f"cal-cell cal-session cal-status-{s.status}"
         cell.url = f"{detail}{s.pk}/"
