@@ -26,7 +26,7 @@ from .models import NUDGE_KINDS, PRE_SESSION_KINDS, Kind, OutboxMessage
 REACTION_LINK_DAYS = 14
 NUDGE_LINK_DAYS = 30
 
-WHY = {
+WHY: dict[str, str] = {
     Kind.CONFIRMATION: "you have an appointment booked with us",
     Kind.CANCELLATION: "an appointment you had booked with us has been cancelled",
     Kind.PREPARATION: "you have an appointment with us in a few days",
