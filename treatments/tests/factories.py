@@ -66,7 +66,7 @@ class SessionTypeFactory(factory.django.DjangoModelFactory):
     medical_only = True
 
 
-class SessionFactory(factory.django.DjangoModelFactory):
+class SessionFactory(factory.django.DjangoModelFactory[Session]):
     """A session written directly (no service): for fixtures and bulk data only."""
 
     class Meta:

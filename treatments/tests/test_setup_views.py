@@ -26,7 +26,7 @@ from treatments.tests.factories import RoomFactory, SessionFactory
 pytestmark = pytest.mark.django_db
 
 # url name, fixture giving the pk (or None)
-PAGES = [
+PAGES: list[tuple[str, str | None]] = [
     ("setup", None),
     ("setup_clinic", None),
     ("setup_opening_hours", None),
@@ -41,7 +41,7 @@ PAGES = [
     ("setup_staff_edit", "practitioner_profile"),
     ("setup_staff_hours", "practitioner_profile"),
 ]
-POST_ONLY = [
+POST_ONLY: list[tuple[str, str | None]] = [
     ("setup_room_deactivate", "room"),
     ("setup_staff_deactivate", "practitioner_profile"),
     ("setup_staff_reactivate", "practitioner_profile"),
