@@ -4,7 +4,7 @@ from datetime import date
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -33,7 +33,11 @@ def _course_or_404(pk: int) -> Course:
 
 
 def _detail(
-    request: HttpRequest, course: Course, *, errors: dict[int, Any] | None = None, status=200
+    request: StaffRequest,
+    course: Course,
+    *,
+    errors: dict[int, StepBookForm] | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     plans = course_propose(course=course) if course.status == Course.Status.ACTIVE else []
     done, total = selectors.course_progress(course)
@@ -162,7 +166,7 @@ def protocol_list(request: StaffRequest) -> HttpResponse:
     return render(request, "courses/protocol_list.html", {"protocols": selectors.protocols_list()})
 
 
-def _protocol_form(request: HttpRequest, protocol: Protocol | None) -> HttpResponse:
+def _protocol_form(request: StaffRequest, protocol: Protocol | None) -> HttpResponse:
     form = ProtocolForm(request.POST or None, instance=protocol)
     if request.method == "POST" and form.is_valid():
         try:

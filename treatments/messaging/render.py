@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.backends.base import BaseEmailBackend
 from django.template.loader import render_to_string
 from django.utils import timezone
 from icalendar import Calendar, Event, Timezone
@@ -161,7 +162,7 @@ def _vtimezone(key: str, year: int) -> Timezone:
 
 
 def message_email(
-    message: OutboxMessage, *, clinic: Clinic, connection: Any = None
+    message: OutboxMessage, *, clinic: Clinic, connection: BaseEmailBackend | None = None
 ) -> EmailMultiAlternatives:
     ctx = context_for(message, clinic=clinic, preview=False)
     subject, text, html = _render(message, ctx, clinic)

@@ -4,7 +4,7 @@ import csv
 import re
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
@@ -42,7 +42,7 @@ def product_detail(request: StaffRequest, pk: int) -> HttpResponse:
     )
 
 
-def _product_form(request: HttpRequest, product: Product | None) -> HttpResponse:
+def _product_form(request: StaffRequest, product: Product | None) -> HttpResponse:
     initial = ProductForm.initial_for(product) if product else None
     evidence_initial = (
         [{"kind": e.kind, "url": e.url, "title": e.title} for e in product.evidence.all()]

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -59,7 +59,7 @@ def _calendar_on_day(session: Session) -> HttpResponseRedirect:
     return redirect(f"{reverse('treatments:calendar')}?{query}#session-{session.pk}")
 
 
-def _detail(request: HttpRequest, session: Session, **forms_: forms.Form) -> HttpResponse:
+def _detail(request: StaffRequest, session: Session, **forms_: forms.Form) -> HttpResponse:
     context: dict[str, Any] = {
         "session": session,
         "cancel_form": SessionCancelForm(),
@@ -92,7 +92,7 @@ def _book(data: dict[str, Any], by: Any) -> tuple[Session, str, str]:
     return result.session, counted, result.warning
 
 
-def _step_choice(request: HttpRequest, form: SessionBookForm) -> dict[str, Any]:
+def _step_choice(request: StaffRequest, form: SessionBookForm) -> dict[str, Any]:
     if form.is_bound:
         data = getattr(form, "cleaned_data", {})
         return {

@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.models import Group
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -55,7 +55,7 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def _outside_hours_warning(request: HttpRequest, count: int) -> None:
+def _outside_hours_warning(request: StaffRequest, count: int) -> None:
     if count:
         messages.warning(
             request,
@@ -64,7 +64,7 @@ def _outside_hours_warning(request: HttpRequest, count: int) -> None:
         )
 
 
-def _form_page(request: HttpRequest, form: forms.Form, **context: Any) -> HttpResponse:
+def _form_page(request: StaffRequest, form: forms.Form, **context: Any) -> HttpResponse:
     return render(request, "treatments/setup/form.html", {"form": form, **context})
 
 
@@ -336,7 +336,7 @@ def setup_staff_reactivate(request: StaffRequest, pk: int) -> HttpResponse:
 
 
 def _hours_page(
-    request: HttpRequest,
+    request: StaffRequest,
     staff: StaffProfile,
     hours_form: WorkingHoursForm | None = None,
     exception_form: WorkingExceptionForm | None = None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -28,7 +28,7 @@ from .common import VIEW, addendum_post, record_session_or_404
 TEMPLATE = "clinical/record.html"
 
 
-def _record_context(request: HttpRequest, session_pk: int, **forms: object) -> dict:
+def _record_context(request: StaffRequest, session_pk: int, **forms: object) -> dict:
     """The record page's context; `forms` puts a refused form (with its errors) in place."""
     session = record_session_or_404(session_pk)
     record = getattr(session, "clinical_record", None)
@@ -60,7 +60,7 @@ def _record_or_404(session_pk: int) -> SessionRecord:
     )
 
 
-def _record_page_refused(request: HttpRequest, session_pk: int, **forms: object) -> HttpResponse:
+def _record_page_refused(request: StaffRequest, session_pk: int, **forms: object) -> HttpResponse:
     return render(request, TEMPLATE, _record_context(request, session_pk, **forms), status=400)
 
 
