@@ -31,9 +31,8 @@ ALL_STAFF = frozenset(Role)
 CLINICAL = frozenset({Role.PRACTITIONER, Role.THERAPIST, Role.MANAGER})
 BOOKING = frozenset({Role.FRONT_DESK, Role.PRACTITIONER, Role.THERAPIST, Role.MANAGER})
 MANAGEMENT = frozenset({Role.MANAGER})
-PUBLIC: frozenset[Role] = (
-    frozenset()
-)  # marker: reachable without login (login page, signed patient links)
+# Marker: reachable without login (login page, signed patient links).
+PUBLIC: frozenset[Role] = frozenset()
 
 
 class StaffRequest(HttpRequest):
