@@ -1,21 +1,29 @@
+"""Response headers Django has no setting for."""
+
+from __future__ import annotations
+
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 
 
-class ClinicTimezoneMiddleware:
-    """Show every page in the clinic's own time zone (storage stays UTC)."""
+class PermissionsPolicyMiddleware:
+    """Send `Permissions-Policy` from settings.PERMISSIONS_POLICY ({feature: [allowed origins]}).
+
+    An empty list is `feature=()`: nobody, not even the app's own pages, may use it. Django has no
+    setting for this header (it has for the others), hence this small middleware.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        policy: dict[str, list[str]] = getattr(settings, "PERMISSIONS_POLICY", {})
+        self.header = ", ".join(
+            f"{feature}=({' '.join(origins)})" for feature, origins in policy.items()
+        )
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from treatments.selectors import clinic_for_request
-
-        with clinic_for_request() as clinic:
-            timezone.activate(clinic.zone)
-            try:
-                return self.get_response(request)
-            finally:
-                timezone.deactivate()
+        response = self.get_response(request)
+        if self.header:
+            response.headers.setdefault("Permissions-Policy", self.header)
+        return response

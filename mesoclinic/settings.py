@@ -7,6 +7,7 @@ at once. A malformed value fails loudly at start-up rather than being silently i
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -82,6 +83,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    "csp",
     "mesoclinic",
     "patients",
     "treatments.messaging",
@@ -93,6 +95,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "mesoclinic.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -101,7 +105,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "mesoclinic.middleware.ClinicTimezoneMiddleware",
+    "treatments.middleware.ClinicTimezoneMiddleware",
 ]
 
 ROOT_URLCONF = "mesoclinic.urls"
@@ -186,6 +190,11 @@ STORAGES = {
 # Uploaded clinical files live outside static files and are served only by permission-checked views.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Photo uploads (treatments/clinical/services/images.py): refused above this file size, and above
+# this pixel count read from the header before anything is decoded (also Pillow's
+# MAX_IMAGE_PIXELS). The pixel limit bounds a worker's memory: bench/upload_memory.py.
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 40_000_000)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -208,7 +217,7 @@ else:
 # Celery over Redis. Without REDIS_URL the app runs with no broker: `make run` delivers due
 # messages through the same dispatcher code in-process (see README).
 REDIS_URL = env_str("REDIS_URL")
-# The calendar caches its rendered grid (treatments/calendar_cache.py). Its keys carry a version
+# The calendar caches its rendered grid (treatments/calendar/cache.py). Its keys carry a version
 # read from the database on every request, so a per-process LocMemCache is correct too; Redis
 # shares one cache between the workers.
 CACHES = {
@@ -222,6 +231,18 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "mesoclinic"}
     )
 }
+# The patients' signed links (/m/confirm/..., /m/cancel/...) answer 429 past this many requests
+# per client address ("30/m": 30 a minute; django-ratelimit's format), counted in the cache above
+# (mesoclinic/ratelimit.py).
+PUBLIC_LINK_RATE_LIMIT = env_str("PUBLIC_LINK_RATE_LIMIT", "30/m")
+if not re.fullmatch(r"[1-9]\d*/\d*[smhd]", PUBLIC_LINK_RATE_LIMIT):
+    raise ImproperlyConfigured(
+        f"PUBLIC_LINK_RATE_LIMIT must look like 30/m (count/period: s, m, h or d), "
+        f"got {PUBLIC_LINK_RATE_LIMIT!r}"
+    )
+# The client's address is REMOTE_ADDR. Behind a reverse proxy set this to the request header the
+# proxy itself sets (e.g. HTTP_X_REAL_IP), or every patient shares the proxy's address.
+RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY") or None
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -247,6 +268,49 @@ CELERY_BEAT_SCHEDULE = {
         ("messaging-dispatch-due", "messaging.dispatch_due"),
         ("messaging-reap", "messaging.reap"),
     ]
+}
+
+# Content-Security-Policy (django-csp 4.0), enforced on every response. No inline script or style
+# anywhere: scripts are static files under static/js/ that read data- attributes or json_script;
+# htmx is told not to inject its indicator <style> (meta htmx-config in base.html). data: images
+# are the drawn signature and Bootstrap's inline SVG icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+# Permissions-Policy (mesoclinic.middleware.PermissionsPolicyMiddleware): the app uses no device
+# or browser feature, so every powerful one is switched off for the page and any frame.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
 }
 
 SESSION_COOKIE_HTTPONLY = True

@@ -6,7 +6,11 @@ from django.contrib import admin
 from django.contrib.auth.models import User
 from django.http import HttpRequest
 
-from .models import ConsentChange, Patient, phone_digits
+from .models import ConsentChange, Patient
+from .services import patient_create, patient_update
+
+# What the admin's patient form edits; consents change only on the patient page.
+DETAILS = ("first_name", "last_name", "date_of_birth", "email", "phone", "address")
 
 
 class ConsentChangeInline(admin.TabularInline):
@@ -40,11 +44,21 @@ class PatientAdmin(admin.ModelAdmin):
     inlines = [ConsentChangeInline]
 
     def save_model(self, request: HttpRequest, obj: Patient, form: Any, change: bool) -> None:
-        # The admin bypasses the services, so keep search's copy of the number in step here.
-        obj.phone_digits = phone_digits(obj.phone)
-        if not change and isinstance(request.user, User):  # the admin is signed in
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        """Save through the patient services, under the same rules as the patient pages
+        (trimmed details, search's copy of the phone number kept in step, who registered)."""
+        details = {name: form.cleaned_data[name] for name in DETAILS}
+        # The admin site lets in signed-in staff only.
+        by = request.user if isinstance(request.user, User) else None
+        if change:
+            patient_update(patient=obj, by=by, **details)
+            return
+        # The admin has no "Create anyway" step to answer a possible-duplicate warning with;
+        # it adds patients as it always has, and the desk's pages keep the warning.
+        created = patient_create(created_by=by, confirm_duplicate=True, source="admin", **details)
+        # The admin goes on with `obj` (inlines, the log entry, the redirect): make it that row.
+        obj.pk = created.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
 
 
 @admin.register(ConsentChange)

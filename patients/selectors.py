@@ -5,16 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeAlias, TypedDict
 
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
-from django.utils import timezone
+from django_stubs_ext import WithAnnotations
 
 from .models import ConsentChange, Patient, phone_digits
-
-if TYPE_CHECKING:
-    from treatments.models import Session
 
 # The three date spellings the desk types: ISO from the date picker, and the UK forms
 # read off a form or an ID card.
@@ -102,7 +99,17 @@ def _name_token_q(token: str) -> Q:
     return _prefix_q("first_lower", token) | _prefix_q("last_lower", token)
 
 
-def _lowered() -> QuerySet[Patient]:
+class _Lowered(TypedDict):
+    first_lower: str
+    last_lower: str
+    email_lower: str
+
+
+# A patient with the lower-cased copies (a string: WithAnnotations is for type checkers).
+LoweredPatient: TypeAlias = "WithAnnotations[Patient, _Lowered]"
+
+
+def _lowered() -> QuerySet[LoweredPatient]:
     """Patients with the lower-cased name and email that the expression indexes cover."""
     return Patient.objects.annotate(
         first_lower=Lower("first_name"),
@@ -161,26 +168,6 @@ def patient_detail_get(*, pk: int) -> Patient:
 
 def age_on(born: dt.date, day: dt.date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
-
-@dataclass(frozen=True)
-class PatientSessions:
-    upcoming: list[Session]
-    past: list[Session]
-
-
-def patient_sessions(*, patient: Patient, now: dt.datetime | None = None) -> PatientSessions:
-    """Upcoming sessions (soonest first) and past ones (latest first), in one query."""
-    now = now or timezone.now()
-    sessions = list(
-        patient.sessions.select_related("session_type", "practitioner__user", "room").order_by(
-            "starts_at", "id"
-        )
-    )
-    upcoming = [s for s in sessions if s.starts_at >= now]
-    past = [s for s in sessions if s.starts_at < now]
-    past.reverse()
-    return PatientSessions(upcoming=upcoming, past=past)
 
 
 def patients_possible_duplicates(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
 from mesoclinic.errors import DomainError, PossibleDuplicate
 
+from .consent_hooks import consent_changed
 from .models import ConsentChange, Patient, phone_digits
 from .selectors import CONSENT_FIELDS, patients_possible_duplicates
 
@@ -39,7 +40,7 @@ def patient_create(
     address: str = "",
     email_reminders_consent: bool = False,
     marketing_consent: bool = False,
-    created_by: Any,
+    created_by: User | None,
     confirm_duplicate: bool = False,
     source: str = "front desk",
 ) -> Patient:
@@ -92,7 +93,7 @@ def patient_update(
     email: str = "",
     phone: str = "",
     address: str = "",
-    by: Any,
+    by: User | None,
 ) -> Patient:
     """Change a patient's identity and contact details (consents go through patient_consent_set)."""
     patient.first_name = first_name.strip()
@@ -125,7 +126,7 @@ def patient_consent_set(
     patient: Patient,
     kind: str,
     given: bool,
-    by: Any,
+    by: User | None,
     source: str = "front desk",
 ) -> ConsentChange | None:
     """Give or withdraw one consent; returns the history row, or None when nothing changed.
@@ -153,10 +154,9 @@ def patient_consent_set(
             recorded_by=by,
             source=source[:32],
         )
-        # Same transaction: waiting emails are skipped (or re-enabled) with the consent itself.
-        from treatments.messaging.services import messages_on_consent_change
-
-        messages_on_consent_change(patient=patient, kind=kind, given=given)
+        # Same transaction: waiting emails are skipped (or re-enabled) with the consent itself
+        # (consent_hooks: messaging fills it).
+        consent_changed(patient=patient, kind=kind, given=given)
     setattr(patient, flag_field, given)
     setattr(patient, at_field, now)
     return change

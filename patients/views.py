@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from mesoclinic.access import BOOKING, StaffRequest, allow
 from mesoclinic.errors import DomainError, PossibleDuplicate, put_on_form
 from treatments.clinical.selectors import patient_flags
+from treatments.selectors import patient_sessions
 
 from . import selectors, services
 from .forms import ConsentForm, PatientForm, PatientSearchForm
@@ -84,7 +85,7 @@ def patient_detail(request: StaffRequest, pk: int) -> HttpResponse:
     context = {
         "patient": patient,
         "age": selectors.age_on(patient.date_of_birth, timezone.localdate()),
-        "sessions": selectors.patient_sessions(patient=patient),
+        "sessions": patient_sessions(patient=patient),
         "consents": selectors.patient_consents(patient=patient),
         # Safety flags: the desk sees *that* there is a flag, no detail.
         "flags": patient_flags(patient=patient),

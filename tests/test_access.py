@@ -1,95 +1,544 @@
-"""Every URL pattern has an access rule, and every role gets exactly what the rule says.
+"""One access matrix: every URL pattern, real objects, the exact status for every role.
 
-A new view without `@allow(...)` or `@public` fails `test_every_view_declares_its_roles`.
+`PAGES` says, for every role-gated URL name, how to build its URL from real objects, which
+personas may use it and what they get (200, 405 for a POST-only view, 302 where the view
+redirects by design). Everyone else gets 403 on GET and on POST; an anonymous visitor is sent
+to the login page. `PUBLIC_PAGES` does the same for the routes open without login (the login
+page and the patients' signed links), with a valid and with an invalid token.
+
+Adding a URL is one entry in one of the two tables; a URL pattern in neither table fails
+`test_every_url_pattern_has_one_entry_in_the_matrix`. Every response of the matrix passes
+through `check_every_response`, the one place for a rule that holds for every page.
 """
 
 from __future__ import annotations
 
-import re
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
+from typing import Any
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import HttpResponse
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
-from mesoclinic.access import PUBLIC, Role
+from mesoclinic.access import PUBLIC
+from patients.models import Patient
+from patients.tests.factories import PatientFactory
+from treatments.clinical.models import (
+    ClinicalPhoto,
+    ConsentSignature,
+    ConsentText,
+    Consultation,
+    Reaction,
+    Screening,
+    ScreeningRule,
+    SessionRecord,
+)
+from treatments.clinical.services.photos import photo_upload
+from treatments.clinical.services.reactions import reaction_report
+from treatments.clinical.services.records import record_product_add, record_save
+from treatments.clinical.tests.factories import (
+    make_consent,
+    make_photo_consent,
+    make_screening,
+    png_bytes,
+    record_data,
+)
+from treatments.courses.models import Course, Protocol
+from treatments.courses.tests.factories import CourseFactory, ProtocolFactory
+from treatments.messaging.models import Kind, OutboxMessage, Status
+from treatments.messaging.tokens import link_make
+from treatments.models import Room, Session, SessionType, StaffProfile, WorkingException
+from treatments.products.models import Lot, LotUsage, Product
+from treatments.products.tests.factories import IngredientFactory, LotFactory
+from treatments.tests.factories import SessionFactory
 
-PERSONAS = {
-    "front_desk": Role.FRONT_DESK,
-    "practitioner": Role.PRACTITIONER,
-    "therapist": Role.THERAPIST,
-    "manager": Role.MANAGER,
-    "outsider": None,
-}
-# Django's admin has its own gate (staff users only); it is checked separately below.
+pytestmark = pytest.mark.django_db
+
+ANONYMOUS = "anonymous"
+PERSONAS = ("front_desk", "practitioner", "therapist", "manager", "outsider")  # root conftest
+BOOKING = frozenset({"front_desk", "practitioner", "therapist", "manager"})
+CLINICAL = frozenset({"practitioner", "therapist", "manager"})
+MANAGER = frozenset({"manager"})
+# Django's admin keeps its own gate (staff users only): checked on its own below.
 OWN_GATE_NAMESPACES = {"admin"}
+LOGIN = reverse("login")
 
 
-def walk(resolver: URLResolver, prefix: str = "", namespace: str = ""):
+class World:
+    """The real objects the URLs point at, built on first use and then kept for the test."""
+
+    def __init__(self, request: pytest.FixtureRequest) -> None:
+        self.request = request
+
+    def fixture(self, name: str) -> Any:
+        return self.request.getfixturevalue(name)
+
+    @cached_property
+    def doctor(self) -> StaffProfile:
+        return self.fixture("practitioner_profile")
+
+    @cached_property
+    def room(self) -> Room:
+        return self.fixture("room")
+
+    @cached_property
+    def session_type(self) -> SessionType:
+        return self.fixture("face")
+
+    @cached_property
+    def patient(self) -> Patient:
+        return PatientFactory.create(first_name="Jane", last_name="Doe")
+
+    @cached_property
+    def session(self) -> Session:
+        """A face session that started 30 minutes ago; the patient has arrived."""
+        return SessionFactory.create(
+            patient=self.patient,
+            session_type=self.session_type,
+            practitioner=self.doctor,
+            room=self.room,
+            starts_at=timezone.now().replace(microsecond=0) - dt.timedelta(minutes=30),
+            status=Session.Status.ARRIVED,
+        )
+
+    @cached_property
+    def screening_rule(self) -> ScreeningRule:
+        return ScreeningRule.objects.create(
+            code="access-matrix",
+            question="Keloid or hypertrophic scarring?",
+            severity=ScreeningRule.Severity.RELATIVE,
+        )
+
+    @cached_property
+    def screening(self) -> Screening:
+        self.screening_rule  # noqa: B018 - at least one rule to answer
+        return make_screening(self.patient, self.doctor.user)
+
+    @cached_property
+    def consent(self) -> ConsentSignature:
+        return make_consent(self.patient, self.session_type, self.doctor.user)
+
+    @cached_property
+    def consent_text(self) -> ConsentText:
+        return self.consent.text
+
+    @cached_property
+    def record(self) -> SessionRecord:
+        self.screening  # noqa: B018 - a record needs the patient screened and consented
+        self.consent  # noqa: B018
+        make_photo_consent(self.patient, self.doctor.user)
+        return record_save(session=self.session, by=self.doctor.user, data=record_data())
+
+    @cached_property
+    def lot(self) -> Lot:
+        lot = LotFactory.create(product__name="Hydra Cocktail")
+        IngredientFactory(product=lot.product, name="Hyaluronic acid")
+        return lot
+
+    @cached_property
+    def product(self) -> Product:
+        return self.lot.product
+
+    @cached_property
+    def product_usage(self) -> LotUsage:
+        return record_product_add(
+            record=self.record, lot=self.lot, volume_ml=Decimal("1"), by=self.doctor.user
+        )
+
+    @cached_property
+    def photo(self) -> ClinicalPhoto:
+        self.record  # noqa: B018 - photo consent and a record first
+        return photo_upload(
+            session=self.session,
+            stage="before",
+            zone="cheeks",
+            view="frontal",
+            upload=SimpleUploadedFile("a.png", png_bytes()),
+            by=self.doctor.user,
+        )
+
+    @cached_property
+    def reaction(self) -> Reaction:
+        return reaction_report(
+            session=self.session,
+            patient=self.patient,
+            type="bruising",
+            severity="mild",
+            onset=timezone.now() - dt.timedelta(minutes=5),
+            description="small bruise",
+            source="practitioner",
+            reported_by=self.doctor.user,
+        )
+
+    @cached_property
+    def consultation(self) -> Consultation:
+        return Consultation.objects.create(
+            patient=self.patient,
+            practitioner=self.doctor.user,
+            skin_type="dry",
+            fitzpatrick=2,
+            hydration="low",
+            elasticity="moderate",
+            sensitivity="low",
+            concerns=["rejuvenation"],
+        )
+
+    @cached_property
+    def protocol(self) -> Protocol:
+        return ProtocolFactory.create(name="Skin test", default_session_type=self.session_type)
+
+    @cached_property
+    def course(self) -> Course:
+        return CourseFactory.create(
+            patient=self.patient, protocol=self.protocol, practitioner=self.doctor, room=self.room
+        )
+
+    @cached_property
+    def message(self) -> OutboxMessage:
+        return OutboxMessage.objects.create(
+            kind=Kind.CONFIRMATION,
+            patient=self.patient,
+            session=self.session,
+            due_at=timezone.now() - dt.timedelta(hours=1),
+            expires_at=timezone.now() + dt.timedelta(days=1),
+            status=Status.FAILED,
+        )
+
+    @cached_property
+    def upcoming(self) -> Session:
+        """A session booked for tomorrow: its confirm and cancel links are live."""
+        return SessionFactory.create(
+            patient=self.patient,
+            session_type=self.session_type,
+            practitioner=self.doctor,
+            room=self.room,
+        )
+
+    @cached_property
+    def nudge(self) -> OutboxMessage:
+        """A follow-up nudge for the course's second step, not booked yet."""
+        return OutboxMessage.objects.create(
+            kind=Kind.FOLLOW_UP,
+            patient=self.patient,
+            course=self.course,
+            step=2,
+            due_at=timezone.now() - dt.timedelta(hours=1),
+            expires_at=timezone.now() + dt.timedelta(days=7),
+            status=Status.SENT,
+        )
+
+    def token(self, action: str) -> str:
+        """A valid signed link token for `action`, as the patient's email carries it."""
+        week = timezone.now() + dt.timedelta(days=7)
+        payload, expires_at = {
+            "confirm": ({"s": self.upcoming.pk}, self.upcoming.starts_at),
+            "cancel": ({"s": self.upcoming.pk}, self.upcoming.starts_at),
+            "reaction": ({"s": self.session.pk, "p": self.patient.pk}, week),
+            "book": ({"c": self.course.pk, "p": self.patient.pk, "m": self.nudge.pk}, week),
+            "unsubscribe": ({"p": self.patient.pk}, week),
+        }[action]
+        return link_make(action=action, payload=payload, expires_at=expires_at)
+
+    @cached_property
+    def working_exception(self) -> WorkingException:
+        return WorkingException.objects.create(
+            staff=self.doctor, date=timezone.now().date(), kind=WorkingException.Kind.LEAVE
+        )
+
+
+def kw(**paths: str) -> Callable[[World], dict[str, Any]]:
+    """URL kwargs from the world: `pk="patient"` is the patient's pk, `key="photo.key"` an
+    attribute."""
+
+    def build(world: World) -> dict[str, Any]:
+        kwargs = {}
+        for name, path in paths.items():
+            obj_name, _, attr = path.partition(".")
+            obj = getattr(world, obj_name)
+            kwargs[name] = getattr(obj, attr or "pk")
+        return kwargs
+
+    return build
+
+
+NONE = kw()
+
+
+def search_doe(world: World) -> dict[str, Any]:
+    """A search that finds the world's patient."""
+    return {"q": world.patient.last_name}
+
+
+@dataclass(frozen=True)
+class Page:
+    kwargs: Callable[[World], dict[str, Any]]
+    allowed: frozenset[str]
+    status: int = 200  # what an allowed persona gets on GET
+    query: Callable[[World], dict[str, Any]] = NONE  # GET parameters the page needs
+
+
+POST_ONLY = 405
+REDIRECTS = 302
+
+PAGES: dict[str, Page] = {
+    "home": Page(NONE, BOOKING, REDIRECTS),
+    # patients
+    "patients:patient_list": Page(NONE, BOOKING, query=search_doe),
+    "patients:patient_create": Page(NONE, BOOKING),
+    "patients:patient_picker": Page(NONE, BOOKING, query=search_doe),
+    "patients:patient_detail": Page(kw(pk="patient"), BOOKING),
+    "patients:patient_edit": Page(kw(pk="patient"), BOOKING),
+    "patients:patient_consent": Page(kw(pk="patient"), BOOKING, POST_ONLY),
+    # messaging (staff pages)
+    "messaging:outbox": Page(NONE, BOOKING),
+    "messaging:patient_messages": Page(kw(patient_id="patient"), BOOKING),
+    "messaging:message_detail": Page(kw(pk="message"), BOOKING),
+    "messaging:message_retry": Page(kw(pk="message"), BOOKING, POST_ONLY),
+    # calendar and sessions
+    "treatments:calendar": Page(NONE, BOOKING),
+    "treatments:session_create": Page(NONE, BOOKING),
+    "treatments:session_detail": Page(kw(pk="session"), BOOKING),
+    "treatments:session_reschedule": Page(kw(pk="session"), BOOKING),
+    "treatments:session_cancel": Page(kw(pk="session"), BOOKING),
+    "treatments:session_status": Page(kw(pk="session"), BOOKING, POST_ONLY),
+    # clinic set-up
+    "treatments:setup": Page(NONE, MANAGER),
+    "treatments:setup_clinic": Page(NONE, MANAGER),
+    "treatments:setup_opening_hours": Page(NONE, MANAGER),
+    "treatments:setup_rooms": Page(NONE, MANAGER),
+    "treatments:setup_room_create": Page(NONE, MANAGER),
+    "treatments:setup_room_edit": Page(kw(pk="room"), MANAGER),
+    "treatments:setup_room_deactivate": Page(kw(pk="room"), MANAGER),
+    "treatments:setup_session_types": Page(NONE, MANAGER),
+    "treatments:setup_session_type_create": Page(NONE, MANAGER),
+    "treatments:setup_session_type_edit": Page(kw(pk="session_type"), MANAGER),
+    "treatments:setup_staff": Page(NONE, MANAGER),
+    "treatments:setup_staff_create": Page(NONE, MANAGER),
+    "treatments:setup_staff_edit": Page(kw(pk="doctor"), MANAGER),
+    "treatments:setup_staff_deactivate": Page(kw(pk="doctor"), MANAGER),
+    "treatments:setup_staff_reactivate": Page(kw(pk="doctor"), MANAGER, POST_ONLY),
+    "treatments:setup_staff_hours": Page(kw(pk="doctor"), MANAGER),
+    "treatments:setup_exception_add": Page(kw(pk="doctor"), MANAGER, POST_ONLY),
+    "treatments:setup_exception_delete": Page(
+        kw(pk="doctor", exception_pk="working_exception"), MANAGER, POST_ONLY
+    ),
+    # products
+    "products:product_list": Page(NONE, CLINICAL),
+    "products:product_create": Page(NONE, MANAGER),
+    "products:product_detail": Page(kw(pk="product"), CLINICAL),
+    "products:product_edit": Page(kw(pk="product"), MANAGER),
+    "products:lot_create": Page(kw(pk="product"), MANAGER),
+    "products:stock_dashboard": Page(NONE, MANAGER),
+    "products:recall_search": Page(NONE, MANAGER),
+    "products:lot_recall": Page(kw(pk="lot"), MANAGER),
+    "products:lot_recall_csv": Page(kw(pk="lot"), MANAGER),
+    # courses
+    "courses:course_list": Page(NONE, BOOKING),
+    "courses:course_detail": Page(kw(pk="course"), BOOKING),
+    "courses:course_book_step": Page(
+        kw(pk="course", number="course.sessions_count"), BOOKING, POST_ONLY
+    ),
+    "courses:course_book_all": Page(kw(pk="course"), BOOKING, POST_ONLY),
+    "courses:course_stop": Page(kw(pk="course"), CLINICAL, POST_ONLY),
+    "courses:booking_step_choice": Page(NONE, BOOKING, query=kw(patient="patient")),
+    "courses:patient_courses": Page(kw(patient_pk="patient"), BOOKING),
+    "courses:course_create": Page(kw(patient_pk="patient"), CLINICAL),
+    "courses:protocol_list": Page(NONE, CLINICAL),
+    "courses:protocol_create": Page(NONE, MANAGER),
+    "courses:protocol_edit": Page(kw(pk="protocol"), MANAGER),
+    # clinical
+    "clinical:dashboard": Page(NONE, CLINICAL),
+    "clinical:patient": Page(kw(patient_pk="patient"), CLINICAL),
+    "clinical:consultation_create": Page(kw(patient_pk="patient"), CLINICAL),
+    "clinical:consultation_detail": Page(kw(pk="consultation"), CLINICAL),
+    "clinical:consultation_edit": Page(kw(pk="consultation"), CLINICAL),
+    "clinical:consultation_sign": Page(kw(pk="consultation"), CLINICAL, POST_ONLY),
+    "clinical:consultation_addendum": Page(kw(pk="consultation"), CLINICAL, POST_ONLY),
+    "clinical:screening_create": Page(kw(patient_pk="patient"), CLINICAL),
+    "clinical:screening_detail": Page(kw(pk="screening"), CLINICAL),
+    "clinical:consent_overview": Page(kw(patient_pk="patient"), CLINICAL),
+    "clinical:consent_sign": Page(kw(patient_pk="patient", text_pk="consent_text"), CLINICAL),
+    "clinical:photo_consent_change": Page(kw(patient_pk="patient"), CLINICAL, POST_ONLY),
+    "clinical:consent_signature": Page(kw(key="consent.key"), CLINICAL),
+    "clinical:consent_signature_image": Page(kw(key="consent.key"), CLINICAL),
+    "clinical:consent_texts": Page(NONE, MANAGER),
+    "clinical:screening_rules": Page(NONE, MANAGER),
+    "clinical:screening_rule_create": Page(NONE, MANAGER),
+    "clinical:screening_rule_edit": Page(kw(pk="screening_rule"), MANAGER),
+    "clinical:record": Page(kw(session_pk="session"), CLINICAL),
+    "clinical:record_product": Page(kw(session_pk="record.session_id"), CLINICAL, POST_ONLY),
+    "clinical:record_product_delete": Page(
+        kw(session_pk="session", usage_pk="product_usage"), CLINICAL, POST_ONLY
+    ),
+    "clinical:record_sign": Page(kw(session_pk="record.session_id"), CLINICAL, POST_ONLY),
+    "clinical:record_addendum": Page(kw(session_pk="record.session_id"), CLINICAL, POST_ONLY),
+    "clinical:photos": Page(kw(session_pk="session"), CLINICAL),
+    "clinical:photo_file": Page(kw(key="photo.key"), CLINICAL),
+    "clinical:photo_compare": Page(kw(patient_pk="patient"), CLINICAL),
+    "clinical:reaction_create": Page(kw(session_pk="session"), CLINICAL),
+    "clinical:reaction_detail": Page(kw(pk="reaction"), CLINICAL),
+}
+
+
+def check_every_response(response: HttpResponse, *, url: str, who: str) -> None:
+    """Runs on every response of the matrix: a rule that holds for every page goes here."""
+    assert response["X-Frame-Options"] == "DENY", f"{who} {url}: framable"
+    assert response["X-Content-Type-Options"] == "nosniff", f"{who} {url}: no nosniff"
+
+
+def walk(resolver: URLResolver, namespace: str = "") -> Iterator[tuple[str, URLPattern]]:
     for entry in resolver.url_patterns:
         if isinstance(entry, URLResolver):
             ns = entry.namespace or ""
             full_ns = f"{namespace}:{ns}" if namespace and ns else (ns or namespace)
-            yield from walk(entry, prefix + str(entry.pattern), full_ns)
+            yield from walk(entry, full_ns)
         elif isinstance(entry, URLPattern):
-            yield prefix + str(entry.pattern), namespace, entry
+            yield namespace, entry
 
 
-def concrete_path(route: str) -> str:
-    """Fill converters with plausible values: ints -> 1, anything else -> a word."""
-
-    def fill(match: re.Match) -> str:
-        converter = match.group(1) or "str"
-        return "1" if converter == "int" else "x1"
-
-    path = re.sub(r"<(?:(\w+):)?\w+>", fill, route)
-    if path.startswith("^"):
-        raise AssertionError(f"regex route {route!r}: give it a concrete example here")
-    return "/" + path
-
-
-PATTERNS = [
-    (route, ns, entry) for route, ns, entry in walk(get_resolver()) if ns not in OWN_GATE_NAMESPACES
+URL_NAMES = [
+    (f"{ns}:{entry.name}" if ns else str(entry.name), entry)
+    for ns, entry in walk(get_resolver())
+    if ns not in OWN_GATE_NAMESPACES
 ]
-IDS = [f"{ns}:{entry.name}" if ns else str(entry.name) for _, ns, entry in PATTERNS]
 
 
-@pytest.mark.parametrize(("route", "ns", "entry"), PATTERNS, ids=IDS)
-def test_every_view_declares_its_roles(route, ns, entry):
-    roles = getattr(entry.callback, "access_roles", None)
-    assert roles is not None, (
-        f"{route} ({entry.lookup_str}) has no access rule: decorate it with "
-        "@allow(<roles>) or @public from mesoclinic.access"
+@dataclass(frozen=True)
+class PublicPage:
+    """A route open without login: what anyone gets with a valid link, and with a forged one."""
+
+    kwargs: Callable[[World], dict[str, Any]]
+    status: int = 200
+    forged: dict[str, Any] | None = None  # kwargs of a link nobody signed
+    forged_status: int = 400
+
+
+def signed(action: str) -> Callable[[World], dict[str, Any]]:
+    return lambda world: {"token": world.token(action)}
+
+
+FORGED = {"token": "eyJzIjoxfQ:forged:signature"}
+
+PUBLIC_PAGES: dict[str, PublicPage] = {
+    "login": PublicPage(NONE),
+    "logout": PublicPage(NONE, POST_ONLY),
+    "messaging:link_confirm": PublicPage(signed("confirm"), forged=FORGED),
+    "messaging:link_cancel": PublicPage(signed("cancel"), forged=FORGED),
+    "messaging:link_reaction": PublicPage(signed("reaction"), forged=FORGED),
+    "messaging:link_book": PublicPage(signed("book"), forged=FORGED),
+    "messaging:link_unsubscribe": PublicPage(signed("unsubscribe"), forged=FORGED),
+}
+
+
+def fetch(client: Client, method: str, url: str, who: str, data: dict[str, Any]) -> HttpResponse:
+    response = getattr(client, method)(url, data)
+    check_every_response(response, url=url, who=who)
+    return response
+
+
+def test_every_url_pattern_has_one_entry_in_the_matrix():
+    names = [name for name, _ in URL_NAMES]
+    assert len(names) == len(set(names)), "two URL patterns share a name"
+    missing = set(names) - PAGES.keys() - PUBLIC_PAGES.keys()
+    assert not missing, f"URL patterns with no entry in PAGES or PUBLIC_PAGES: {sorted(missing)}"
+    stale = (PAGES.keys() | PUBLIC_PAGES.keys()) - set(names)
+    assert not stale, f"entries for URL names that do not exist: {sorted(stale)}"
+    assert not PAGES.keys() & PUBLIC_PAGES.keys()
+
+
+def test_every_view_declares_its_roles():
+    undeclared = [
+        f"{name} ({entry.lookup_str})"
+        for name, entry in URL_NAMES
+        if getattr(entry.callback, "access_roles", None) is None
+    ]
+    assert not undeclared, (
+        f"views with no access rule: {undeclared}; decorate them with @allow(<roles>) or "
+        "@public from mesoclinic.access"
     )
+    declared_public = {name for name, entry in URL_NAMES if entry.callback.access_roles == PUBLIC}
+    assert declared_public == PUBLIC_PAGES.keys()
 
 
-@pytest.mark.django_db
-@pytest.mark.parametrize(("route", "ns", "entry"), PATTERNS, ids=IDS)
-def test_anonymous_users_go_to_the_login_page(client, clinic, route, ns, entry):
-    response = client.get(concrete_path(route))
-    if getattr(entry.callback, "access_roles", None) == PUBLIC:
-        assert response.status_code < 500
-        return
-    assert response.status_code == 302
-    assert response["Location"].startswith("/accounts/login/")
+@pytest.fixture(scope="module")
+def browser() -> Client:
+    """One client for the whole matrix, logged in as each persona in turn: a new client loads
+    the middleware again (WhiteNoise walks the static folders), which would double the time."""
+    return Client()
 
 
-@pytest.mark.django_db
-@pytest.mark.parametrize("persona", list(PERSONAS))
-@pytest.mark.parametrize(("route", "ns", "entry"), PATTERNS, ids=IDS)
-def test_each_role_is_allowed_or_forbidden_as_declared(request, persona, route, ns, entry):
-    roles = getattr(entry.callback, "access_roles", None)
-    if roles == PUBLIC:
-        return
-    client = request.getfixturevalue(persona)
-    response = client.get(concrete_path(route))
-    role = PERSONAS[persona]
-    if role in (roles or ()):
-        # Allowed: the view may answer 200, redirect, 404 for a made-up id, or 405 for POST-only.
-        assert response.status_code in {200, 302, 404, 405}, response.status_code
-    else:
-        assert response.status_code == 403
+@pytest.fixture
+def users(front_desk_user, practitioner_profile, therapist_profile, manager_user, outsider_user):
+    return {
+        "front_desk": front_desk_user,
+        "practitioner": practitioner_profile.user,
+        "therapist": therapist_profile.user,
+        "manager": manager_user,
+        "outsider": outsider_user,
+    }
 
 
-@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_each_role_gets_exactly_the_status_the_matrix_says(request, browser, users, name):
+    page = PAGES[name]
+    world = World(request)
+    url = reverse(name, kwargs=page.kwargs(world))
+    query = page.query(world)
+    wrong: list[str] = []
+
+    def expect(who: str, method: str, response: HttpResponse, status: int) -> None:
+        if response.status_code != status:
+            wrong.append(f"{who} {method.upper()} {url}: {response.status_code}, expected {status}")
+
+    browser.logout()
+    for method in ("get", "post"):
+        response = fetch(browser, method, url, ANONYMOUS, query if method == "get" else {})
+        expect(ANONYMOUS, method, response, 302)
+        if not response.get("Location", "").startswith(f"{LOGIN}?next="):
+            wrong.append(f"anonymous {method.upper()} {url}: not sent to the login page")
+    for persona in PERSONAS:
+        browser.force_login(users[persona])
+        if persona in page.allowed:
+            response = fetch(browser, "get", url, persona, query)
+            expect(persona, "get", response, page.status)
+            if response.get("Location", "").startswith(LOGIN):
+                wrong.append(f"{persona} GET {url}: allowed, but sent to the login page")
+        else:
+            for method in ("get", "post"):
+                response = fetch(browser, method, url, persona, {})
+                expect(persona, method, response, 403)
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC_PAGES))
+def test_public_routes_open_without_login(request, browser, clinic, name):
+    page = PUBLIC_PAGES[name]
+    world = World(request)
+    browser.logout()
+    url = reverse(name, kwargs=page.kwargs(world))
+    response = fetch(browser, "get", url, ANONYMOUS, {})
+    assert response.status_code == page.status, url
+    assert not response.get("Location", "").startswith(LOGIN)
+    if page.forged is not None:
+        forged = reverse(name, kwargs=page.forged)
+        assert fetch(browser, "get", forged, ANONYMOUS, {}).status_code == page.forged_status
+        assert fetch(browser, "post", forged, ANONYMOUS, {}).status_code == page.forged_status
+
+
+def test_logging_out_is_a_post_that_lands_on_the_login_page(front_desk):
+    response = fetch(front_desk, "post", reverse("logout"), "front_desk", {})
+    assert (response.status_code, response["Location"]) == (302, LOGIN)
+    after = front_desk.get(reverse("home"))
+    assert (after.status_code, after["Location"]) == (302, f"{LOGIN}?next=/")
+
+
 def test_the_admin_is_closed_to_everyone_but_staff_users(client, front_desk, clinic):
     assert client.get("/admin/").status_code == 302
     response = front_desk.get("/admin/")

@@ -47,6 +47,8 @@ def test_production_settings_pass_the_deploy_check_with_no_warnings():
         ({"EMAIL_HOST": "smtp.test", "EMAIL_PORT": "twenty-five"}, "EMAIL_PORT must be an integer"),
         ({"DATABASE_URL": "mysql://u@h/db"}, "DATABASE_URL must point to PostgreSQL"),
         ({"MESOCLINIC_ENV": "staging"}, "MESOCLINIC_ENV must be"),
+        ({"PUBLIC_LINK_RATE_LIMIT": "lots"}, "PUBLIC_LINK_RATE_LIMIT must look like 30/m"),
+        ({"UPLOAD_MAX_PIXELS": "40 MP"}, "UPLOAD_MAX_PIXELS must be an integer"),
         ({"MESSAGING_DISPATCH_INTERVAL": "a minute"}, "MESSAGING_DISPATCH_INTERVAL must be an"),
         ({"MESOCLINIC_ENV": "production", "ALLOWED_HOSTS": "x.org"}, "SECRET_KEY must be set"),
         ({"MESOCLINIC_ENV": "production", "SECRET_KEY": "k" * 60}, "ALLOWED_HOSTS must be set"),

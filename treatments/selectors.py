@@ -7,19 +7,27 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Min, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from mesoclinic.access import Role
+from patients.models import Patient
 
 from .clinic_time import local_interval
 from .models import (
+    CalendarVersion,
     Clinic,
     OpeningHours,
     Room,
     Session,
+    SessionType,
     StaffProfile,
     WorkingException,
     WorkingHours,
@@ -236,8 +244,6 @@ def calendar_version() -> str | None:
     data read afterwards is at least as new as the version, so a fragment is never stored under
     a version newer than its content.
     """
-    from .models import CalendarVersion
-
     table = CalendarVersion._meta.db_table
     dirty = (
         "current_setting('mesoclinic.calendar_dirty', true)"
@@ -254,3 +260,200 @@ def calendar_version() -> str | None:
         return f"{created.epoch}.{created.version}"
     epoch, version, is_dirty = row
     return None if is_dirty == "on" else f"{epoch}.{version}"
+
+
+@dataclass(frozen=True)
+class PatientSessions:
+    upcoming: list[Session]
+    past: list[Session]
+
+
+def patient_sessions(*, patient: Patient, now: datetime | None = None) -> PatientSessions:
+    """Upcoming sessions (soonest first) and past ones (latest first), in one query."""
+    now = now or timezone.now()
+    sessions = list(
+        patient.sessions.select_related("session_type", "practitioner__user", "room").order_by(
+            "starts_at", "id"
+        )
+    )
+    upcoming = [s for s in sessions if s.starts_at >= now]
+    past = [s for s in sessions if s.starts_at < now]
+    past.reverse()
+    return PatientSessions(upcoming=upcoming, past=past)
+
+
+# --- the clinic set-up screens ----------------------------------------------------------------
+
+
+def sessions_booked_from_now(
+    *,
+    room: Room | None = None,
+    practitioner: StaffProfile | None = None,
+    session_type: SessionType | None = None,
+    practitioner_ids: Iterable[int] | None = None,
+) -> QuerySet[Session]:
+    """Booked sessions starting from now on, narrowed to whichever of the filters are given."""
+    qs = Session.objects.filter(status=Session.Status.BOOKED, starts_at__gte=timezone.now())
+    if room is not None:
+        qs = qs.filter(room=room)
+    if practitioner is not None:
+        qs = qs.filter(practitioner=practitioner)
+    if session_type is not None:
+        qs = qs.filter(session_type=session_type)
+    if practitioner_ids is not None:
+        qs = qs.filter(practitioner_id__in=list(practitioner_ids))
+    return qs
+
+
+def future_booked_count(
+    *,
+    room: Room | None = None,
+    practitioner: StaffProfile | None = None,
+    session_type: SessionType | None = None,
+) -> int:
+    """Booked sessions from now on, e.g. future_booked_count(room=room)."""
+    return sessions_booked_from_now(
+        room=room, practitioner=practitioner, session_type=session_type
+    ).count()
+
+
+def booked_outside_hours(*, staff_ids: list[int] | None = None) -> int:
+    """How many future booked sessions no longer fit their practitioner's bookable hours.
+
+    Hours changes never move sessions; this tells the manager how many to look at. Three queries
+    for the availability, whatever the span.
+    """
+    sessions = list(
+        sessions_booked_from_now(practitioner_ids=staff_ids)
+        .only("practitioner_id", "starts_at", "ends_at")
+        .order_by("starts_at")
+    )
+    if not sessions:
+        return 0
+    zone = clinic_zone()
+    first = sessions[0].starts_at.astimezone(zone).date()
+    last = sessions[-1].starts_at.astimezone(zone).date()
+    available = availability_for(
+        staff_ids={s.practitioner_id for s in sessions},
+        first_day=first,
+        days=(last - first).days + 1,
+        zone=zone,
+    )
+    outside = 0
+    for s in sessions:
+        day = s.starts_at.astimezone(zone).date()
+        intervals = available.get((s.practitioner_id, day), [])
+        if not any(start <= s.starts_at and s.ends_at <= end for start, end in intervals):
+            outside += 1
+    return outside
+
+
+def opening_hours_list() -> QuerySet[OpeningHours]:
+    return OpeningHours.objects.all()
+
+
+def rooms_count() -> dict[str, int]:
+    """{"total": ..., "active": ...}: one query."""
+    return Room.objects.aggregate(total=Count("id"), active=Count("id", Q(active=True)))
+
+
+def session_types_count() -> dict[str, int]:
+    """{"total": ..., "active": ...}: one query."""
+    return SessionType.objects.aggregate(total=Count("id"), active=Count("id", Q(active=True)))
+
+
+def staff_count() -> dict[str, int]:
+    """{"total": active accounts, "bookable": those of them bookable}: one query."""
+    return StaffProfile.objects.aggregate(
+        total=Count("id", Q(user__is_active=True)),
+        bookable=Count("id", Q(user__is_active=True, bookable=True)),
+    )
+
+
+def _booked_from_now() -> Count:
+    return Count(
+        "sessions",
+        filter=Q(sessions__status=Session.Status.BOOKED, sessions__starts_at__gte=timezone.now()),
+    )
+
+
+def rooms_list() -> QuerySet[Room]:
+    """Every room, in use first, each with `booked`: its booked sessions from now on."""
+    return Room.objects.annotate(booked=_booked_from_now()).order_by("-active", "name")
+
+
+def room_get(*, pk: int) -> Room:
+    return Room.objects.get(pk=pk)
+
+
+def session_types_list() -> QuerySet[SessionType]:
+    return SessionType.objects.order_by("-active", "name")
+
+
+def session_type_get(*, pk: int) -> SessionType:
+    return SessionType.objects.get(pk=pk)
+
+
+def staff_list() -> QuerySet[StaffProfile]:
+    """Every staff member, active first, with their role groups and `booked` (from now on)."""
+    role_names = [role.value for role in Role]
+    return (
+        StaffProfile.objects.select_related("user")
+        .prefetch_related(
+            Prefetch("user__groups", queryset=Group.objects.filter(name__in=role_names))
+        )
+        .annotate(booked=_booked_from_now())
+        .order_by("-user__is_active", "user__first_name", "user__last_name", "id")
+    )
+
+
+def staff_get(*, pk: int) -> StaffProfile:
+    return StaffProfile.objects.select_related("user").get(pk=pk)
+
+
+def staff_role(*, staff: StaffProfile) -> str | None:
+    """The name of the staff member's role group, None when they have none."""
+    role_names = [role.value for role in Role]
+    return staff.user.groups.filter(name__in=role_names).values_list("name", flat=True).first()
+
+
+def working_hours_list(*, staff: StaffProfile) -> QuerySet[WorkingHours]:
+    return staff.working_hours.all()
+
+
+def working_exceptions_from(*, staff: StaffProfile, day: date) -> QuerySet[WorkingException]:
+    """The staff member's leave and extra hours on `day` and after."""
+    return WorkingException.objects.filter(staff=staff, date__gte=day)
+
+
+def working_exception_get(*, pk: int, staff_id: int) -> WorkingException:
+    return WorkingException.objects.get(pk=pk, staff_id=staff_id)
+
+
+@dataclass(frozen=True)
+class SessionsHeld:
+    """What deactivating a room or a practitioner would leave behind."""
+
+    booked_ahead: int  # booked from now on: these must be moved first
+    first_booked: datetime | None
+    kept: int  # every other session: history, which stays pointing at it
+
+
+def sessions_held(
+    *, room: Room | None = None, practitioner: StaffProfile | None = None
+) -> SessionsHeld:
+    """One query: a room's or a practitioner's sessions, booked ahead and otherwise."""
+    sessions = Session.objects.filter(
+        **({"room": room} if room is not None else {"practitioner": practitioner})
+    )
+    ahead = Q(status=Session.Status.BOOKED, starts_at__gte=timezone.now())
+    counts = sessions.aggregate(
+        total=Count("id"),
+        booked_ahead=Count("id", filter=ahead),
+        first_booked=Min("starts_at", filter=ahead),
+    )
+    return SessionsHeld(
+        booked_ahead=counts["booked_ahead"],
+        first_booked=counts["first_booked"],
+        kept=counts["total"] - counts["booked_ahead"],
+    )

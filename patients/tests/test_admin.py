@@ -1,3 +1,5 @@
+import logging
+
 import pytest
 from django.contrib import admin
 from django.urls import reverse
@@ -46,3 +48,29 @@ def test_saving_a_patient_in_the_admin_keeps_phone_digits_in_step(admin_client, 
     response = admin_client.post(reverse("admin:patients_patient_change", args=[patient.pk]), data)
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Patient.objects.get(pk=patient.pk).phone_digits == "02079460958"
+
+
+def test_adding_a_patient_in_the_admin_goes_through_the_patient_service(
+    admin_client, admin_user, clinic, caplog
+):
+    data = {
+        "first_name": "  Ada ",
+        "last_name": " Lovelace",
+        "date_of_birth": "1985-12-10",
+        "email": "ada@example.org",
+        "phone": "+44 (0)20 7946 0958",
+        "address": "",
+        "consent_changes-TOTAL_FORMS": "0",
+        "consent_changes-INITIAL_FORMS": "0",
+        "consent_changes-MIN_NUM_FORMS": "0",
+        "consent_changes-MAX_NUM_FORMS": "1000",
+    }
+    with caplog.at_level(logging.INFO, logger="patients.services"):
+        response = admin_client.post(reverse("admin:patients_patient_add"), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    patient = Patient.objects.get()
+    assert f"patient {patient.pk} registered by user {admin_user.pk}" in caplog.text
+    assert (patient.first_name, patient.last_name) == ("Ada", "Lovelace")
+    assert patient.phone_digits == "4402079460958"
+    assert patient.created_by == admin_user
+    assert response.url == reverse("admin:patients_patient_changelist")

@@ -8,12 +8,12 @@ from django.utils import timezone
 from patients.selectors import (
     parse_search_query,
     patient_detail_get,
-    patient_sessions,
     patients_search,
 )
 from patients.services import patient_consent_set
 from patients.tests.factories import PatientFactory
 from treatments.models import Session
+from treatments.selectors import patient_sessions
 from treatments.tests.factories import SessionFactory
 
 pytestmark = pytest.mark.django_db

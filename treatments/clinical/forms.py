@@ -232,7 +232,9 @@ class PhotoForm(forms.Form):
     view = forms.ChoiceField(choices=ClinicalPhoto.View.choices)
     image = forms.FileField(
         label="Photo",
-        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png,image/webp", "capture": "environment"}
+        ),
     )
 
 

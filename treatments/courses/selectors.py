@@ -12,14 +12,16 @@ For the messaging helper (follow-up and maintenance nudges):
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from itertools import pairwise
+from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
+from mesoclinic.errors import NotBookable
 from patients.models import Patient
-from treatments.models import Session
-from treatments.selectors import clinic_zone
+from treatments.models import Room, Session
+from treatments.selectors import clinic_zone, rooms_active, session_conflicts
 
 from .models import Course, CourseStep, Protocol
 from .planner import step_active_session
@@ -181,3 +183,50 @@ def course_step_choices(
     if sum(choice.preselected for choice in choices) > 1:
         choices = [replace(choice, preselected=False) for choice in choices]
     return choices
+
+
+def room_for_slot(course: Course, starts_at: datetime) -> Room:
+    """The course's room, or the first active room free for the whole slot."""
+    held_until = starts_at + course.session_type.duration + course.session_type.buffer
+    rooms = [course.room] if course.room and course.room.active else list(rooms_active())
+    for room in rooms:
+        if (
+            not session_conflicts(
+                starts_at=starts_at,
+                blocked_until=held_until,
+                practitioner_id=course.practitioner_id,
+                room_id=room.pk,
+            )
+            .filter(room_id=room.pk)
+            .exists()
+        ):
+            return room
+    raise NotBookable(
+        "No room is free at that time. Choose another time.",
+        field="time",
+    )
+
+
+def maintenance_due_for(course: Course, last_session: Session) -> date:
+    """The local date of the course's maintenance session: the maintenance interval counted from
+    the last session's local day (a date rule, so it does not move with a clock change)."""
+    ended = last_session.completed_at or last_session.starts_at
+    return ended.astimezone(clinic_zone()).date() + timedelta(days=course.maintenance_interval_days)
+
+
+def booking_step_context(
+    *, patient: Patient | None, session_type_id: int | None, day: date | None, keep: str | None
+) -> dict[str, Any]:
+    """Context for courses/_booking_step_choice.html on the booking form.
+
+    `keep` is the value the desk has ticked (None: nothing yet, so preselect by session type); a
+    kept value no longer offered (the step was booked meanwhile) falls back to "not a course".
+    """
+    if patient is None:
+        return {"step_choices": [], "step_selected": "", "step_type_id": session_type_id}
+    choices = course_step_choices(patient=patient, session_type_id=session_type_id, day=day)
+    if keep is not None:
+        selected = keep if keep in {choice.value for choice in choices} else ""
+    else:
+        selected = next((choice.value for choice in choices if choice.preselected), "")
+    return {"step_choices": choices, "step_selected": selected, "step_type_id": session_type_id}

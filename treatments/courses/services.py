@@ -31,20 +31,24 @@ cancelled or no-show session leaves its step unbooked again; the others keep the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from mesoclinic.errors import DomainError, NotBookable
+from mesoclinic.errors import DomainError
 from patients.models import Patient
+from treatments.clinical.models import Consultation
+from treatments.messaging.outbox import messages_on_course_step_booked, messages_on_course_stopped
 from treatments.models import Room, Session, SessionType, StaffProfile
-from treatments.selectors import clinic_zone, rooms_active, session_conflicts
-from treatments.services.booking import session_book
+from treatments.selectors import clinic_zone
+from treatments.services.booking import booking_parties_check, session_book
 
 from .models import SESSIONS_MAX, SESSIONS_MIN, Course, CourseStep, Protocol
 from .planner import course_propose, step_active_session
+from .selectors import room_for_slot
 
 
 class OutsideCourseWindow(DomainError):
@@ -117,10 +121,10 @@ def course_create(
     practitioner: StaffProfile,
     session_type: SessionType | None = None,
     room: Room | None = None,
-    consultation: Any = None,
+    consultation: Consultation | None = None,
     sessions_count: int | None = None,
     plan_reference: str = "",
-    by: Any = None,
+    by: User | None = None,
 ) -> Course:
     """A course following `protocol`, optionally carrying out a consultation's plan.
 
@@ -143,18 +147,7 @@ def course_create(
         raise DomainError(
             "Choose the session type: this protocol has no default.", field="session_type"
         )
-    if not session_type.active:
-        raise DomainError("This session type is no longer offered.", field="session_type")
-    if not practitioner.bookable or not practitioner.user.is_active:
-        raise DomainError("This practitioner cannot be booked.", field="practitioner")
-    if session_type.medical_only and not practitioner.is_medical:
-        raise DomainError(
-            f"{session_type} needs a medical practitioner (doctor, nurse or prescriber); "
-            f"{practitioner} may only do superficial sessions.",
-            field="practitioner",
-        )
-    if room is not None and not room.active:
-        raise DomainError("This room is not in use.", field="room")
+    booking_parties_check(session_type=session_type, practitioner=practitioner, room=room)
     with transaction.atomic():
         course = Course.objects.create(
             patient=patient,
@@ -235,28 +228,6 @@ def _window_check(
     return ""
 
 
-def room_for_slot(course: Course, starts_at: datetime) -> Room:
-    """The course's room, or the first active room free for the whole slot."""
-    held_until = starts_at + course.session_type.duration + course.session_type.buffer
-    rooms = [course.room] if course.room and course.room.active else list(rooms_active())
-    for room in rooms:
-        if (
-            not session_conflicts(
-                starts_at=starts_at,
-                blocked_until=held_until,
-                practitioner_id=course.practitioner_id,
-                room_id=room.pk,
-            )
-            .filter(room_id=room.pk)
-            .exists()
-        ):
-            return room
-    raise NotBookable(
-        "No room is free at that time. Choose another time.",
-        field="time",
-    )
-
-
 def _lock_unbooked_step(
     *, course: Course, step_number: int, field: str
 ) -> tuple[Course, list[CourseStep], CourseStep]:
@@ -291,9 +262,7 @@ def _link_step(*, course: Course, step: CourseStep, session: Session) -> None:
     step.save(update_fields=["session"])
     # Same transaction as the booking: no nudge for this step can be sent after it is booked,
     # nor survive a booking that rolls back.
-    from treatments.messaging.services import messages_on_course_step_booked
-
-    messages_on_course_step_booked(course=course, step=step)
+    messages_on_course_step_booked(course_id=course.pk, step_number=step.number)
 
 
 def _step_label(course: Course, step_number: int) -> str:
@@ -306,7 +275,7 @@ def course_book_step(
     step_number: int,
     starts_at: datetime,
     room: Room | None = None,
-    by: Any = None,
+    by: User | None = None,
 ) -> StepBooking:
     with transaction.atomic():
         course, steps, step = _lock_unbooked_step(
@@ -335,7 +304,7 @@ def course_step_book_from_calendar(
     practitioner: StaffProfile,
     room: Room,
     starts_at: datetime,
-    by: Any = None,
+    by: User | None = None,
     notes: str = "",
 ) -> StepBooking:
     """Book a session from the ordinary booking form and count it as step `step_number`.
@@ -370,7 +339,57 @@ def course_step_book_from_calendar(
     return StepBooking(step=step, session=session, warning=warning)
 
 
-def course_book_all(*, course: Course, by: Any = None) -> BookAllResult:
+@dataclass(frozen=True)
+class DeskBooking:
+    """What the booking form made: the session, the course line for the desk's message, and a
+    warning (a step booked after its window closed)."""
+
+    session: Session
+    counted: str = ""
+    warning: str = ""
+
+
+def session_book_at_desk(
+    *,
+    patient: Patient,
+    session_type: SessionType,
+    practitioner: StaffProfile,
+    room: Room,
+    starts_at: datetime,
+    notes: str = "",
+    course_step: tuple[Course, int] | None = None,
+    by: User | None = None,
+) -> DeskBooking:
+    """Book as the desk's form says: an ordinary booking, or one counted as step `n` of a course
+    (same locks and rules as course_book_step, with the type, practitioner and room chosen)."""
+    if course_step is None:
+        session = session_book(
+            patient=patient,
+            session_type=session_type,
+            practitioner=practitioner,
+            room=room,
+            starts_at=starts_at,
+            booked_by=by,
+            notes=notes,
+        )
+        return DeskBooking(session=session)
+    course, number = course_step
+    result = course_step_book_from_calendar(
+        course=course,
+        step_number=number,
+        patient=patient,
+        session_type=session_type,
+        practitioner=practitioner,
+        room=room,
+        starts_at=starts_at,
+        by=by,
+        notes=notes,
+    )
+    counted = f" Counted as step {number} of {course.sessions_count} of {course.protocol.name}."
+    return DeskBooking(session=result.session, counted=counted, warning=result.warning)
+
+
+def course_book_all(*, course: Course, by: User | None = None) -> BookAllResult:
     """Book every unbooked step at its proposed time, in order.
 
     Proposals are recomputed after each booking, so each step is counted from the one just
@@ -406,7 +425,7 @@ def course_book_all(*, course: Course, by: Any = None) -> BookAllResult:
     return result
 
 
-def course_stop(*, course: Course, reason: str, by: Any = None) -> Course:
+def course_stop(*, course: Course, reason: str, by: User | None = None) -> Course:
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Say why the course is stopped.", field="reason")
@@ -419,31 +438,5 @@ def course_stop(*, course: Course, reason: str, by: Any = None) -> Course:
         course.save(update_fields=["status", "stopped_at", "stop_reason", "updated_at"])
         # A course stopped after a reaction must not leave "book your next session" nudges
         # waiting in the outbox until the dispatcher gets to them.
-        from treatments.messaging.services import messages_on_course_stopped
-
-        messages_on_course_stopped(course=course)
-    return course
-
-
-def maintenance_due_for(course: Course, last_session: Session) -> date:
-    ended = last_session.completed_at or last_session.starts_at
-    return _local(ended).date() + timedelta(days=course.maintenance_interval_days)
-
-
-def course_on_session_completed(*, session: Session) -> Course | None:
-    step = CourseStep.objects.filter(session_id=session.pk).only("course_id").first()
-    if step is None:
-        return None
-    with transaction.atomic():
-        course = Course.objects.select_for_update().get(pk=step.course_id)
-        if course.status != Course.Status.ACTIVE:
-            return course
-        steps = list(course.steps.select_related("session").order_by("number"))
-        if not all(s.session and s.session.status == Session.Status.COMPLETED for s in steps):
-            return course
-        last = max((s.session for s in steps), key=lambda s: s.completed_at or s.starts_at)
-        course.status = Course.Status.COMPLETED
-        course.completed_at = timezone.now()
-        course.maintenance_due = maintenance_due_for(course, last)
-        course.save(update_fields=["status", "completed_at", "maintenance_due", "updated_at"])
+        messages_on_course_stopped(course_id=course.pk)
     return course

@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
-
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -189,26 +186,6 @@ def protocol_edit(request: StaffRequest, pk: int) -> HttpResponse:
     return _protocol_form(request, get_object_or_404(Protocol, pk=pk))
 
 
-def booking_step_context(
-    *, patient: Patient | None, session_type_id: int | None, day: date | None, keep: str | None
-) -> dict[str, Any]:
-    """Context for courses/_booking_step_choice.html on the booking form.
-
-    `keep` is the value the desk has ticked (None: nothing yet, so preselect by session type); a
-    kept value no longer offered (the step was booked meanwhile) falls back to "not a course".
-    """
-    if patient is None:
-        return {"step_choices": [], "step_selected": "", "step_type_id": session_type_id}
-    choices = selectors.course_step_choices(
-        patient=patient, session_type_id=session_type_id, day=day
-    )
-    if keep is not None:
-        selected = keep if keep in {choice.value for choice in choices} else ""
-    else:
-        selected = next((choice.value for choice in choices if choice.preselected), "")
-    return {"step_choices": choices, "step_selected": selected, "step_type_id": session_type_id}
-
-
 @allow(BOOKING)
 def booking_step_choice(request: StaffRequest) -> HttpResponse:
     """The booking form's "count this as session k of the course" choice, refreshed by htmx
@@ -220,7 +197,7 @@ def booking_step_choice(request: StaffRequest) -> HttpResponse:
     patient = Patient.objects.filter(pk=patient_pk).first() if patient_pk else None
     same_type = data.get("course_step_for_type") == data.get("session_type")
     keep = data.get("course_step", "") if "course_step" in request.GET and same_type else None
-    context = booking_step_context(
+    context = selectors.booking_step_context(
         patient=patient, session_type_id=data.get("session_type"), day=data.get("date"), keep=keep
     )
     return render(request, "courses/_booking_step_choice.html", context)

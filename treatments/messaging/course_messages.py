@@ -7,11 +7,11 @@ Built on treatments.courses (Course, CourseStep, the planner). Rules:
   later; both are useful until the window closes. A step that becomes unbooked again (its session
   cancelled or a no-show) gets its nudges (re)scheduled the same way.
 - Once the step is booked, its nudges no longer apply: the booking cancels them in its own
-  transaction (messages_on_course_step_booked), so the outbox is right at once; the dispatcher's
-  re-check before sending stays as the backstop.
+  transaction (outbox.messages_on_course_step_booked), so the outbox is right at once; the
+  dispatcher's re-check before sending stays as the backstop.
 - When the last step is completed: "course completed" at once, and a maintenance nudge at 09:00
   local time on the course's maintenance date (last session's local date + maintenance interval,
-  as courses.services.maintenance_due_for computes it). It no longer applies once the patient has
+  as courses.selectors.maintenance_due_for computes it). It no longer applies once the patient has
   another session booked.
 - A stopped course (perhaps after a reaction) cancels all its waiting messages at once.
 Nudges need marketing consent; "course completed" is care (email reminders consent).
@@ -26,11 +26,13 @@ from django.utils import timezone
 
 from treatments.courses.models import Course, CourseStep
 from treatments.courses.planner import SlotCalendar, step_active_session
+from treatments.courses.selectors import maintenance_due_for
 from treatments.models import Clinic, Session
 from treatments.selectors import clinic_zone
 
 from . import conf, timing
-from .models import Kind, OutboxMessage, Reason, Status
+from .models import Kind, OutboxMessage, Status
+from .outbox import message_retime, message_schedule
 
 OFFERED_SLOTS = 6
 
@@ -38,15 +40,13 @@ OFFERED_SLOTS = 6
 def _upsert(
     *, kind: str, course: Course, step: int, due_at: datetime, expires_at: datetime, now: datetime
 ) -> None:
-    from .services import _retime_in_place, message_schedule
-
     existing = OutboxMessage.objects.select_for_update().filter(kind=kind, course=course, step=step)
     row = existing.first()
     if row is None:
         message_schedule(
             kind=kind,
             patient=course.patient,
-            course=course,
+            course_id=course.pk,
             step=step,
             due_at=due_at,
             expires_at=expires_at,
@@ -55,7 +55,7 @@ def _upsert(
         return
     if row.status in (Status.SENT, Status.SENDING):
         return  # already told about this step
-    _retime_in_place(row, patient=course.patient, due_at=due_at, expires_at=expires_at, now=now)
+    message_retime(row, patient=course.patient, due_at=due_at, expires_at=expires_at, now=now)
 
 
 def _follow_up(*, course: Course, number: int, previous: Session, now: datetime) -> None:
@@ -102,41 +102,7 @@ def messages_on_course_session_change(*, session: Session, change: str, now: dat
         _follow_up(course=course, number=link.number, previous=before.session, now=now)
 
 
-def messages_on_course_step_booked(*, course: Course, step: CourseStep) -> int:
-    """Cancel the step's follow-up nudges now that it is booked; returns how many were closed.
-
-    Skipped ones too (no marketing consent): otherwise giving consent later would revive a nudge
-    for a session that is already booked.
-    """
-    from .services import _close_pending
-
-    return _close_pending(
-        OutboxMessage.objects.filter(
-            course=course, step=step.number, kind__in=(Kind.FOLLOW_UP, Kind.FOLLOW_UP_AGAIN)
-        ),
-        status=Status.CANCELLED,
-        code=Reason.NOT_APPLICABLE,
-        reason=f"Session {step.number} of the course was booked.",
-        include_skipped=True,
-    )
-
-
-def messages_on_course_stopped(*, course: Course) -> int:
-    """Cancel every message still waiting for a stopped course (nudges, maintenance)."""
-    from .services import _close_pending
-
-    return _close_pending(
-        OutboxMessage.objects.filter(course=course),
-        status=Status.CANCELLED,
-        code=Reason.NOT_APPLICABLE,
-        reason="The course was stopped.",
-        include_skipped=True,
-    )
-
-
 def _course_completed(*, course: Course, last: Session, now: datetime) -> None:
-    from treatments.courses.services import maintenance_due_for
-
     _upsert(
         kind=Kind.COURSE_COMPLETED,
         course=course,
@@ -154,26 +120,6 @@ def _course_completed(*, course: Course, last: Session, now: datetime) -> None:
         expires_at=due + timing.NUDGE_USEFUL_FOR,
         now=now,
     )
-
-
-def course_message_applies(message: OutboxMessage) -> bool:
-    course = message.course
-    if course is None or course.status == Course.Status.STOPPED:
-        return False
-    if message.kind in (Kind.FOLLOW_UP, Kind.FOLLOW_UP_AGAIN):
-        step = course.steps.select_related("session").filter(number=message.step).first()
-        return (
-            course.status == Course.Status.ACTIVE
-            and step is not None
-            and (step_active_session(step) is None)
-        )
-    if message.kind == Kind.MAINTENANCE:
-        return not Session.objects.filter(
-            patient_id=course.patient_id,
-            status=Session.Status.BOOKED,
-            starts_at__gt=timezone.now(),
-        ).exists()
-    return message.kind == Kind.COURSE_COMPLETED
 
 
 def offered_slots(
@@ -210,8 +156,8 @@ def offered_slots(
     return offered[:limit]
 
 
-def course_context(message: OutboxMessage, *, clinic: Clinic) -> dict[str, Any]:
-    course = message.course
+def course_context(message: OutboxMessage, *, course: Course, clinic: Clinic) -> dict[str, Any]:
+    """The template values of a message about `course` (the message's own course)."""
     ctx: dict[str, Any] = {
         "course": course,
         "practitioner": course.practitioner.display_name,

@@ -37,11 +37,13 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from treatments.models import Clinic
+from treatments.selectors import clinic_get
 
 from . import conf
 from .models import OutboxMessage, Reason, Status
+from .outbox import REASON_TEXT, block_reason
 from .render import message_email
-from .services import REASON_TEXT, block_reason, message_still_applies
+from .selectors import message_still_applies
 
 log = logging.getLogger(__name__)
 
@@ -347,8 +349,6 @@ def _send_one(pk: int, claim: str, sender: _Sender, clinic: Clinic) -> str:
 def messages_send_batch(*, ids: Iterable[int], claim: str) -> dict[str, int]:
     """Send the claimed rows over one SMTP connection. Safe to run twice: rows already sent
     (or claimed by someone else) are left alone."""
-    from treatments.selectors import clinic_get
-
     clinic = clinic_get()
     sender = _Sender()
     outcomes: dict[str, int] = {}

@@ -16,7 +16,7 @@ from treatments.courses.models import Course
 from treatments.models import Session
 from treatments.selectors import clinic_get
 
-from . import course_messages, selectors, services, tokens
+from . import course_messages, link_actions, selectors, tokens
 from .forms import ReactionReportForm, SlotForm
 from .models import Kind, OutboxMessage
 from .tokens import LinkError
@@ -52,7 +52,7 @@ def link_confirm(request: HttpRequest, token: str) -> HttpResponse:
     try:
         session = _session_for("confirm", token)
         if request.method == "POST":
-            services.link_session_confirm(token=token)
+            link_actions.link_session_confirm(token=token)
             return _done(request, "Thank you", "Your appointment is confirmed. See you then.")
     except LinkError as err:
         return _link_error(request, err)
@@ -67,13 +67,13 @@ def link_cancel(request: HttpRequest, token: str) -> HttpResponse:
     try:
         session = _session_for("cancel", token)
         if request.method == "POST":
-            services.link_session_cancel(token=token)
+            link_actions.link_session_cancel(token=token)
             return _done(request, "Appointment cancelled", "Your appointment is cancelled.")
     except LinkError as err:
         return _link_error(request, err)
     except DomainError as err:
         return _done(request, "The appointment was not cancelled", err.message, status=409)
-    blocked = services.cancel_blocked_reason(session)
+    blocked = selectors.cancel_blocked_reason(session)
     return _page(request, "cancel.html", {"session": session, "blocked": blocked})
 
 
@@ -83,7 +83,7 @@ def link_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     try:
         tokens.link_read(action="unsubscribe", token=token)
         if request.method == "POST":
-            services.link_unsubscribe(token=token)
+            link_actions.link_unsubscribe(token=token)
             return _done(
                 request,
                 "You will not receive these emails any more",
@@ -105,7 +105,7 @@ def link_reaction(request: HttpRequest, token: str) -> HttpResponse:
     form = ReactionReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.link_reaction_report(token=token, **form.cleaned_data)
+            link_actions.link_reaction_report(token=token, **form.cleaned_data)
         except LinkError as err:
             return _link_error(request, err)
         except DomainError as err:
@@ -141,7 +141,7 @@ def link_book(request: HttpRequest, token: str) -> HttpResponse:
     except LinkError as err:
         return _link_error(request, err)
     maintenance = message.kind == Kind.MAINTENANCE
-    if not maintenance and not course_messages.course_message_applies(message):
+    if not maintenance and not selectors.course_message_applies(message):
         return _done(
             request,
             "Already booked",
@@ -153,7 +153,7 @@ def link_book(request: HttpRequest, token: str) -> HttpResponse:
     form = SlotForm(request.POST or None, slots=_offered(course, message, zone))
     if request.method == "POST" and form.is_valid():
         try:
-            session = services.link_book_slot(token=token, starts_at=form.cleaned_data["slot"])
+            session = link_actions.link_book_slot(token=token, starts_at=form.cleaned_data["slot"])
         except LinkError as err:
             return _link_error(request, err)
         except DomainError as err:

@@ -111,8 +111,9 @@ def context_for(message: OutboxMessage, *, clinic: Clinic, preview: bool) -> dic
             room=session.room.name,
             session_type=session.session_type.name,
         )
-    if message.course_id:
-        ctx.update(course_messages.course_context(message, clinic=clinic))
+    course = message.course
+    if course is not None:
+        ctx.update(course_messages.course_context(message, course=course, clinic=clinic))
     return ctx
 
 

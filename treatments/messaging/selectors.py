@@ -1,16 +1,22 @@
-"""Reads for the staff message pages. Query counts stay flat however many rows there are."""
+"""Reads for messaging: the staff message pages (query counts stay flat however many rows
+there are), whether a message still applies before it is sent, and what a patient link may do."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 
 from patients.models import Patient
 from treatments.courses.models import Course
+from treatments.courses.planner import step_active_session
 from treatments.models import Session
+from treatments.selectors import clinic_get
 
-from .models import OutboxMessage, Status
+from . import conf
+from .models import PRE_SESSION_KINDS, Kind, OutboxMessage, Status
 from .tokens import LinkInvalid
 
 ATTENTION_STATUSES = (Status.PENDING, Status.FAILED, Status.MISSED, Status.SENDING)
@@ -81,3 +87,56 @@ def nudge_for_link(*, payload: dict[str, Any]) -> tuple[OutboxMessage, Course]:
     if message is None or course is None:
         raise LinkInvalid()
     return message, course
+
+
+def message_still_applies(message: OutboxMessage) -> bool:
+    """Whether the event the message is about still stands (re-checked before sending)."""
+    session = message.session
+    if message.kind in PRE_SESSION_KINDS:
+        if session is None or session.status != Session.Status.BOOKED:
+            return False
+        newer = OutboxMessage.objects.filter(
+            session_id=session.pk, kind=message.kind, step__gt=message.step
+        )
+        return not newer.exists()
+    if message.kind == Kind.CANCELLATION:
+        return session is not None and session.status == Session.Status.CANCELLED
+    if message.kind in (Kind.AFTERCARE_24H, Kind.AFTERCARE_48H):
+        return session is not None and session.status == Session.Status.COMPLETED
+    return course_message_applies(message)
+
+
+def course_message_applies(message: OutboxMessage) -> bool:
+    course = message.course
+    if course is None or course.status == Course.Status.STOPPED:
+        return False
+    if message.kind in (Kind.FOLLOW_UP, Kind.FOLLOW_UP_AGAIN):
+        step = course.steps.select_related("session").filter(number=message.step).first()
+        return (
+            course.status == Course.Status.ACTIVE
+            and step is not None
+            and (step_active_session(step) is None)
+        )
+    if message.kind == Kind.MAINTENANCE:
+        return not Session.objects.filter(
+            patient_id=course.patient_id,
+            status=Session.Status.BOOKED,
+            starts_at__gt=timezone.now(),
+        ).exists()
+    return message.kind == Kind.COURSE_COMPLETED
+
+
+def cancel_blocked_reason(session: Session, now: datetime | None = None) -> str:
+    """Why the patient cannot cancel this session through a link, or "" if they can."""
+    now = now or timezone.now()
+    if session.status != Session.Status.BOOKED:
+        return f"This appointment is already {session.get_status_display().lower()}."
+    hours = conf.cancel_notice_hours()
+    if session.starts_at - now < timedelta(hours=hours):
+        phone = clinic_get().phone
+        call = f" on {phone}" if phone else ""
+        return (
+            f"Appointments can be cancelled online up to {hours} hours before they start. "
+            f"Please call the clinic{call} instead."
+        )
+    return ""

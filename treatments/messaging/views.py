@@ -15,8 +15,9 @@ from mesoclinic.errors import DomainError
 from patients.models import Patient
 from treatments.selectors import clinic_get
 
-from . import selectors, services
+from . import selectors
 from .models import OutboxMessage, Status
+from .outbox import message_retry as outbox_message_retry
 from .render import message_preview
 
 
@@ -67,7 +68,7 @@ def message_detail(request: StaffRequest, pk: int) -> HttpResponse:
 def message_retry(request: StaffRequest, pk: int) -> HttpResponse:
     message = get_object_or_404(OutboxMessage, pk=pk)
     try:
-        services.message_retry(message=message, by=request.user)
+        outbox_message_retry(message=message, by=request.user)
     except DomainError as err:
         messages.error(request, err.message)
     else:

@@ -1,6 +1,6 @@
 """A one-row calendar version that database triggers change with anything the grid shows.
 
-The calendar caches its rendered grid under this version (treatments/calendar_cache.py). Bumps
+The calendar caches its rendered grid under this version (treatments/calendar/cache.py). Bumps
 are triggers, not calls in services, so that no writer (admin, shell, a new service, raw SQL)
 can leave a stale grid behind.
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from mesoclinic.errors import InvalidTransition, NotBookable, SlotTaken
 from patients.models import Patient
 
+from ..booking_hooks import SessionChange, session_changed
 from ..models import Room, Session, SessionType, StaffProfile
 from ..selectors import availability_for, clinic_zone, session_conflicts
 
@@ -33,6 +35,26 @@ def _lock(practitioner_ids: set[int], room_ids: set[int]) -> None:
     list(Room.objects.select_for_update().filter(pk__in=room_ids).order_by("pk"))
 
 
+def booking_parties_check(
+    *, session_type: SessionType, practitioner: StaffProfile, room: Room | None
+) -> None:
+    """Refuse a session type, practitioner or room that cannot be booked together: one home for
+    the rule, used by every booking and by a course before it books anything."""
+    if not session_type.active:
+        raise NotBookable("This session type is no longer offered.", field="session_type")
+    if not practitioner.bookable or not practitioner.user.is_active:
+        raise NotBookable("This practitioner cannot be booked.", field="practitioner")
+    if room is not None and not room.active:
+        raise NotBookable("This room is not in use.", field="room")
+    if session_type.medical_only and not practitioner.is_medical:
+        # Deeper work needs a medical practitioner (DOMAIN.md, "The patient journey", 3).
+        raise NotBookable(
+            f"{session_type} needs a medical practitioner (doctor, nurse or prescriber); "
+            f"{practitioner} is an aesthetic therapist and may only do superficial sessions.",
+            field="practitioner",
+        )
+
+
 def _check_rules(
     *,
     session_type: SessionType,
@@ -43,18 +65,7 @@ def _check_rules(
 ) -> None:
     if starts_at <= timezone.now():
         raise NotBookable("That time is in the past. Choose a time later than now.", field="time")
-    if not session_type.active:
-        raise NotBookable("This session type is no longer offered.", field="session_type")
-    if not practitioner.bookable or not practitioner.user.is_active:
-        raise NotBookable("This practitioner cannot be booked.", field="practitioner")
-    if not room.active:
-        raise NotBookable("This room is not in use.", field="room")
-    if session_type.medical_only and not practitioner.is_medical:
-        raise NotBookable(
-            f"{session_type} needs a medical practitioner (doctor, nurse or prescriber); "
-            f"{practitioner} is an aesthetic therapist and may only do superficial sessions.",
-            field="practitioner",
-        )
+    booking_parties_check(session_type=session_type, practitioner=practitioner, room=room)
     zone = clinic_zone()
     day = starts_at.astimezone(zone).date()
     intervals = availability_for(staff_ids=[practitioner.pk], first_day=day, days=1, zone=zone)
@@ -129,7 +140,7 @@ def session_book(
     practitioner: StaffProfile,
     room: Room,
     starts_at: datetime,
-    booked_by: Any = None,
+    booked_by: User | None = None,
     notes: str = "",
 ) -> Session:
     ends_at, blocked_until = _held_slot(session_type, starts_at)
@@ -160,7 +171,7 @@ def session_book(
                 booked_by=booked_by if getattr(booked_by, "pk", None) else None,
                 notes=notes,
             )
-            _messages(session, "booked")
+            session_changed(session=session, change="booked")
     except IntegrityError as exc:
         raise _slot_taken_or_reraise(exc) from exc
     return session
@@ -172,7 +183,7 @@ def session_reschedule(
     starts_at: datetime,
     practitioner: StaffProfile | None = None,
     room: Room | None = None,
-    by: Any = None,
+    by: User | None = None,
 ) -> Session:
     practitioner = practitioner or session.practitioner
     room = room or session.room
@@ -220,25 +231,17 @@ def session_reschedule(
                     "updated_at",
                 ]
             )
-            _messages(current, "rescheduled")
+            session_changed(session=current, change="rescheduled")
     except IntegrityError as exc:
         raise _slot_taken_or_reraise(exc) from exc
     return current
-
-
-def _messages(session: Session, change: str) -> None:
-    # Patient emails are outbox rows written in this same transaction (treatments.messaging), so
-    # a cancel that commits has cancelled its reminders and a rolled-back booking sends nothing.
-    from treatments.messaging.services import messages_on_session_change
-
-    messages_on_session_change(session=session, change=change)
 
 
 def _transition(
     session: Session,
     *,
     allowed_from: tuple[str, ...],
-    to: str,
+    to: SessionChange,
     fields: dict[str, Any],
     verb: str,
 ) -> Session:
@@ -248,34 +251,30 @@ def _transition(
             raise InvalidTransition(
                 f"Cannot {verb}: the session is {current.get_status_display().lower()}."
             )
-        current.status = to
+        current.status = Session.Status(to)
         for name, value in fields.items():
             setattr(current, name, value)
         current.save(update_fields=["status", "updated_at", *fields])
-        _messages(current, to)
-        if to == Session.Status.COMPLETED:
-            # The last session of a course completes it and sets its maintenance due date,
-            # in the same transaction (imported here: courses depends on this module).
-            from treatments.courses.services import course_on_session_completed
-
-            course_on_session_completed(session=current)
+        # Courses and patient emails react in this same transaction (booking_hooks), so a
+        # cancel that commits has cancelled its reminders and a rolled-back change sends nothing.
+        session_changed(session=current, change=to)
     return current
 
 
-def session_cancel(*, session: Session, reason: str, by: Any = None) -> Session:
+def session_cancel(*, session: Session, reason: str, by: User | None = None) -> Session:
     reason = (reason or "").strip()
     if not reason:
         raise NotBookable("Say why the session is cancelled.", field="reason")
     return _transition(
         session,
         allowed_from=(Session.Status.BOOKED,),
-        to=Session.Status.CANCELLED,
+        to="cancelled",
         fields={"cancelled_at": timezone.now(), "cancel_reason": reason},
         verb="cancel",
     )
 
 
-def session_mark_arrived(*, session: Session, by: Any = None) -> Session:
+def session_mark_arrived(*, session: Session, by: User | None = None) -> Session:
     now = timezone.now()
     zone = clinic_zone()
     if session.starts_at.astimezone(zone).date() != now.astimezone(zone).date():
@@ -283,14 +282,14 @@ def session_mark_arrived(*, session: Session, by: Any = None) -> Session:
     return _transition(
         session,
         allowed_from=(Session.Status.BOOKED,),
-        to=Session.Status.ARRIVED,
+        to="arrived",
         fields={"arrived_at": now},
         verb="check the patient in",
     )
 
 
 def session_complete(
-    *, session: Session, by: Any = None, ended_at: datetime | None = None
+    *, session: Session, by: User | None = None, ended_at: datetime | None = None
 ) -> Session:
     now = timezone.now()
     ended_at = ended_at or now
@@ -301,13 +300,13 @@ def session_complete(
     return _transition(
         session,
         allowed_from=(Session.Status.BOOKED, Session.Status.ARRIVED),
-        to=Session.Status.COMPLETED,
+        to="completed",
         fields={"completed_at": ended_at},
         verb="complete the session",
     )
 
 
-def session_mark_no_show(*, session: Session, by: Any = None) -> Session:
+def session_mark_no_show(*, session: Session, by: User | None = None) -> Session:
     if session.starts_at > timezone.now():
         raise InvalidTransition(
             "A session can only be marked no-show once its start time has passed."
@@ -315,7 +314,7 @@ def session_mark_no_show(*, session: Session, by: Any = None) -> Session:
     return _transition(
         session,
         allowed_from=(Session.Status.BOOKED,),
-        to=Session.Status.NO_SHOW,
+        to="no_show",
         fields={},
         verb="mark a no-show",
     )

@@ -2,8 +2,9 @@
 hours are in treatments.services.staff).
 
 Each write is atomic and raises DomainError with a message the manager can act on. Changing hours
-or durations never moves a booked session: those stay where they are, and the services report how
-many booked sessions a change leaves outside the new hours so the manager can move them.
+or durations never moves a booked session: those stay where they are, and the set-up screens
+report how many booked sessions a change leaves outside the new hours
+(treatments.selectors.booked_outside_hours) so the manager can move them.
 
 Who checks what: the forms (treatments.forms.setup) parse each field (required, length, NUL
 bytes, email format, a choice from the list); these services take typed values and enforce the
@@ -15,11 +16,8 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import time
-from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
-from django.utils import timezone
 
 from mesoclinic.errors import DomainError
 
@@ -27,11 +25,10 @@ from ..models import (
     Clinic,
     OpeningHours,
     Room,
-    Session,
     SessionType,
     StaffProfile,
 )
-from ..selectors import availability_for, clinic_get, clinic_zone
+from ..selectors import clinic_get, future_booked_count
 
 Hours = dict[int, tuple[time, time] | None]  # weekday -> (start, end), None = closed / off
 
@@ -40,51 +37,6 @@ BUFFER_MAX = 120
 # Whoever may hold each qualification: registration is checked for the medical ones.
 REGISTERED = set(StaffProfile.MEDICAL)
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-
-
-# --- reads used by the set-up screens ---------------------------------------------------------
-
-
-def _future_booked(**filters: Any) -> QuerySet[Session]:
-    return Session.objects.filter(
-        status=Session.Status.BOOKED, starts_at__gte=timezone.now(), **filters
-    )
-
-
-def future_booked_count(**filters: Any) -> int:
-    """Booked sessions from now on, e.g. future_booked_count(room=room)."""
-    return _future_booked(**filters).count()
-
-
-def booked_outside_hours(*, staff_ids: list[int] | None = None) -> int:
-    """How many future booked sessions no longer fit their practitioner's bookable hours.
-
-    Hours changes never move sessions; this tells the manager how many to look at. Three queries
-    for the availability, whatever the span.
-    """
-    sessions = list(
-        _future_booked(**({"practitioner_id__in": staff_ids} if staff_ids is not None else {}))
-        .only("practitioner_id", "starts_at", "ends_at")
-        .order_by("starts_at")
-    )
-    if not sessions:
-        return 0
-    zone = clinic_zone()
-    first = sessions[0].starts_at.astimezone(zone).date()
-    last = sessions[-1].starts_at.astimezone(zone).date()
-    available = availability_for(
-        staff_ids={s.practitioner_id for s in sessions},
-        first_day=first,
-        days=(last - first).days + 1,
-        zone=zone,
-    )
-    outside = 0
-    for s in sessions:
-        day = s.starts_at.astimezone(zone).date()
-        intervals = available.get((s.practitioner_id, day), [])
-        if not any(start <= s.starts_at and s.ends_at <= end for start, end in intervals):
-            outside += 1
-    return outside
 
 
 # --- validation helpers -----------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Staff set-up: accounts, roles and qualifications, working hours and exceptions.
 
 Each write is atomic and raises DomainError with a message the manager can act on. Changing hours
-never moves a booked session (see treatments.services.setup.booked_outside_hours).
+never moves a booked session (see treatments.selectors.booked_outside_hours).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from mesoclinic.access import Role
 from mesoclinic.errors import DomainError
 
 from ..models import StaffProfile, WorkingException, WorkingHours
-from ..selectors import clinic_zone
-from .setup import REGISTERED, Hours, _check_hours, _future_booked, future_booked_count
+from ..selectors import clinic_zone, future_booked_count, sessions_booked_from_now
+from .setup import REGISTERED, Hours, _check_hours
 
 # --- staff ------------------------------------------------------------------------------------
 
@@ -173,7 +173,7 @@ def staff_deactivate(*, staff: StaffProfile, by: User | None = None) -> StaffPro
         raise DomainError("You cannot deactivate your own account.")
     if user.groups.filter(name=Role.MANAGER.value).exists() and not _managers_left(user.pk):
         raise DomainError("This is the only clinic manager. Make someone else a manager first.")
-    booked = _future_booked(practitioner=staff).order_by("starts_at")
+    booked = sessions_booked_from_now(practitioner=staff).order_by("starts_at")
     first_booked = booked.first()
     if first_booked is not None:
         count = booked.count()

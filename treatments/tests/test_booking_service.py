@@ -328,10 +328,10 @@ def test_an_integrity_error_other_than_an_overlap_is_not_called_slot_taken(book,
 
     from treatments.services import booking
 
-    def broken(session, change):
+    def broken(*, session, change):
         raise IntegrityError("some other constraint")
 
-    monkeypatch.setattr(booking, "_messages", broken)
+    monkeypatch.setattr(booking, "session_changed", broken)
     with pytest.raises(IntegrityError, match="some other constraint"):
         book(at(10))
     assert not Session.objects.exists()

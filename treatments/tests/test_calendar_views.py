@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.test import Client
 from django.urls import reverse
 
 from patients.tests.factories import PatientFactory
@@ -55,7 +54,7 @@ def cell_at(page, at: dt.time, col: int):
     return row.cells[col]
 
 
-# --- who may see it ---------------------------------------------------------------------
+# --- who may see it (the 403s and the login page: tests/test_access.py) ------------------
 
 
 @pytest.mark.parametrize("persona", ["front_desk", "practitioner", "therapist", "manager"])
@@ -64,16 +63,6 @@ def test_it_shows_the_calendar_to_every_booking_role(persona, request):
     response = client.get(URL)
     assert response.status_code == 200
     assert b'id="calendar"' in response.content
-
-
-def test_it_refuses_the_calendar_to_a_user_without_a_role(outsider):
-    assert outsider.get(URL).status_code == 403
-
-
-def test_it_sends_an_anonymous_visitor_to_the_login_page(clinic):
-    response = Client().get(URL)
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
 
 
 # --- what it shows ----------------------------------------------------------------------

@@ -9,7 +9,7 @@ from django.utils.cache import patch_vary_headers
 
 from mesoclinic.access import BOOKING, StaffRequest, allow
 
-from ..calendar_cache import calendar_fragment
+from ..calendar.cache import calendar_fragment
 from ..forms.booking import CalendarQueryForm
 from ..selectors import clinic_get
 

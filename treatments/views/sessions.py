@@ -8,22 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from mesoclinic.access import BOOKING, StaffRequest, allow
 from mesoclinic.errors import DomainError, put_on_form
 
+from ..calendar.links import session_calendar_url
 from ..courses.forms import StepChoiceQueryForm
-from ..courses.services import course_step_book_from_calendar
-from ..courses.views import booking_step_context
+from ..courses.selectors import booking_step_context
+from ..courses.services import session_book_at_desk
 from ..forms.booking import SessionBookForm, SessionCancelForm, SessionMoveForm, SessionStatusForm
 from ..models import Session
 from ..selectors import clinic_zone
@@ -53,12 +52,6 @@ def _when(session: Session) -> str:
     return f"{local:%a} {local.day} {local:%b %Y} at {local:%H:%M}"
 
 
-def _calendar_on_day(session: Session) -> HttpResponseRedirect:
-    day = timezone.localtime(session.starts_at).date()
-    query = urlencode({"view": "week", "date": day, "practitioner": session.practitioner_id})
-    return redirect(f"{reverse('treatments:calendar')}?{query}#session-{session.pk}")
-
-
 def _detail(request: StaffRequest, session: Session, **forms_: forms.Form) -> HttpResponse:
     context: dict[str, Any] = {
         "session": session,
@@ -69,27 +62,6 @@ def _detail(request: StaffRequest, session: Session, **forms_: forms.Form) -> Ht
         **forms_,
     }
     return render(request, "treatments/session_detail.html", context)
-
-
-def _book(data: dict[str, Any], by: Any) -> tuple[Session, str, str]:
-    """Book as the form says: an ordinary booking, or one counted as a course step."""
-    slot = {key: data[key] for key in ("session_type", "practitioner", "room", "starts_at")}
-    if data["course_step"] is None:
-        session = booking.session_book(
-            patient=data["patient"], booked_by=by, notes=data["notes"], **slot
-        )
-        return session, "", ""
-    course, number = data["course_step"]
-    result = course_step_book_from_calendar(
-        course=course,
-        step_number=number,
-        patient=data["patient"],
-        by=by,
-        notes=data["notes"],
-        **slot,
-    )
-    counted = f" Counted as step {number} of {course.sessions_count} of {course.protocol.name}."
-    return result.session, counted, result.warning
 
 
 def _step_choice(request: StaffRequest, form: SessionBookForm) -> dict[str, Any]:
@@ -124,18 +96,29 @@ def session_create(request: StaffRequest) -> HttpResponse:
         form = SessionBookForm(request.POST, zone=zone)
         if form.is_valid():
             try:
-                session, counted, warning = _book(form.cleaned_data, request.user)
+                data = form.cleaned_data
+                made = session_book_at_desk(
+                    patient=data["patient"],
+                    session_type=data["session_type"],
+                    practitioner=data["practitioner"],
+                    room=data["room"],
+                    starts_at=data["starts_at"],
+                    notes=data["notes"],
+                    course_step=data["course_step"],
+                    by=request.user,
+                )
             except DomainError as err:
                 put_on_form(form, err)
             else:
+                session = made.session
                 messages.success(
                     request,
                     f"Booked {session.session_type} for {session.patient} on {_when(session)} "
-                    f"with {session.practitioner} in {session.room}.{counted}",
+                    f"with {session.practitioner} in {session.room}.{made.counted}",
                 )
-                if warning:
-                    messages.warning(request, warning)
-                return _calendar_on_day(session)
+                if made.warning:
+                    messages.warning(request, made.warning)
+                return redirect(session_calendar_url(session))
     context = {"form": form, "mode": "book", **_step_choice(request, form)}
     return render(request, "treatments/session_form.html", context)
 
@@ -178,7 +161,7 @@ def session_reschedule(request: StaffRequest, pk: int) -> HttpResponse:
                     f"Moved {moved.patient}'s session to {_when(moved)} "
                     f"with {moved.practitioner} in {moved.room}.",
                 )
-                return _calendar_on_day(moved)
+                return redirect(session_calendar_url(moved))
     context = {"form": form, "mode": "move", "session": session}
     return render(request, "treatments/session_form.html", context)
 
@@ -196,7 +179,7 @@ def session_cancel(request: StaffRequest, pk: int) -> HttpResponse:
             put_on_form(form, err)
         else:
             messages.success(request, f"Cancelled {session.patient}'s session on {_when(session)}.")
-            return _calendar_on_day(session)
+            return redirect(session_calendar_url(session))
     return render(request, "treatments/session_cancel.html", {"session": session, "form": form})
 
 

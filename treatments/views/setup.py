@@ -7,14 +7,14 @@ from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.models import Group
-from django.db.models import Count, Prefetch, Q
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from mesoclinic.access import MANAGEMENT, Role, StaffRequest, allow
+from mesoclinic.confirm import ConfirmForm
 from mesoclinic.errors import DomainError, put_on_form
 
 from ..forms.setup import (
@@ -27,19 +27,40 @@ from ..forms.setup import (
     WorkingExceptionForm,
     WorkingHoursForm,
 )
-from ..models import (
-    OpeningHours,
-    Room,
-    Session,
-    SessionType,
-    StaffProfile,
-    WorkingException,
+from ..models import StaffProfile
+from ..selectors import (
+    booked_outside_hours,
+    clinic_get,
+    clinic_zone,
+    future_booked_count,
+    opening_hours_list,
+    room_get,
+    rooms_count,
+    rooms_list,
+    session_type_get,
+    session_types_count,
+    session_types_list,
+    sessions_held,
+    staff_count,
+    staff_get,
+    staff_list,
+    staff_role,
+    working_exception_get,
+    working_exceptions_from,
+    working_hours_list,
 )
-from ..selectors import clinic_get, clinic_zone
 from ..services import setup as svc
 from ..services import staff as staff_svc
 
 T = TypeVar("T")
+
+
+def _or_404(find: Callable[..., T], **lookup: int) -> T:
+    """A selector's lookup by id; a row that does not exist is a 404 page."""
+    try:
+        return find(**lookup)
+    except ObjectDoesNotExist:
+        raise Http404("Not found.") from None
 
 
 def _attempt(form: forms.Form, action: Callable[[], T]) -> T | None:
@@ -49,6 +70,15 @@ def _attempt(form: forms.Form, action: Callable[[], T]) -> T | None:
     except DomainError as err:
         put_on_form(form, err)
         return None
+
+
+def _confirm_page(request: StaffRequest, form: ConfirmForm, **ctx: Any) -> HttpResponse:
+    """What deactivating will do, with a fresh token; also the answer to an unconfirmed POST."""
+    return render(
+        request,
+        "treatments/setup/confirm_deactivate.html",
+        {"token": form.fresh_token(), "unconfirmed": form.is_bound, **ctx},
+    )
 
 
 def _plural(count: int, word: str) -> str:
@@ -75,15 +105,10 @@ def setup(request: StaffRequest) -> HttpResponse:
         "treatments/setup/index.html",
         {
             "clinic": clinic_get(),
-            "opening_hours": OpeningHours.objects.all(),
-            "rooms": Room.objects.aggregate(total=Count("id"), active=Count("id", Q(active=True))),
-            "session_types": SessionType.objects.aggregate(
-                total=Count("id"), active=Count("id", Q(active=True))
-            ),
-            "staff": StaffProfile.objects.aggregate(
-                total=Count("id", Q(user__is_active=True)),
-                bookable=Count("id", Q(user__is_active=True, bookable=True)),
-            ),
+            "opening_hours": opening_hours_list(),
+            "rooms": rooms_count(),
+            "session_types": session_types_count(),
+            "staff": staff_count(),
         },
     )
 
@@ -120,12 +145,12 @@ def setup_clinic(request: StaffRequest) -> HttpResponse:
 
 @allow(MANAGEMENT)
 def setup_opening_hours(request: StaffRequest) -> HttpResponse:
-    form = OpeningHoursForm(request.POST or None, rows=OpeningHours.objects.all())
+    form = OpeningHoursForm(request.POST or None, rows=opening_hours_list())
     if request.method == "POST" and form.is_valid():
         hours = form.cleaned_data["hours"]
         if _attempt(form, lambda: svc.opening_hours_set(hours=hours)) is not None:
             messages.success(request, "Opening hours saved.")
-            _outside_hours_warning(request, svc.booked_outside_hours())
+            _outside_hours_warning(request, booked_outside_hours())
             return redirect("treatments:setup")
     return render(
         request,
@@ -136,15 +161,7 @@ def setup_opening_hours(request: StaffRequest) -> HttpResponse:
 
 @allow(MANAGEMENT)
 def setup_rooms(request: StaffRequest) -> HttpResponse:
-    rooms = Room.objects.annotate(
-        booked=Count(
-            "sessions",
-            filter=Q(
-                sessions__status=Session.Status.BOOKED, sessions__starts_at__gte=timezone.now()
-            ),
-        )
-    ).order_by("-active", "name")
-    return render(request, "treatments/setup/rooms.html", {"rooms": rooms})
+    return render(request, "treatments/setup/rooms.html", {"rooms": rooms_list()})
 
 
 @allow(MANAGEMENT)
@@ -161,32 +178,44 @@ def setup_room_create(request: StaffRequest) -> HttpResponse:
 
 @allow(MANAGEMENT)
 def setup_room_edit(request: StaffRequest, pk: int) -> HttpResponse:
-    room = get_object_or_404(Room, pk=pk)
+    room = _or_404(room_get, pk=pk)
     form = RoomForm(request.POST or None, initial={"name": room.name, "active": room.active})
+    if room.active:
+        # Taking a room out of use goes through its confirmation page (setup_room_deactivate).
+        form.fields.pop("active")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if _attempt(form, lambda: svc.room_update(room=room, **data)):
+        active = data.get("active", room.active)
+        if _attempt(form, lambda: svc.room_update(room=room, name=data["name"], active=active)):
             messages.success(request, "Room saved.")
             return redirect("treatments:setup_rooms")
     return _form_page(request, form, title=f"Edit {room}", submit="Save", back="setup_rooms")
 
 
 @allow(MANAGEMENT)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def setup_room_deactivate(request: StaffRequest, pk: int) -> HttpResponse:
-    room = get_object_or_404(Room, pk=pk)
-    try:
-        svc.room_deactivate(room=room)
-    except DomainError as err:
-        messages.error(request, err.message)
-    else:
-        messages.success(request, f"“{room}” is out of use; its past sessions are kept.")
-    return redirect("treatments:setup_rooms")
+    room = _or_404(room_get, pk=pk)
+    form = ConfirmForm(
+        request.POST if request.method == "POST" else None,
+        action="room_deactivate",
+        object_id=room.pk,
+        user_id=request.user.pk,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            svc.room_deactivate(room=room)
+        except DomainError as err:
+            messages.error(request, err.message)
+        else:
+            messages.success(request, f"“{room}” is out of use; its past sessions are kept.")
+        return redirect("treatments:setup_rooms")
+    return _confirm_page(request, form, room=room, held=sessions_held(room=room))
 
 
 @allow(MANAGEMENT)
 def setup_session_types(request: StaffRequest) -> HttpResponse:
-    types = SessionType.objects.order_by("-active", "name")
+    types = session_types_list()
     return render(request, "treatments/setup/session_types.html", {"session_types": types})
 
 
@@ -205,7 +234,7 @@ def setup_session_type_create(request: StaffRequest) -> HttpResponse:
 
 @allow(MANAGEMENT)
 def setup_session_type_edit(request: StaffRequest, pk: int) -> HttpResponse:
-    session_type = get_object_or_404(SessionType, pk=pk)
+    session_type = _or_404(session_type_get, pk=pk)
     fields = ("name", "duration_minutes", "buffer_minutes", "medical_only", "active")
     initial = {f: getattr(session_type, f) for f in fields}
     form = SessionTypeForm(request.POST or None, initial=initial)
@@ -216,7 +245,7 @@ def setup_session_type_edit(request: StaffRequest, pk: int) -> HttpResponse:
             length_changed = any(
                 data[f] != initial[f] for f in ("duration_minutes", "buffer_minutes")
             )
-            booked = svc.future_booked_count(session_type=session_type)
+            booked = future_booked_count(session_type=session_type)
             if length_changed and booked:
                 messages.info(
                     request,
@@ -236,24 +265,7 @@ def setup_session_type_edit(request: StaffRequest, pk: int) -> HttpResponse:
 
 @allow(MANAGEMENT)
 def setup_staff(request: StaffRequest) -> HttpResponse:
-    role_names = [role.value for role in Role]
-    staff = (
-        StaffProfile.objects.select_related("user")
-        .prefetch_related(
-            Prefetch("user__groups", queryset=Group.objects.filter(name__in=role_names))
-        )
-        .annotate(
-            booked=Count(
-                "sessions",
-                filter=Q(
-                    sessions__status=Session.Status.BOOKED,
-                    sessions__starts_at__gte=timezone.now(),
-                ),
-            )
-        )
-        .order_by("-user__is_active", "user__first_name", "user__last_name", "id")
-    )
-    return render(request, "treatments/setup/staff_list.html", {"staff": staff})
+    return render(request, "treatments/setup/staff_list.html", {"staff": staff_list()})
 
 
 def _details(data: dict[str, Any]) -> staff_svc.StaffDetails:
@@ -280,9 +292,8 @@ def setup_staff_create(request: StaffRequest) -> HttpResponse:
 
 @allow(MANAGEMENT)
 def setup_staff_edit(request: StaffRequest, pk: int) -> HttpResponse:
-    staff = get_object_or_404(StaffProfile.objects.select_related("user"), pk=pk)
-    role_names = [r.value for r in Role]
-    role = staff.user.groups.filter(name__in=role_names).values_list("name", flat=True).first()
+    staff = _or_404(staff_get, pk=pk)
+    role = staff_role(staff=staff)
     initial = {
         "first_name": staff.user.first_name,
         "last_name": staff.user.last_name,
@@ -314,22 +325,30 @@ def setup_staff_edit(request: StaffRequest, pk: int) -> HttpResponse:
 
 
 @allow(MANAGEMENT)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def setup_staff_deactivate(request: StaffRequest, pk: int) -> HttpResponse:
-    staff = get_object_or_404(StaffProfile.objects.select_related("user"), pk=pk)
-    try:
-        staff_svc.staff_deactivate(staff=staff, by=request.user)
-    except DomainError as err:
-        messages.error(request, err.message)
-    else:
-        messages.success(request, f"{staff} can no longer log in or be booked.")
-    return redirect("treatments:setup_staff")
+    staff = _or_404(staff_get, pk=pk)
+    form = ConfirmForm(
+        request.POST if request.method == "POST" else None,
+        action="staff_deactivate",
+        object_id=staff.pk,
+        user_id=request.user.pk,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            staff_svc.staff_deactivate(staff=staff, by=request.user)
+        except DomainError as err:
+            messages.error(request, err.message)
+        else:
+            messages.success(request, f"{staff} can no longer log in or be booked.")
+        return redirect("treatments:setup_staff")
+    return _confirm_page(request, form, staff=staff, held=sessions_held(practitioner=staff))
 
 
 @allow(MANAGEMENT)
 @require_POST
 def setup_staff_reactivate(request: StaffRequest, pk: int) -> HttpResponse:
-    staff = get_object_or_404(StaffProfile.objects.select_related("user"), pk=pk)
+    staff = _or_404(staff_get, pk=pk)
     staff_svc.staff_reactivate(staff=staff)
     messages.success(request, f"{staff} can log in again.")
     return redirect("treatments:setup_staff")
@@ -347,24 +366,24 @@ def _hours_page(
         "treatments/setup/staff_hours.html",
         {
             "staff": staff,
-            "form": hours_form or WorkingHoursForm(rows=staff.working_hours.all()),
+            "form": hours_form or WorkingHoursForm(rows=working_hours_list(staff=staff)),
             "exception_form": exception_form or WorkingExceptionForm(initial={"date": today}),
-            "exceptions": WorkingException.objects.filter(staff=staff, date__gte=today),
-            "opening_hours": OpeningHours.objects.all(),
+            "exceptions": working_exceptions_from(staff=staff, day=today),
+            "opening_hours": opening_hours_list(),
         },
     )
 
 
 @allow(MANAGEMENT)
 def setup_staff_hours(request: StaffRequest, pk: int) -> HttpResponse:
-    staff = get_object_or_404(StaffProfile.objects.select_related("user"), pk=pk)
-    form = WorkingHoursForm(request.POST or None, rows=staff.working_hours.all())
+    staff = _or_404(staff_get, pk=pk)
+    form = WorkingHoursForm(request.POST or None, rows=working_hours_list(staff=staff))
     if request.method == "POST" and form.is_valid():
         hours = form.cleaned_data["hours"]
         saved = _attempt(form, lambda: staff_svc.working_hours_set(staff=staff, hours=hours))
         if saved is not None:
             messages.success(request, f"Weekly hours for {staff} saved.")
-            _outside_hours_warning(request, svc.booked_outside_hours(staff_ids=[staff.pk]))
+            _outside_hours_warning(request, booked_outside_hours(staff_ids=[staff.pk]))
             return redirect("treatments:setup_staff_hours", pk=staff.pk)
     return _hours_page(request, staff, hours_form=form)
 
@@ -372,7 +391,7 @@ def setup_staff_hours(request: StaffRequest, pk: int) -> HttpResponse:
 @allow(MANAGEMENT)
 @require_POST
 def setup_exception_add(request: StaffRequest, pk: int) -> HttpResponse:
-    staff = get_object_or_404(StaffProfile.objects.select_related("user"), pk=pk)
+    staff = _or_404(staff_get, pk=pk)
     form = WorkingExceptionForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -389,7 +408,7 @@ def setup_exception_add(request: StaffRequest, pk: int) -> HttpResponse:
         )
         if added:
             messages.success(request, f"{added.get_kind_display()} on {added.date:%a %d %b} added.")
-            _outside_hours_warning(request, svc.booked_outside_hours(staff_ids=[staff.pk]))
+            _outside_hours_warning(request, booked_outside_hours(staff_ids=[staff.pk]))
             return redirect("treatments:setup_staff_hours", pk=staff.pk)
     return _hours_page(request, staff, exception_form=form)
 
@@ -397,7 +416,7 @@ def setup_exception_add(request: StaffRequest, pk: int) -> HttpResponse:
 @allow(MANAGEMENT)
 @require_POST
 def setup_exception_delete(request: StaffRequest, pk: int, exception_pk: int) -> HttpResponse:
-    exception = get_object_or_404(WorkingException, pk=exception_pk, staff_id=pk)
+    exception = _or_404(working_exception_get, pk=exception_pk, staff_id=pk)
     staff_svc.working_exception_remove(exception=exception)
     messages.success(request, "Exception removed.")
     return redirect("treatments:setup_staff_hours", pk=pk)

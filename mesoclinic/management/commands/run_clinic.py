@@ -12,6 +12,9 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from treatments.messaging import conf
+from treatments.messaging.dispatch import dispatch_in_process
+
 
 class Command(BaseCommand):
     help = "Serve the clinic on HOST:PORT and deliver due patient messages in the background."
@@ -31,9 +34,6 @@ class Command(BaseCommand):
             stop.set()
 
     def _deliver(self, stop: threading.Event) -> None:
-        from treatments.messaging import conf
-        from treatments.messaging.dispatch import dispatch_in_process
-
         while not stop.is_set():
             dispatch_in_process()
             stop.wait(conf.dispatch_interval())

@@ -12,7 +12,7 @@ from ..errors import ClinicalError
 from ..models import AuditEntry, ClinicalPhoto, PhotoConsent, Zone
 from ..selectors import photo_consent_given
 from .audit import audit_log
-from .images import PHOTO_MAX_BYTES, photo_clean
+from .images import photo_check_size, photo_clean
 
 
 def photo_upload(
@@ -34,10 +34,9 @@ def photo_upload(
         )
     if upload is None:
         raise ClinicalError("Choose a photo.", field="image")
-    if getattr(upload, "size", 0) > PHOTO_MAX_BYTES:
-        raise ClinicalError(
-            f"The photo is larger than {PHOTO_MAX_BYTES // (1024 * 1024)} MB.", field="image"
-        )
+    # Refused on its declared size before it is read into memory, then on its real length.
+    # (Django always knows an upload's size; one without is refused as empty.)
+    photo_check_size(upload.size or 0, field="image")
     clean = photo_clean(upload.read())
     with transaction.atomic():
         photo = ClinicalPhoto(

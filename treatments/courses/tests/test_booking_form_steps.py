@@ -181,19 +181,6 @@ def test_the_partial_ignores_malformed_input(front_desk, course):
     assert 'name="course_step"' not in response.content.decode()
 
 
-@pytest.mark.parametrize(
-    ("persona", "status"),
-    [("front_desk", 200), ("practitioner", 200), ("therapist", 200), ("manager", 200)],
-)
-def test_each_booking_role_can_load_the_partial(request, course, persona, status):
-    client: Client = request.getfixturevalue(persona)
-    assert client.get(CHOICE, {"patient": course.patient.pk}).status_code == status
-
-
-def test_an_outsider_cannot_load_the_partial(outsider, course):
-    assert outsider.get(CHOICE, {"patient": course.patient.pk}).status_code in (302, 403)
-
-
 # --- booking with the choice ticked ---------------------------------------------------------
 
 

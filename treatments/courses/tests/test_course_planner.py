@@ -21,9 +21,9 @@ from treatments.courses.services import (
     course_book_all,
     course_book_step,
     course_create,
-    course_on_session_completed,
     course_stop,
 )
+from treatments.courses.session_events import course_on_session_completed
 from treatments.models import Session, WorkingException, WorkingHours
 from treatments.selectors import availability_for, session_conflicts
 from treatments.services.booking import session_cancel, session_complete, session_reschedule

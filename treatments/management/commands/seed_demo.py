@@ -31,6 +31,7 @@ from treatments.models import (
     StaffProfile,
     WorkingHours,
 )
+from treatments.products.models import Ingredient, Lot, Product
 from treatments.selectors import availability_for, clinic_zone
 from treatments.services.booking import session_book
 
@@ -135,8 +136,6 @@ class Command(BaseCommand):
 
     def _products(self, *, received_by: User) -> None:
         """Two registered mesotherapy products with lots, so a session record can be tried."""
-        from treatments.products.models import Ingredient, Lot, Product
-
         today = timezone.localdate(timezone=clinic_zone())
         demo = [
             (

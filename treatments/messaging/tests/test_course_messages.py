@@ -243,7 +243,7 @@ def test_the_maintenance_link_books_a_session_and_the_nudge_then_no_longer_appli
     booked = Session.objects.get(patient=course.patient, status=Session.Status.BOOKED)
     assert booked.starts_at == dt.datetime.fromisoformat(slot)
     assert booked.practitioner_id == course.practitioner_id
-    from treatments.messaging.course_messages import course_message_applies
+    from treatments.messaging.selectors import course_message_applies
 
     maintenance = OutboxMessage.objects.get(course=course, kind=Kind.MAINTENANCE)
     with time_machine.travel(london(2026, 9, 14, 12, 1), tick=False):

@@ -20,7 +20,7 @@ from treatments.messaging.dispatch import (
     messages_send_batch,
 )
 from treatments.messaging.models import Kind, OutboxMessage, Reason, Status
-from treatments.messaging.services import message_retry, message_schedule
+from treatments.messaging.outbox import message_retry, message_schedule
 from treatments.services.booking import session_cancel
 
 from .conftest import london
@@ -174,7 +174,7 @@ def test_message_schedule_refuses_a_second_row_for_the_same_session_kind_and_ste
         message_schedule(
             kind=Kind.REMINDER,
             patient=session.patient,
-            session=session,
+            session_id=session.pk,
             due_at=NOW,
             expires_at=session.starts_at,
         )

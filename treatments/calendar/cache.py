@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
@@ -21,10 +21,13 @@ from django.template.loader import render_to_string
 from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import mark_safe
 
-from .calendar_grid import CalendarPage, calendar_page
-from .selectors import calendar_version
+from ..selectors import calendar_version
+from .page import CalendarPage, calendar_page
 
 CACHE_SECONDS = 60 * 60
+# Part of every key: bump it when the grid's markup changes, so a deploy never serves grids cached
+# by the previous release (2: classes instead of style attributes, for the CSP).
+MARKUP_VERSION = 2
 QUARTER = timedelta(minutes=15)
 
 
@@ -32,8 +35,9 @@ QUARTER = timedelta(minutes=15)
 class CalendarFragment:
     title: str
     html: str
-    # The page the grid was rendered from; on a cache hit it is only built if someone asks.
-    page: CalendarPage | Any
+    # The page the grid was rendered from; on a cache hit it is only built if someone asks
+    # (a SimpleLazyObject standing in for the CalendarPage).
+    page: CalendarPage
     cached: bool
 
 
@@ -89,6 +93,7 @@ def calendar_fragment(
         str(part)
         for part in (
             "calendar-grid",
+            MARKUP_VERSION,
             version,
             view,
             day.isoformat(),
@@ -105,7 +110,7 @@ def calendar_fragment(
         return CalendarFragment(
             title=title,
             html=mark_safe(html),  # noqa: S308 (rendered by the template engine)
-            page=SimpleLazyObject(page_for),
+            page=cast(CalendarPage, SimpleLazyObject(page_for)),
             cached=True,
         )
     fragment = _render(page_for, query_errors)

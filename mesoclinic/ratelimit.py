@@ -1,0 +1,48 @@
+"""A per-IP rate limit for the pages anyone can reach (the patients' signed email links).
+
+Counting is django-ratelimit's (4.1.0): fixed windows of the configured period in the shared
+cache (`CACHES["default"]`: Redis when REDIS_URL is set, so every worker counts together; the
+embedded default's LocMemCache counts per process, which is its single process). All public link
+URLs share one bucket per address, so hopping between actions buys nothing. Over the limit the
+answer is 429 with templates/429.html and Retry-After; nothing runs.
+
+django-ratelimit is used as a library, not listed in INSTALLED_APPS: its app only adds system
+checks written before Django had its own Redis cache (they call LocMemCache an error and Django's
+RedisCache unsupported), which would break `manage.py check --deploy`'s zero warnings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponseBase
+from django.shortcuts import render
+from django_ratelimit.core import get_usage
+
+GROUP = "public-links"
+
+
+def _rate(group: str, request: HttpRequest) -> str:
+    return settings.PUBLIC_LINK_RATE_LIMIT
+
+
+def rate_limited_per_ip(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Answer 429 once an address has made more than PUBLIC_LINK_RATE_LIMIT such requests."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        usage: dict[str, Any] | None = get_usage(
+            request, group=GROUP, key="ip", rate=_rate, increment=True
+        )
+        if usage is not None and usage["should_limit"]:
+            # time_left counts to the window's last second, which still belongs to it.
+            retry_after = max(1, usage["time_left"] + 1)
+            response = render(request, "429.html", {"retry_after": retry_after}, status=429)
+            response["Retry-After"] = str(retry_after)
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapper

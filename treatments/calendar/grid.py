@@ -1,0 +1,261 @@
+"""The calendar grid: which columns, which rows, what sits in each quarter hour.
+
+Rows are local wall-clock quarter hours (09:00, 09:15, ...), the same labels on every day, so a
+23- or 25-hour DST day still lines up with its neighbours; each cell's instant is computed from
+its own day's wall time, never by adding hours to Monday. Sessions are placed by their local
+start time. Reads are a fixed handful of queries (staff, rooms, availability, sessions) whatever
+the number of sessions shown.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.urls import reverse
+
+from ..clinic_time import day_bounds, exists, local_to_utc
+from ..models import Room, Session, StaffProfile
+from ..selectors import (
+    Interval,
+    availability_for,
+    free_intervals,
+    opening_intervals,
+    sessions_between,
+)
+from .cells import Cell, Column, Row, SlotText
+from .display import cell_display
+
+SLOT = timedelta(minutes=15)
+SLOT_MINUTES = 15
+# Rows shown when nobody works on the days shown and nothing is booked.
+DEFAULT_HOURS = (9 * 60, 17 * 60)
+
+
+# What a cell shows of a session. The shared selector loads whole rows (the booking service
+# needs them); the calendar's ~80 sessions a week build faster without the other columns.
+CALENDAR_FIELDS = (
+    "starts_at",
+    "ends_at",
+    "blocked_until",
+    "status",
+    "practitioner_id",
+    "room_id",
+    "patient__first_name",
+    "patient__last_name",
+    "session_type__name",
+    "room__name",
+    "practitioner__user__first_name",
+    "practitioner__user__last_name",
+    "practitioner__user__username",
+)
+
+
+def _minutes(local: datetime) -> int:
+    return local.hour * 60 + local.minute
+
+
+def build_columns(
+    *,
+    view: str,
+    days: list[date],
+    staff: list[StaffProfile],
+    rooms: list[Room],
+    today: date,
+    url: Callable[..., str],
+    day_url: Callable[[date], str],
+) -> list[Column]:
+    columns: list[Column] = []
+    if view == "week" and (staff or rooms):
+        for d in days:
+            columns.append(
+                Column(
+                    day=d,
+                    label=f"{d:%a}",
+                    sublabel=f"{d.day} {d:%b}",
+                    url=day_url(d),
+                    is_today=d == today,
+                    practitioner=staff[0] if staff else None,
+                    room=rooms[0] if rooms else None,
+                )
+            )
+        return columns
+    d = days[0]
+    for person in staff:
+        columns.append(
+            Column(
+                day=d,
+                label=person.display_name,
+                sublabel=person.get_qualification_display(),
+                url=url(view="week", practitioner=person.pk, room=None, by=None),
+                is_today=d == today,
+                practitioner=person,
+            )
+        )
+    for r in rooms:
+        columns.append(
+            Column(
+                day=d,
+                label=r.name,
+                sublabel="Room",
+                url=url(view="week", room=r.pk, practitioner=None, by=None),
+                is_today=d == today,
+                room=r,
+            )
+        )
+    return columns
+
+
+def load_columns(columns: list[Column], *, days: list[date], zone: ZoneInfo) -> None:
+    """Fill each column's bookable time and sessions: a fixed number of queries."""
+    staff_ids = sorted({c.practitioner.pk for c in columns if c.practitioner})
+    room_ids = sorted({c.room.pk for c in columns if c.room and not c.practitioner})
+    starts, _ = day_bounds(days[0], zone)
+    _, ends = day_bounds(days[-1], zone)
+
+    if staff_ids:
+        working = availability_for(
+            staff_ids=staff_ids, first_day=days[0], days=len(days), zone=zone
+        )
+        sessions = sessions_between(starts=starts, ends=ends, practitioner_ids=staff_ids).only(
+            *CALENDAR_FIELDS
+        )
+        key = "practitioner_id"
+    elif room_ids:
+        # A room is bookable whenever the clinic is open.
+        opening = opening_intervals(first_day=days[0], days=len(days), zone=zone)
+        working = {(room_id, d): opening[d] for room_id in room_ids for d in days}
+        sessions = sessions_between(starts=starts, ends=ends, room_ids=room_ids).only(
+            *CALENDAR_FIELDS
+        )
+        key = "room_id"
+    else:
+        return
+
+    by_column: dict[tuple[int, date], list[Session]] = defaultdict(list)
+    for session in sessions:
+        local_day = session.starts_at.astimezone(zone).date()
+        by_column[(getattr(session, key), local_day)].append(session)
+    for column in columns:
+        resource = column.resource
+        column.working = working.get((resource.pk, column.day), [])
+        for session in by_column[(resource.pk, column.day)]:
+            (column.active if session.is_active else column.freed).append(session)
+
+
+def _row_range(columns: list[Column], zone: ZoneInfo) -> tuple[int, int]:
+    """First and last wall-clock minute to show: working hours and sessions, whole hours."""
+    marks: list[int] = []
+    for column in columns:
+        for start, end in column.working:
+            marks.append(_minutes(start.astimezone(zone)))
+            local_end = end.astimezone(zone)
+            marks.append(24 * 60 if local_end.date() > column.day else _minutes(local_end))
+        for session in column.active + column.freed:
+            marks.append(_minutes(session.starts_at.astimezone(zone)))
+            local_end = session.blocked_until.astimezone(zone)
+            marks.append(24 * 60 if local_end.date() > column.day else _minutes(local_end))
+    if not marks:
+        return DEFAULT_HOURS
+    first = min(marks) // 60 * 60
+    last = min(24 * 60, math.ceil(max(marks) / 60) * 60)
+    return first, max(last, first + 60)
+
+
+def build_rows(columns: list[Column], *, zone: ZoneInfo, now: datetime) -> list[Row]:
+    first, last = _row_range(columns, zone)
+    times = [time(m // 60, m % 60) for m in range(first, last, SLOT_MINUTES)]
+    labels = [f"{at:%H:%M}" for at in times]
+    grid: list[list[Cell | None]] = [[None] * len(columns) for _ in times]
+    book_base = reverse("treatments:session_create")
+
+    for col, column in enumerate(columns):
+        # The cell that covers each row of this column (a session spans several rows).
+        owner: list[Cell | None] = [None] * len(times)
+
+        def row_of(instant: datetime) -> int:
+            return max(0, (_minutes(instant.astimezone(zone)) - first) // SLOT_MINUTES)
+
+        for session in column.active:
+            r = row_of(session.starts_at)
+            covering = owner[r]
+            if covering is not None:
+                covering.overlapping.append(session)
+                continue
+            span = math.ceil((session.blocked_until - session.starts_at) / SLOT)
+            span = max(1, min(span, len(times) - r))
+            cell = Cell(kind="session", column=column, rowspan=span, session=session)
+            grid[r][col] = cell
+            for covered in range(r, r + span):
+                owner[covered] = cell
+
+        busy = [(s.starts_at, s.blocked_until) for s in column.active]
+        free = free_intervals(column.working, busy)
+        # What every free quarter hour of the column shares, formatted once (the booking link
+        # is exactly what urlencode() gave: "time=09%3A00").
+        day = column.day
+        resource = (f"&practitioner={column.practitioner.pk}" if column.practitioner else "") + (
+            f"&room={column.room.pk}" if column.room else ""
+        )
+        whose = column.resource
+        who = whose.display_name if isinstance(whose, StaffProfile) else whose.name
+        slot = SlotText(
+            url=f"{book_base}?date={day.isoformat()}&time=",
+            resource=resource,
+            aria=f" on {day:%a} {day.day} {day:%b} with {who}",
+        )
+        for r, at in enumerate(times):
+            if owner[r] is not None:
+                continue
+            owner[r] = grid[r][col] = _slot_cell(
+                column, at, labels[r], free=free, zone=zone, now=now, slot=slot
+            )
+
+        for session in column.freed:
+            r = row_of(session.starts_at)
+            covering = owner[r] if r < len(times) else None
+            if covering is not None:  # every row has its cell by now
+                covering.freed.append(session)
+
+    detail = reverse("treatments:session_detail", args=[0]).removesuffix("0/")
+    rows = []
+    for at, label, cells in zip(times, labels, grid, strict=True):
+        shown = [cell for cell in cells if cell is not None]
+        for cell in shown:
+            if cell.kind != "free" or cell.freed:
+                cell_display(cell, detail=detail, zone=zone)
+        rows.append(Row(at=at, cells=cells, label=label, shown=shown))
+    return rows
+
+
+def _slot_cell(
+    column: Column,
+    at: time,
+    label: str,
+    *,
+    free: list[Interval],
+    zone: ZoneInfo,
+    now: datetime,
+    slot: SlotText,
+) -> Cell:
+    naive = datetime.combine(column.day, at)
+    if not exists(naive, zone):
+        return Cell(kind="gap", column=column, label="Clocks go forward", css="cal-cell cal-gap")
+    start = local_to_utc(naive, zone)
+    end = start + SLOT
+    if any(f_start <= start and end <= f_end for f_start, f_end in free):
+        if start <= now:
+            return Cell(kind="past", column=column, css="cal-cell cal-past")
+        return Cell(
+            kind="free",
+            column=column,
+            book_url=f"{slot.url}{label[:2]}%3A{label[3:]}{slot.resource}",
+            label=label,
+            aria=f"Book {label}{slot.aria}",
+        )
+    if any(w_start <= start < w_end for w_start, w_end in column.working):
+        return Cell(kind="busy", column=column, css="cal-cell cal-busy")
+    return Cell(kind="closed", column=column, css="cal-cell cal-closed")

@@ -1,0 +1,146 @@
+"""What the patients' signed links do: confirm, cancel, stop nudges, report a reaction, book the
+next session. Each spends its single-use link and acts through the owning app's service, in one
+transaction, so a refused action leaves the link unspent.
+
+The top of the messaging app: only the link views import it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from mesoclinic.errors import DomainError
+from patients.models import ConsentChange, Patient
+from patients.services import patient_consent_set
+from treatments.clinical.models import Reaction
+from treatments.clinical.services.reactions import reaction_report
+from treatments.courses.selectors import room_for_slot
+from treatments.courses.services import course_book_step
+from treatments.models import Session
+from treatments.services.booking import session_book, session_cancel
+
+from . import tokens
+from .models import Kind, SessionConfirmation
+from .selectors import cancel_blocked_reason, nudge_for_link
+
+log = logging.getLogger(__name__)
+
+
+def _payload_id(payload: dict[str, Any], key: str) -> int:
+    """The id the signed payload carries under `key`; LinkInvalid if it carries none."""
+    value = payload.get(key)
+    if not isinstance(value, int):
+        raise tokens.LinkInvalid()
+    return value
+
+
+def _linked_session(payload: dict[str, Any]) -> Session:
+    session = (
+        Session.objects.select_for_update(of=("self",))
+        .select_related("patient", "practitioner__user", "room", "session_type")
+        .filter(pk=_payload_id(payload, "s"))
+        .first()
+    )
+    if session is None:
+        raise tokens.LinkInvalid()
+    return session
+
+
+def link_session_confirm(*, token: str) -> Session:
+    with transaction.atomic():
+        payload = tokens.link_use(action="confirm", token=token)
+        session = _linked_session(payload)
+        if session.status != Session.Status.BOOKED:
+            raise DomainError(
+                f"This appointment is {session.get_status_display().lower()}, so there is "
+                "nothing to confirm."
+            )
+        SessionConfirmation.objects.get_or_create(
+            session=session, defaults={"confirmed_at": timezone.now()}
+        )
+    return session
+
+
+def link_session_cancel(*, token: str) -> Session:
+    with transaction.atomic():
+        payload = tokens.link_use(action="cancel", token=token)
+        session = _linked_session(payload)
+        blocked = cancel_blocked_reason(session)
+        if blocked:
+            raise DomainError(blocked)
+        session = session_cancel(
+            session=session, reason="Cancelled by the patient through the email link.", by=None
+        )
+    log.info("session %s cancelled by the patient through a signed link", session.pk)
+    return session
+
+
+def link_unsubscribe(*, token: str) -> Patient:
+    with transaction.atomic():
+        payload = tokens.link_use(action="unsubscribe", token=token)
+        patient = Patient.objects.filter(pk=_payload_id(payload, "p")).first()
+        if patient is None:
+            raise tokens.LinkInvalid()
+        patient_consent_set(
+            patient=patient,
+            kind=ConsentChange.Kind.MARKETING,
+            given=False,
+            by=None,
+            source="email link",
+        )
+    return patient
+
+
+def link_reaction_report(
+    *, token: str, type: str, severity: str, onset: datetime, description: str
+) -> Reaction:
+    """The patient's own report lands in the clinical reactions list (source "patient"); a
+    severe one is on the practitioners' dashboard the same day (clinical_dashboard)."""
+    with transaction.atomic():
+        payload = tokens.link_use(action="reaction", token=token)
+        session = _linked_session(payload)
+        if session.patient_id != payload.get("p"):
+            raise tokens.LinkInvalid()
+        reaction = reaction_report(
+            session=session,
+            patient=session.patient,
+            type=type,
+            severity=severity,
+            onset=onset,
+            description=description,
+            source="patient",
+            reported_by=None,
+        )
+    level = logging.WARNING if severity == "severe" else logging.INFO
+    log.log(
+        level,
+        "patient reported a %s reaction %s after session %s",
+        severity,
+        reaction.pk,
+        session.pk,
+    )
+    return reaction
+
+
+def link_book_slot(*, token: str, starts_at: datetime) -> Session:
+    """Book the course step (or the maintenance session) the nudge was about, at a free time the
+    page offered; the booking service re-checks the slot under its locks."""
+    with transaction.atomic():
+        payload = tokens.link_use(action="book", token=token)
+        message, course = nudge_for_link(payload=payload)
+        if message.kind == Kind.MAINTENANCE:
+            return session_book(
+                patient=course.patient,
+                session_type=course.session_type,
+                practitioner=course.practitioner,
+                room=room_for_slot(course, starts_at),
+                starts_at=starts_at,
+                notes=f"{course.protocol.name}: maintenance (booked by the patient)"[:500],
+            )
+        booking = course_book_step(course=course, step_number=message.step, starts_at=starts_at)
+    return booking.session

@@ -1,0 +1,172 @@
+"""Outbox primitives: add a row, close waiting rows, re-time a row, and say why one cannot go.
+
+They need only the messaging models and the patient's consent flags, so every writer in the
+project can call them inside its own transaction (booking and course reactions, consent
+changes, staff retry). Rows name their session and course by id: this module sits below
+booking and courses and never imports them.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from mesoclinic.errors import DomainError
+from patients.models import Patient
+
+from .models import NUDGE_KINDS, Kind, OutboxMessage, Reason, Status
+
+log = logging.getLogger(__name__)
+
+REASON_TEXT: dict[str, str] = {
+    Reason.NO_EMAIL: "The patient has no email address on file.",
+    Reason.NO_CARE_CONSENT: "The patient has not consented to email reminders and aftercare.",
+    Reason.NO_MARKETING_CONSENT: "The patient has not consented to follow-up nudges.",
+    Reason.BOOKED_LATE: "Booked after the reminder time; the confirmation covers it.",
+    Reason.PAST_USEFUL: "Past its useful moment; not sent late.",
+}
+
+
+def block_reason(kind: str, patient: Patient) -> str:
+    """The reason code that stops `kind` reaching `patient` now, or ""."""
+    if not patient.email:
+        return Reason.NO_EMAIL
+    if kind in NUDGE_KINDS:
+        return "" if patient.marketing_consent else Reason.NO_MARKETING_CONSENT
+    return "" if patient.email_reminders_consent else Reason.NO_CARE_CONSENT
+
+
+def initial_state(
+    *, kind: str, patient: Patient, due_at: datetime, expires_at: datetime, now: datetime
+) -> tuple[str, str, str]:
+    """(status, reason code, reason text) for a row that would be due at `due_at`."""
+    code = block_reason(kind, patient)
+    if code:
+        return Status.SKIPPED, code, REASON_TEXT[code]
+    if expires_at <= now:
+        return Status.MISSED, Reason.PAST_USEFUL, REASON_TEXT[Reason.PAST_USEFUL]
+    if kind == Kind.REMINDER and due_at <= now:
+        return Status.SKIPPED, Reason.BOOKED_LATE, REASON_TEXT[Reason.BOOKED_LATE]
+    return Status.PENDING, "", ""
+
+
+def message_schedule(
+    *,
+    kind: str,
+    patient: Patient,
+    due_at: datetime,
+    expires_at: datetime,
+    session_id: int | None = None,
+    course_id: int | None = None,
+    step: int = 0,
+    now: datetime | None = None,
+) -> OutboxMessage:
+    """Add one row; skipped at once (with the reason) when consent or an address is missing."""
+    now = now or timezone.now()
+    status, code, reason = initial_state(
+        kind=kind, patient=patient, due_at=due_at, expires_at=expires_at, now=now
+    )
+    return OutboxMessage.objects.create(
+        kind=kind,
+        patient=patient,
+        session_id=session_id,
+        course_id=course_id,
+        step=step,
+        due_at=due_at,
+        expires_at=expires_at,
+        status=status,
+        reason_code=code,
+        status_reason=reason,
+    )
+
+
+def messages_close(
+    rows: QuerySet[OutboxMessage],
+    *,
+    status: str,
+    code: str,
+    reason: str,
+    include_skipped: bool = False,
+) -> int:
+    """Close the rows still waiting (and, with `include_skipped`, the skipped ones)."""
+    statuses = [Status.PENDING, Status.SKIPPED] if include_skipped else [Status.PENDING]
+    return rows.filter(status__in=statuses).update(
+        status=status,
+        reason_code=code,
+        status_reason=reason[:200],
+        retry_at=None,
+        updated_at=timezone.now(),
+    )
+
+
+def message_retime(
+    row: OutboxMessage, *, patient: Patient, due_at: datetime, expires_at: datetime, now: datetime
+) -> None:
+    """Give an unsent row its new time and re-decide, as for a new one, whether it can go."""
+    row.due_at, row.expires_at, row.retry_at = due_at, expires_at, None
+    row.status, row.reason_code, row.status_reason = initial_state(
+        kind=row.kind, patient=patient, due_at=due_at, expires_at=expires_at, now=now
+    )
+    row.save()
+
+
+def messages_on_course_step_booked(*, course_id: int, step_number: int) -> int:
+    """Cancel the step's follow-up nudges now that it is booked; returns how many were closed.
+
+    Called by the course services inside the step booking's transaction, so no nudge for the
+    step is sent after it is booked, nor survives a booking that rolls back. Skipped ones too
+    (no marketing consent): otherwise giving consent later would revive a nudge for a session
+    that is already booked.
+    """
+    return messages_close(
+        OutboxMessage.objects.filter(
+            course_id=course_id,
+            step=step_number,
+            kind__in=(Kind.FOLLOW_UP, Kind.FOLLOW_UP_AGAIN),
+        ),
+        status=Status.CANCELLED,
+        code=Reason.NOT_APPLICABLE,
+        reason=f"Session {step_number} of the course was booked.",
+        include_skipped=True,
+    )
+
+
+def messages_on_course_stopped(*, course_id: int) -> int:
+    """Cancel every message still waiting for a stopped course (nudges, maintenance)."""
+    return messages_close(
+        OutboxMessage.objects.filter(course_id=course_id),
+        status=Status.CANCELLED,
+        code=Reason.NOT_APPLICABLE,
+        reason="The course was stopped.",
+        include_skipped=True,
+    )
+
+
+def message_retry(*, message: OutboxMessage, by: User | None = None) -> OutboxMessage:
+    """Send a failed message again at the next dispatcher run."""
+    with transaction.atomic():
+        current = OutboxMessage.objects.select_for_update().get(pk=message.pk)
+        if current.status != Status.FAILED:
+            raise DomainError(
+                f"Only a failed message can be retried; this one is "
+                f"{current.get_status_display().lower()}."
+            )
+        if current.expires_at <= timezone.now():
+            raise DomainError(
+                "This message is past its useful moment (for example the session has already "
+                "started), so it will not be sent. Contact the patient directly if needed."
+            )
+        current.status = Status.PENDING
+        current.attempts = 0
+        current.retry_at = None
+        current.reason_code = ""
+        who = by.get_username() if by is not None and by.is_authenticated else "staff"
+        current.status_reason = f"Retry requested by {who}."[:200]
+        current.save()
+    log.info("outbox message %s retried by user %s", current.pk, getattr(by, "pk", None))
+    return current

@@ -1,0 +1,116 @@
+"""The booking's hook table: which apps react to a session change, in which order, and that a
+failing reaction rolls the whole booking back."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from mesoclinic.hooks import HookMissing, HookTable
+from patients.tests.factories import PatientFactory
+from treatments import booking_hooks
+from treatments.booking_hooks import session_hooks
+from treatments.clinic_time import local_to_utc
+from treatments.courses import session_events
+from treatments.messaging import reactions
+from treatments.messaging.models import OutboxMessage
+from treatments.models import Session
+from treatments.services.booking import session_book, session_cancel, session_complete
+
+LONDON = ZoneInfo("Europe/London")
+NOW = dt.datetime(2026, 6, 1, 7, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def booked(practitioner_profile, room, face):
+    return session_book(
+        patient=PatientFactory(),
+        session_type=face,
+        practitioner=practitioner_profile,
+        room=room,
+        starts_at=local_to_utc(dt.datetime(2026, 6, 2, 10), LONDON),
+    )
+
+
+def test_the_table_runs_courses_then_messaging():
+    # Courses first: the messaging reaction reads the course already completed by its last
+    # session (course completed / maintenance nudges).
+    assert session_hooks.handlers() == [
+        ("courses", session_events.on_session_change),
+        ("messaging", reactions.on_session_change),
+    ]
+
+
+@pytest.mark.django_db
+def test_every_change_calls_each_handler_once_in_order(booked, monkeypatch):
+    calls = []
+    for slot in session_hooks.slots:
+        monkeypatch.setitem(
+            session_hooks._handlers,
+            slot,
+            lambda session, change, slot=slot: calls.append((slot, session.pk, change)),
+        )
+    with time_machine.travel(booked.starts_at + dt.timedelta(minutes=50), tick=False):
+        session_complete(session=booked)
+    assert calls == [("courses", booked.pk, "completed"), ("messaging", booked.pk, "completed")]
+
+
+@pytest.mark.django_db
+def test_a_failing_handler_rolls_the_booking_back(practitioner_profile, room, face, monkeypatch):
+    def boom(session, change):
+        raise RuntimeError("the reaction failed")
+
+    monkeypatch.setitem(session_hooks._handlers, "messaging", boom)
+    with pytest.raises(RuntimeError, match="the reaction failed"):
+        session_book(
+            patient=PatientFactory(),
+            session_type=face,
+            practitioner=practitioner_profile,
+            room=room,
+            starts_at=local_to_utc(dt.datetime(2026, 6, 2, 10), LONDON),
+        )
+    assert not Session.objects.exists()
+    assert not OutboxMessage.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_failing_handler_rolls_a_cancellation_back(booked, monkeypatch):
+    messages_before = set(OutboxMessage.objects.values_list("pk", "status"))
+
+    def boom(session, change):
+        raise RuntimeError("the reaction failed")
+
+    monkeypatch.setitem(session_hooks._handlers, "messaging", boom)
+    with pytest.raises(RuntimeError):
+        session_cancel(session=booked, reason="Patient unwell")
+    booked.refresh_from_db()
+    assert booked.status == Session.Status.BOOKED
+    assert set(OutboxMessage.objects.values_list("pk", "status")) == messages_before
+
+
+def test_an_unknown_change_is_refused():
+    with pytest.raises(ValueError, match="unknown session change"):
+        booking_hooks.session_changed(session=Session(), change="teleported")
+
+
+def test_a_table_refuses_unknown_slots_and_a_second_handler():
+    table: HookTable[[int]] = HookTable("test hook", slots=("a", "b"))
+
+    def first(n: int) -> None: ...
+    def second(n: int) -> None: ...
+
+    with pytest.raises(ValueError, match="unknown test hook slot"):
+        table.register("c", first)
+    table.register("a", first)
+    table.register("a", first)  # ready() may run twice: the same handler is fine
+    with pytest.raises(ValueError, match="already filled"):
+        table.register("a", second)
+    with pytest.raises(HookMissing, match="b"):
+        table.call(1)
