@@ -8,7 +8,7 @@ ASSETS := node_modules/bootstrap/dist/css/bootstrap.min.css
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test lint format demo bench clean
+.PHONY: setup run test lint format demo demo-codes bench clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ run: setup
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
 	$(PY) manage.py run_clinic --host $(HOST) --port $(PORT)
+
+# The current two-factor code of each demo user (see README, "Demo logins").
+demo-codes:
+	$(PY) manage.py demo_codes
 
 test: setup
 	$(PY) manage.py makemigrations --check --dry-run > /dev/null || (echo "Models and migrations differ: run makemigrations"; exit 1)

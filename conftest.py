@@ -15,6 +15,8 @@ from django.db import connection
 from django.test import Client
 
 from mesoclinic.access import Role
+from tests.support.db_role import connected_as_app_role
+from tests.support.second_factor import login_verified
 from treatments.models import Clinic, OpeningHours, StaffProfile
 from treatments.tests.factories import (
     RoomFactory,
@@ -48,6 +50,14 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    # With MESOCLINIC_DB_APP_ROLE set (CI does), the suite runs as the app's least-privilege
+    # PostgreSQL role once the owner has migrated the test database (tests/support/db_role.py).
+    with django_db_blocker.unblock(), connected_as_app_role(), django_db_blocker.block():
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fast_test_settings(settings, tmp_path):
     # Password hashing is deliberately slow; tests create many users.
@@ -57,6 +67,11 @@ def _fast_test_settings(settings, tmp_path):
     # Each test counts its own requests against the public links' rate limit (the cache outlives
     # a test, and many tests freeze the clock at the same minute).
     settings.RATELIMIT_CACHE_PREFIX = f"rl:{uuid.uuid4().hex}:"
+    # Tests travel in time (years, with time_machine) with signed-in clients: the session limits
+    # would sign them out. tests/test_sessions.py sets the real limits back for its own tests.
+    settings.SESSION_IDLE_MINUTES = 10**8
+    settings.SESSION_MAX_HOURS = 10**7
+    settings.SESSION_COOKIE_AGE = 10**9  # seconds; the stored session's own expiry
 
 
 @pytest.fixture
@@ -138,9 +153,8 @@ def outsider_user(clinic):
 
 
 def _client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+    # Signed in with both factors: the second-factor gate is tested in treatments/accounts/tests.
+    return login_verified(Client(), user)
 
 
 @pytest.fixture
@@ -166,6 +180,12 @@ def manager(manager_user) -> Client:
 @pytest.fixture
 def outsider(outsider_user) -> Client:
     return _client_for(outsider_user)
+
+
+@pytest.fixture
+def admin_client(admin_user) -> Client:
+    """pytest-django's superuser client, past the second factor the admin site requires."""
+    return login_verified(Client(), admin_user)
 
 
 @pytest.fixture

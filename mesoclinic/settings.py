@@ -6,6 +6,7 @@ at once. A malformed value fails loudly at start-up rather than being silently i
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
@@ -13,6 +14,8 @@ from pathlib import Path
 import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
+
+from mesoclinic.safety import DEVELOPMENT_SECRET_KEY, refuse_non_loopback, unsafe_to_expose
 
 # Lets Django's generic classes be subscripted at run time (`forms.ModelChoiceField[Room]`),
 # as django-stubs types them.
@@ -64,15 +67,23 @@ SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set in production")
-    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set in production")
+# Fail closed: debug pages and a published key must never face a network (see mesoclinic/safety.py;
+# runserver and run_clinic check their bind address the same way).
+if unsafe_to_expose(debug=DEBUG, secret_key=SECRET_KEY):
+    for host in ALLOWED_HOSTS:
+        refuse_non_loopback(host, what="ALLOWED_HOSTS entry")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # First, so that its runserver (which refuses a non-loopback address in development) wins.
+    "mesoclinic",
+    # The admin site is django-otp's: staff need a verified second factor there too.
+    "mesoclinic.admin_apps.OTPAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -84,16 +95,22 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "csp",
-    "mesoclinic",
+    "axes",
+    "mesoclinic.audit",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "patients",
     "treatments.messaging",
     "treatments",
     "treatments.products",
     "treatments.courses",
     "treatments.clinical",
+    "treatments.accounts",
 ]
 
 MIDDLEWARE = [
+    "mesoclinic.middleware.LoopbackOnlyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "mesoclinic.middleware.PermissionsPolicyMiddleware",
@@ -102,10 +119,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "mesoclinic.session_limits.NoStoreMiddleware",
+    "mesoclinic.session_limits.SessionLimitsMiddleware",
+    # After the password: the second factor, then a password a manager set must be changed.
+    "treatments.accounts.middleware.AccountGateMiddleware",
     "treatments.middleware.ClinicTimezoneMiddleware",
+    # Last: turns a sign-in refused by a lock into the lock page (AXES_LOCKOUT_CALLABLE).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "mesoclinic.urls"
@@ -123,6 +147,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "mesoclinic.access.roles_context",
+                "mesoclinic.session_limits.session_context",
             ],
         },
     },
@@ -152,13 +177,67 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# AxesStandaloneBackend refuses any sign-in (staff login, /admin/login/) while a lock holds.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Sign-in protection (django-axes; its database handler, so SQLite and PostgreSQL alike).
+# SIGNIN_FAILURE_LIMIT failures within the cool-off lock that username from that address;
+# SIGNIN_IP_FAILURE_LIMIT failures from one address, whatever the usernames, lock the address
+# (mesoclinic/signin_locks.py). A lock lifts after the cool-off or when a clinic manager
+# unlocks it (Clinic set-up -> Sign-in locks).
+AXES_HANDLER = "mesoclinic.signin_locks.SigninLockHandler"
+AXES_FAILURE_LIMIT = env_int("SIGNIN_FAILURE_LIMIT", 5)
+SIGNIN_IP_FAILURE_LIMIT = env_int("SIGNIN_IP_FAILURE_LIMIT", 20)
+SIGNIN_COOLOFF_MINUTES = env_int("SIGNIN_COOLOFF_MINUTES", 15)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=SIGNIN_COOLOFF_MINUTES)
+AXES_COOLOFF_MESSAGE = (
+    "Sign-in is locked after too many failed attempts. Try again in "
+    f"{SIGNIN_COOLOFF_MINUTES} minutes, or ask a clinic manager to unlock it."
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+# A refused attempt during a lock does not restart the cool-off: the lock lifts when it said.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A success does not wipe the count (axes' default): else one valid account would let a client
+# reset its address's count between guesses at the others.
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "mesoclinic.views.signin_locked"
+AXES_CLIENT_IP_CALLABLE = "mesoclinic.client_ip.client_ip"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+# Sign-ins are in the audit trail (mesoclinic.audit.signin_receivers); axes' own access log would
+# keep a second copy of every request's query string.
+AXES_DISABLE_ACCESS_LOG = True
+# The client address is REMOTE_ADDR unless the app runs behind this many reverse proxies that
+# each append to X-Forwarded-For (nginx: proxy_add_x_forwarded_for). Never more than really exist:
+# a client could then choose its own address and dodge the lock.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# Session limits (mesoclinic/session_limits.py): signed out after SESSION_IDLE_MINUTES without a
+# request, warned SESSION_WARNING_MINUTES before; signed out SESSION_MAX_HOURS after sign-in
+# whatever the activity; the cookie ends with the browser (a shared front-desk computer).
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 15)
+SESSION_WARNING_MINUTES = env_int("SESSION_WARNING_MINUTES", 2)
+SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 10)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
+
+# A password-reset link works once (Django's token changes with the password) and for this long.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60)
+# Second factor (django-otp): the name authenticator apps show beside the code.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "mesoclinic")
 
 LANGUAGE_CODE = "en-gb"
 USE_I18N = True

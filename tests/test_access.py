@@ -289,6 +289,10 @@ REDIRECTS = 302
 
 PAGES: dict[str, Page] = {
     "home": Page(NONE, BOOKING, REDIRECTS),
+    "session_status": Page(NONE, BOOKING),
+    "session_extend": Page(NONE, BOOKING, POST_ONLY),
+    "signin_locks": Page(NONE, MANAGER),
+    "signin_unlock": Page(NONE, MANAGER),
     # patients
     "patients:patient_list": Page(NONE, BOOKING, query=search_doe),
     "patients:patient_create": Page(NONE, BOOKING),
@@ -310,6 +314,8 @@ PAGES: dict[str, Page] = {
     "treatments:session_status": Page(kw(pk="session"), BOOKING, POST_ONLY),
     # clinic set-up
     "treatments:setup": Page(NONE, MANAGER),
+    "audit:audit_list": Page(NONE, MANAGER),
+    "audit:audit_csv": Page(NONE, MANAGER),
     "treatments:setup_clinic": Page(NONE, MANAGER),
     "treatments:setup_opening_hours": Page(NONE, MANAGER),
     "treatments:setup_rooms": Page(NONE, MANAGER),
@@ -391,6 +397,10 @@ def check_every_response(response: HttpResponse, *, url: str, who: str) -> None:
     """Runs on every response of the matrix: a rule that holds for every page goes here."""
     assert response["X-Frame-Options"] == "DENY", f"{who} {url}: framable"
     assert response["X-Content-Type-Options"] == "nosniff", f"{who} {url}: no nosniff"
+    assert "Content-Security-Policy" in response, f"{who} {url}: no Content-Security-Policy"
+    if who != "anonymous":
+        # Signed-in pages are never cached: after sign-out the back button shows nothing.
+        assert "no-store" in response.get("Cache-Control", ""), f"{who} {url}: cacheable"
 
 
 def walk(resolver: URLResolver, namespace: str = "") -> Iterator[tuple[str, URLPattern]]:

@@ -415,11 +415,11 @@ def test_upcoming_and_past_sessions_are_listed_with_their_status(front_desk, pat
 
 # --- query counts do not grow with rows ------------------------------------------------------
 
-# Every page: clinic zone, session, user, user's groups (4). Then the page's own reads: one search
-# query for the lists; patient, consent history, its recorders and sessions for the patient page
-# (plus whatever the safety-flags area reads). Each page must run the same number of queries for
-# 1 row as for 200, and never more than these ceilings.
-LIST_QUERY_CEILING = 5
+# Every page: clinic zone, session, user, the second factor's device, user's groups (5). Then
+# the page's own reads: one search query for the lists; patient, consent history, its recorders
+# and sessions for the patient page (plus whatever the safety-flags area reads). Each page must
+# run the same number of queries for 1 row as for 200, and never more than these ceilings.
+LIST_QUERY_CEILING = 6
 DETAIL_QUERY_CEILING = 14
 
 

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from mesoclinic.access import BOOKING, CLINICAL, MANAGEMENT, StaffRequest, allow
+from mesoclinic.audit.services import Action, audit_log
 from mesoclinic.errors import DomainError, put_on_form
 from patients.models import Patient
 
@@ -58,7 +59,11 @@ def _detail(
 
 @allow(BOOKING)
 def course_detail(request: StaffRequest, pk: int) -> HttpResponse:
-    return _detail(request, _course_or_404(pk))
+    course = _course_or_404(pk)
+    # The page names the protocol (it reveals the condition) and, to clinical staff, why a
+    # course stopped: each look at one patient's course is audited.
+    audit_log(actor=request.user, patient=course.patient, action=Action.VIEW, obj=course)
+    return _detail(request, course)
 
 
 @allow(BOOKING)
@@ -153,6 +158,13 @@ def patient_courses(request: StaffRequest, patient_pk: int) -> HttpResponse:
     """A patient's courses: a full page, or the card alone for the patient page (htmx)."""
     patient = get_object_or_404(Patient, pk=patient_pk)
     courses = list(selectors.courses_for_patient(patient=patient))
+    audit_log(
+        actor=request.user,
+        patient=patient,
+        action=Action.VIEW,
+        object_type="patient_courses",
+        object_id=patient.pk,
+    )
     rows = [(course, *selectors.course_progress(course)) for course in courses]
     template = "courses/_patient_courses.html" if request.htmx else "courses/patient_courses.html"
     return render(request, template, {"patient": patient, "rows": rows})

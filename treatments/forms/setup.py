@@ -61,6 +61,12 @@ class ClinicForm(SetupForm):
     )
     phone = forms.CharField(max_length=32, required=False)
     email = forms.EmailField(max_length=254, required=False)
+    front_desk_second_factor = forms.BooleanField(
+        label="Front desk must use two-factor authentication",
+        required=False,
+        help_text="Practitioners, therapists and managers always do. Front-desk staff may set it "
+        "up themselves; tick this to require it of them too.",
+    )
 
 
 class WeeklyHoursForm(SetupForm):

@@ -31,6 +31,10 @@ class Clinic(models.Model):
     address = models.TextField(max_length=500, blank=True)
     phone = models.CharField(max_length=32, blank=True)
     email = models.EmailField(blank=True)
+    # Clinical staff and managers always need a second factor; the front desk only if this is on.
+    front_desk_second_factor = models.BooleanField(
+        "Front desk must use two-factor authentication", default=False
+    )
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="clinic_singleton")]

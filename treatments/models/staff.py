@@ -28,6 +28,8 @@ class StaffProfile(models.Model):
     registration_number = models.CharField(max_length=40, blank=True)
     # Whether the person appears in the calendar and can be booked.
     bookable = models.BooleanField(default=False)
+    # Set when a manager chooses the password; the person must replace it at their next sign-in.
+    must_change_password = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["user__first_name", "user__last_name", "id"]

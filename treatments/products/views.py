@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import csv
-import re
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -9,7 +8,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from mesoclinic.access import CLINICAL, MANAGEMENT, StaffRequest, allow
+from mesoclinic.audit.services import Action, audit_export, audit_log
 from mesoclinic.errors import DomainError, put_on_form
+from mesoclinic.exports import csv_safe
 
 from . import selectors
 from .forms import EvidenceFormSet, LotForm, LotSearchForm, ProductForm, evidence_from
@@ -117,6 +118,14 @@ def lot_recall(request: StaffRequest, pk: int) -> HttpResponse:
     lot = get_object_or_404(Lot.objects.select_related("product"), pk=pk)
     usages = selectors.lot_recall(lot=lot)
     patients = {usage.session.patient_id for usage in usages}
+    # The list names every treated patient with their contact details: one entry per look.
+    audit_log(
+        actor=request.user,
+        patient=None,
+        action=Action.VIEW,
+        obj=lot,
+        note=f"lot recall ({len(patients)} patients)",
+    )
     return render(
         request,
         "products/lot_recall.html",
@@ -142,30 +151,18 @@ CSV_HEADER = [
 ]
 
 
-PHONE_LIKE = re.compile(r"[+\-]?[\d\s()\-.]*")
-
-
-def _csv_safe(value: object) -> str:
-    # Spreadsheet apps run a cell starting with = + - @ as a formula (CSV injection). A phone
-    # number like "+44 7700 900123" is left alone so the recall list stays usable.
-    text = str(value)
-    if text[:1] in ("=", "@", "\t", "\r") or (
-        text[:1] in ("+", "-") and not PHONE_LIKE.fullmatch(text)
-    ):
-        return "'" + text
-    return text
-
-
 @allow(MANAGEMENT)
 def lot_recall_csv(request: StaffRequest, pk: int) -> HttpResponse:
     lot = get_object_or_404(Lot.objects.select_related("product"), pk=pk)
+    usages = selectors.lot_recall(lot=lot)
+    audit_export(actor=request.user, what="lot recall CSV", obj=lot, rows=len(usages))
     zone = timezone.get_current_timezone()
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"recall-{lot.product.pk}-{lot.pk}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
     writer.writerow(CSV_HEADER)
-    for usage in selectors.lot_recall(lot=lot):
+    for usage in usages:
         session, patient = usage.session, usage.session.patient
         row = [
             patient.pk,
@@ -183,5 +180,5 @@ def lot_recall_csv(request: StaffRequest, pk: int) -> HttpResponse:
             lot.lot_number,
             usage.volume_ml,
         ]
-        writer.writerow([_csv_safe(value) for value in row])
+        writer.writerow([csv_safe(value) for value in row])
     return response

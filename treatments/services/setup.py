@@ -70,7 +70,13 @@ def _check_hours(hours: Hours, *, what: str) -> dict[int, tuple[time, time]]:
 
 @transaction.atomic
 def clinic_update(
-    *, name: str, timezone_name: str, address: str = "", phone: str = "", email: str = ""
+    *,
+    name: str,
+    timezone_name: str,
+    address: str = "",
+    phone: str = "",
+    email: str = "",
+    front_desk_second_factor: bool | None = None,
 ) -> Clinic:
     # Every request shows its times in this zone: one that zoneinfo cannot load would break
     # every page, so it is refused here whoever calls.
@@ -84,6 +90,8 @@ def clinic_update(
     Clinic.objects.select_for_update().filter(pk=clinic.pk).first()
     clinic.name, clinic.timezone, clinic.address = name, timezone_name, address
     clinic.phone, clinic.email = phone, email
+    if front_desk_second_factor is not None:
+        clinic.front_desk_second_factor = front_desk_second_factor
     clinic.save()
     return clinic
 

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from mesoclinic.access import Role
+from mesoclinic.audit.services import Action, audit_log
 from mesoclinic.errors import DomainError
 
 from ..models import StaffProfile, WorkingException, WorkingHours
@@ -94,6 +95,16 @@ def _check_password(password: str, user: User) -> None:
         raise DomainError(" ".join(exc.messages), field="password") from None
 
 
+def _audit_staff(*, by: User | None, user: User, note: str) -> None:
+    # One entry per change, naming what changed (never a value: no password, no registration).
+    audit_log(actor=by, patient=None, action=Action.STAFF_CHANGE, obj=user, note=note)
+
+
+def _role_of(user: User) -> str:
+    names = {r.value for r in Role}
+    return next((g.name for g in user.groups.all() if g.name in names), "")
+
+
 def _managers_left(excluding_user_id: int) -> bool:
     return (
         User.objects.filter(is_active=True, groups__name=Role.MANAGER.value)
@@ -103,7 +114,9 @@ def _managers_left(excluding_user_id: int) -> bool:
 
 
 @transaction.atomic
-def staff_create(*, username: str, password: str, details: StaffDetails) -> StaffProfile:
+def staff_create(
+    *, username: str, password: str, details: StaffDetails, by: User | None = None
+) -> StaffProfile:
     if User.objects.filter(username__iexact=username).exists():
         raise DomainError(f"The username “{username}” is taken.", field="username")
     details = _check_staff(details)
@@ -117,13 +130,17 @@ def staff_create(*, username: str, password: str, details: StaffDetails) -> Staf
     user.set_password(password)
     user.save()
     _set_role(user, details.role)
-    return StaffProfile.objects.create(
+    staff = StaffProfile.objects.create(
         user=user,
         qualification=details.qualification,
         registration_body=details.registration_body,
         registration_number=details.registration_number,
         bookable=details.bookable,
+        # The manager knows this password: the person replaces it at their first sign-in.
+        must_change_password=True,
     )
+    _audit_staff(by=by, user=user, note=f"created: {details.role.value}")
+    return staff
 
 
 @transaction.atomic
@@ -133,6 +150,7 @@ def staff_update(
     staff = StaffProfile.objects.select_for_update().select_related("user").get(pk=staff.pk)
     details = _check_staff(details)
     user = staff.user
+    changed = _staff_changes(staff=staff, details=details, password=password)
     was_manager = user.groups.filter(name=Role.MANAGER.value).exists()
     if was_manager and details.role != Role.MANAGER and not _managers_left(user.pk):
         raise DomainError(
@@ -160,8 +178,35 @@ def staff_update(
     staff.registration_body = details.registration_body
     staff.registration_number = details.registration_number
     staff.bookable = details.bookable
+    if password:
+        staff.must_change_password = True
     staff.save()
+    if changed:
+        _audit_staff(by=by, user=user, note=", ".join(changed))
     return staff
+
+
+def _staff_changes(*, staff: StaffProfile, details: StaffDetails, password: str) -> list[str]:
+    """What an edit changes, by name: the audit says "role, password", never the values."""
+    user = staff.user
+    before = {
+        "name": (user.first_name, user.last_name),
+        "email": user.email,
+        "role": _role_of(user),
+        "qualification": staff.qualification,
+        "registration": (staff.registration_body, staff.registration_number),
+        "bookable": staff.bookable,
+    }
+    after = {
+        "name": (details.first_name, details.last_name),
+        "email": details.email,
+        "role": details.role.value,
+        "qualification": details.qualification,
+        "registration": (details.registration_body, details.registration_number),
+        "bookable": details.bookable,
+    }
+    changed = [name for name in before if before[name] != after[name]]
+    return [*changed, "password"] if password else changed
 
 
 @transaction.atomic
@@ -185,14 +230,16 @@ def staff_deactivate(*, staff: StaffProfile, by: User | None = None) -> StaffPro
         )
     user.is_active = False
     user.save(update_fields=["is_active"])
+    _audit_staff(by=by, user=user, note="deactivated")
     return staff
 
 
 @transaction.atomic
-def staff_reactivate(*, staff: StaffProfile) -> StaffProfile:
+def staff_reactivate(*, staff: StaffProfile, by: User | None = None) -> StaffProfile:
     user = staff.user
     user.is_active = True
     user.save(update_fields=["is_active"])
+    _audit_staff(by=by, user=user, note="reactivated")
     return staff
 
 

@@ -185,8 +185,8 @@ def test_a_cached_week_costs_fewer_queries(
     front_desk, practitioner_profile, room, face, django_assert_max_num_queries
 ):
     get(front_desk)
-    # Session, user, roles, clinic, calendar version.
-    with django_assert_max_num_queries(5):
+    # Session, user, second-factor device, roles, clinic, calendar version.
+    with django_assert_max_num_queries(6):
         assert cached(get(front_desk)[0])
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter, defaultdict
 from io import StringIO
 from itertools import pairwise
@@ -11,7 +12,9 @@ import pytest
 import time_machine
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.http import HttpRequest
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from mesoclinic.access import Role
@@ -98,7 +101,9 @@ def test_running_it_twice_creates_nothing_the_second_time(seeded):
 
 def test_every_demo_login_works_with_the_readme_password(seeded):
     for username, role in LOGINS.items():
-        assert Client().login(username=username, password="mesoclinic-demo"), username
+        # A request, as django-axes checks locks by client address.
+        credentials = {"username": username, "password": "mesoclinic-demo"}
+        assert Client().login(request=HttpRequest(), **credentials), username
         user = User.objects.get(username=username)
         assert list(user.groups.values_list("name", flat=True)) == [role.value]
         assert StaffProfile.objects.filter(user=user).exists()
@@ -197,3 +202,22 @@ def test_the_demo_has_registered_products_with_usable_lots(seeded):
     assert len(lots) == 3
     assert all(product_is_usable(lot.product) for lot in lots)
     assert all(lot.expiry_date > timezone.localdate() for lot in lots)
+
+
+def test_a_newcomer_signs_in_to_the_demo_with_the_code_demo_codes_prints(seeded):
+    assert "demo_codes" in seeded
+    with time_machine.travel(NOW + dt.timedelta(days=1), tick=False):
+        out = StringIO()
+        call_command("demo_codes", stdout=out)
+        codes = dict(re.findall(r"^\s+(\w+)\s+(\d{6})$", out.getvalue(), re.MULTILINE))
+        assert set(codes) == {"drsmith", "nursejones", "therapist", "manager"}
+        for username in codes:
+            client = Client()
+            client.post(reverse("login"), {"username": username, "password": "mesoclinic-demo"})
+            assert client.get("/calendar/")["Location"].startswith("/accounts/two-factor/")
+            client.post("/accounts/two-factor/", {"code": codes[username]})
+            assert client.get("/calendar/").status_code == 200, username
+    # The front desk signs in with the password alone (the demo clinic does not require it).
+    desk = Client()
+    desk.post(reverse("login"), {"username": "frontdesk", "password": "mesoclinic-demo"})
+    assert desk.get("/calendar/").status_code == 200

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.http import HttpRequest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -290,7 +291,7 @@ def test_the_manager_adds_a_nurse_who_can_then_log_in(manager, clinic):
     staff = StaffProfile.objects.get(user__username="nia")
     assert response.url == reverse("treatments:setup_staff_hours", args=[staff.pk])
     assert staff.bookable and staff.qualification == "nurse"
-    assert Client().login(username="nia", password=GOOD_PASSWORD)
+    assert Client().login(request=HttpRequest(), username="nia", password=GOOD_PASSWORD)
 
 
 @pytest.mark.parametrize(
@@ -380,9 +381,9 @@ def test_a_deactivated_staff_member_can_no_longer_log_in(manager, practitioner_p
     practitioner_profile.user.set_password(GOOD_PASSWORD)
     practitioner_profile.user.save()
     confirmed(manager, reverse("treatments:setup_staff_deactivate", args=[practitioner_profile.pk]))
-    assert not Client().login(username="doctor", password=GOOD_PASSWORD)
+    assert not Client().login(request=HttpRequest(), username="doctor", password=GOOD_PASSWORD)
     manager.post(reverse("treatments:setup_staff_reactivate", args=[practitioner_profile.pk]))
-    assert Client().login(username="doctor", password=GOOD_PASSWORD)
+    assert Client().login(request=HttpRequest(), username="doctor", password=GOOD_PASSWORD)
 
 
 # --- working hours and exceptions -------------------------------------------------------------

@@ -116,7 +116,8 @@ def setup(request: StaffRequest) -> HttpResponse:
 @allow(MANAGEMENT)
 def setup_clinic(request: StaffRequest) -> HttpResponse:
     clinic = clinic_get()
-    initial = {f: getattr(clinic, f) for f in ("name", "timezone", "address", "phone", "email")}
+    fields = ("name", "timezone", "address", "phone", "email", "front_desk_second_factor")
+    initial = {f: getattr(clinic, f) for f in fields}
     form = ClinicForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -128,6 +129,7 @@ def setup_clinic(request: StaffRequest) -> HttpResponse:
                 address=data["address"],
                 phone=data["phone"],
                 email=data["email"],
+                front_desk_second_factor=data["front_desk_second_factor"],
             ),
         )
         if updated:
@@ -281,7 +283,10 @@ def setup_staff_create(request: StaffRequest) -> HttpResponse:
         staff = _attempt(
             form,
             lambda: staff_svc.staff_create(
-                username=data["username"], password=data["password"], details=_details(data)
+                username=data["username"],
+                password=data["password"],
+                details=_details(data),
+                by=request.user,
             ),
         )
         if staff:
@@ -349,7 +354,7 @@ def setup_staff_deactivate(request: StaffRequest, pk: int) -> HttpResponse:
 @require_POST
 def setup_staff_reactivate(request: StaffRequest, pk: int) -> HttpResponse:
     staff = _or_404(staff_get, pk=pk)
-    staff_svc.staff_reactivate(staff=staff)
+    staff_svc.staff_reactivate(staff=staff, by=request.user)
     messages.success(request, f"{staff} can log in again.")
     return redirect("treatments:setup_staff")
 

@@ -15,6 +15,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from treatments.messaging import conf
 from treatments.messaging.dispatch import dispatch_in_process
 
+from .runserver import refuse_unsafe_bind
+
 
 class Command(BaseCommand):
     help = "Serve the clinic on HOST:PORT and deliver due patient messages in the background."
@@ -24,6 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
 
     def handle(self, *args: Any, host: str, port: int, **options: Any) -> None:
+        refuse_unsafe_bind(host)
         stop = threading.Event()
         delivery = threading.Thread(target=self._deliver, args=(stop,), daemon=True)
         delivery.start()

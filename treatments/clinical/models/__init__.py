@@ -1,4 +1,3 @@
-from .audit import AuditEntry
 from .choices import Depth, Severity, Technique, Zone
 from .consent import ConsentSignature, ConsentText, PhotoConsent
 from .photos import ClinicalPhoto
@@ -9,7 +8,6 @@ from .settings import ClinicalSettings
 
 __all__ = [
     "Addendum",
-    "AuditEntry",
     "ClinicalPhoto",
     "ClinicalSettings",
     "ConsentSignature",

@@ -6,12 +6,13 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
+from mesoclinic.audit.models import AuditEntry
+from mesoclinic.audit.services import audit_log
 from patients.models import Patient
 from treatments.models import SessionType
 
 from ..errors import ClinicalError
-from ..models import AuditEntry, ConsentSignature, ConsentText, PhotoConsent
-from .audit import audit_log
+from ..models import ConsentSignature, ConsentText, PhotoConsent
 from .images import signature_clean
 
 

@@ -8,12 +8,13 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from mesoclinic.audit.models import AuditEntry
+from mesoclinic.audit.services import audit_log
 from patients.models import Patient
 from treatments.products.models import Product
 
 from ..errors import ClinicalError, RecordLocked
-from ..models import AuditEntry, Consultation, Zone
-from .audit import audit_log
+from ..models import Consultation, Zone
 
 
 @dataclass

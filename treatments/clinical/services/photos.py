@@ -6,12 +6,13 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
+from mesoclinic.audit.models import AuditEntry
+from mesoclinic.audit.services import audit_log
 from treatments.models import Session
 
 from ..errors import ClinicalError
-from ..models import AuditEntry, ClinicalPhoto, PhotoConsent, Zone
+from ..models import ClinicalPhoto, PhotoConsent, Zone
 from ..selectors import photo_consent_given
-from .audit import audit_log
 from .images import photo_check_size, photo_clean
 
 

@@ -8,13 +8,14 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from mesoclinic.audit.models import AuditEntry
+from mesoclinic.audit.services import audit_log
 from patients.models import Patient
 from treatments.models import Session
 from treatments.selectors import clinic_zone
 
 from ..errors import ClinicalError
-from ..models import AuditEntry, Reaction, Severity
-from .audit import audit_log
+from ..models import Reaction, Severity
 
 
 def _check(

@@ -19,6 +19,8 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from mesoclinic.audit.models import AuditEntry
+from mesoclinic.audit.services import audit_log
 from treatments.models import Session, StaffProfile
 from treatments.products.models import Lot, LotUsage
 from treatments.products.services import lot_usage_reverse, lot_use
@@ -28,7 +30,6 @@ from treatments.services.booking import session_complete
 from ..errors import ClinicalError, RecordLocked, SafetyRefusal
 from ..models import (
     Addendum,
-    AuditEntry,
     ConsentSignature,
     Consultation,
     Depth,
@@ -38,7 +39,6 @@ from ..models import (
     Zone,
 )
 from ..selectors import consent_signature_current, consent_text_current, screening_current
-from .audit import audit_log
 from .screening import Finding, screening_findings
 
 PACEMAKER_RULE = "pacemaker"

@@ -10,11 +10,12 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from mesoclinic.audit.models import AuditEntry
+from mesoclinic.audit.services import audit_log
 from patients.models import Patient
 
 from ..errors import ClinicalError
-from ..models import AuditEntry, ClinicalSettings, Screening, ScreeningAnswer, ScreeningRule
-from .audit import audit_log
+from ..models import ClinicalSettings, Screening, ScreeningAnswer, ScreeningRule
 
 
 def add_months(moment: datetime, months: int) -> datetime:

@@ -8,7 +8,8 @@ import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from treatments.clinical.models import AuditEntry, Consultation
+from mesoclinic.audit.models import AuditEntry
+from treatments.clinical.models import Consultation
 from treatments.clinical.services.consultation import (
     ConsultationData,
     consultation_save,

@@ -1,9 +1,10 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from mesoclinic.audit.models import AuditEntry
 from patients.tests.factories import PatientFactory
 from treatments.clinical.errors import ClinicalError
-from treatments.clinical.models import AuditEntry, ConsentSignature, ConsentText
+from treatments.clinical.models import ConsentSignature, ConsentText
 from treatments.clinical.selectors import (
     consent_signature_current,
     consent_text_current,

@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from mesoclinic.audit.models import AuditEntry
 from treatments.clinical.models import (
-    AuditEntry,
     Reaction,
 )
 from treatments.clinical.services.reactions import reaction_report

@@ -6,9 +6,10 @@ from decimal import Decimal
 import pytest
 import time_machine
 
+from mesoclinic.audit.models import AuditEntry
 from mesoclinic.errors import DomainError
 from treatments.clinical.errors import ClinicalError, RecordLocked, SafetyRefusal
-from treatments.clinical.models import Addendum, AuditEntry, ScreeningRule, SessionRecord
+from treatments.clinical.models import Addendum, ScreeningRule, SessionRecord
 from treatments.clinical.services.consent import consent_text_publish
 from treatments.clinical.services.records import (
     addendum_add,

@@ -3,10 +3,10 @@ import datetime as dt
 import pytest
 import time_machine
 
+from mesoclinic.audit.models import AuditEntry
 from patients.tests.factories import PatientFactory
 from treatments.clinical.errors import ClinicalError
 from treatments.clinical.models import (
-    AuditEntry,
     ClinicalSettings,
     Screening,
     ScreeningRule,

@@ -8,10 +8,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from mesoclinic.audit.models import AuditEntry
 from patients.tests.factories import PatientFactory
 from treatments.clinical import urls as clinical_urls
 from treatments.clinical.models import (
-    AuditEntry,
     ClinicalPhoto,
     Consultation,
     ScreeningRule,

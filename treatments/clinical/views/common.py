@@ -11,11 +11,12 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 
 from mesoclinic.access import StaffRequest
+from mesoclinic.audit.models import AuditEntry
 from mesoclinic.errors import DomainError
 from treatments.models import Session
 
 from .. import forms as f
-from ..models import AuditEntry, Consultation, SessionRecord
+from ..models import Consultation, SessionRecord
 from ..selectors import session_for_record
 from ..services.records import addendum_add
 

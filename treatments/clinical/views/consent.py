@@ -8,13 +8,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from mesoclinic.access import CLINICAL, MANAGEMENT, StaffRequest, allow
+from mesoclinic.audit.models import AuditEntry
+from mesoclinic.audit.services import audit_log
 from mesoclinic.errors import DomainError, put_on_form
 from patients.models import Patient
 
 from .. import forms as f
-from ..models import AuditEntry, ConsentSignature, ConsentText
+from ..models import ConsentSignature, ConsentText
 from ..selectors import consent_signatures, consent_texts_current, photo_consent_state
-from ..services.audit import audit_log
 from ..services.consent import consent_sign, consent_text_publish, photo_consent_set
 from .common import VIEW, file_response, key_or_404
 

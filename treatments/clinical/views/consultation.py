@@ -8,12 +8,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from mesoclinic.access import CLINICAL, StaffRequest, allow
+from mesoclinic.audit.services import audit_log
 from mesoclinic.errors import DomainError, put_on_form
 from patients.models import Patient
 
 from .. import forms as f
 from ..models import Consultation
-from ..services.audit import audit_log
 from ..services.consultation import ConsultationData, consultation_save, consultation_sign
 from .common import VIEW, addendum_post
 

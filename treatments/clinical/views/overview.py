@@ -6,10 +6,10 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from mesoclinic.access import CLINICAL, StaffRequest, allow
+from mesoclinic.audit.services import audit_log
 from patients.models import Patient
 
 from ..selectors import dashboard_reactions, patient_flags, patient_timeline
-from ..services.audit import audit_log
 from .common import VIEW
 
 

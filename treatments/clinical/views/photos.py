@@ -7,13 +7,14 @@ from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from mesoclinic.access import CLINICAL, StaffRequest, allow
+from mesoclinic.audit.models import AuditEntry
+from mesoclinic.audit.services import audit_log
 from mesoclinic.errors import DomainError, put_on_form
 from patients.models import Patient
 
 from .. import forms as f
-from ..models import AuditEntry, ClinicalPhoto, Zone
+from ..models import ClinicalPhoto, Zone
 from ..selectors import photos_compare
-from ..services.audit import audit_log
 from ..services.photos import photo_upload
 from .common import VIEW, file_response, key_or_404, session_or_404
 

@@ -7,11 +7,11 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from mesoclinic.access import CLINICAL, StaffRequest, allow
+from mesoclinic.audit.services import audit_log
 from mesoclinic.errors import DomainError, put_on_form
 
 from .. import forms as f
 from ..models import Reaction
-from ..services.audit import audit_log
 from ..services.reactions import reaction_report, reaction_update
 from .common import VIEW, session_or_404
 

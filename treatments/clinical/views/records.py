@@ -8,13 +8,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from mesoclinic.access import CLINICAL, StaffRequest, allow
+from mesoclinic.audit.services import audit_log
 from mesoclinic.errors import DomainError, put_on_form
 from treatments.models import Session
 from treatments.products.models import LotUsage
 
 from .. import forms as f
 from ..models import SessionRecord
-from ..services.audit import audit_log
 from ..services.records import (
     RecordData,
     record_product_add,

@@ -7,12 +7,12 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from mesoclinic.access import CLINICAL, MANAGEMENT, StaffRequest, allow
+from mesoclinic.audit.services import audit_log
 from mesoclinic.errors import DomainError, put_on_form
 from patients.models import Patient
 
 from .. import forms as f
 from ..models import ClinicalSettings, Screening, ScreeningRule
-from ..services.audit import audit_log
 from ..services.rules import clinical_settings_update, screening_rule_save
 from ..services.screening import screening_findings, screening_record
 from .common import VIEW

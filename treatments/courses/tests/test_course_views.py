@@ -7,7 +7,9 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
+from mesoclinic.audit.models import AuditEntry
 from patients.tests.factories import PatientFactory
+from tests.support.second_factor import login_verified
 from treatments.courses.models import Course, Protocol
 from treatments.courses.services import course_book_step, course_create
 from treatments.models import Session
@@ -31,20 +33,19 @@ def frozen():
 
 
 @pytest.fixture
-def users(front_desk_user, practitioner_profile, therapist_profile, manager_user):
+def users(front_desk_user, practitioner_profile, therapist_profile, manager_user, outsider_user):
     return {
         "front_desk": front_desk_user,
         "practitioner": practitioner_profile.user,
         "therapist": therapist_profile.user,
         "manager": manager_user,
+        "outsider": outsider_user,
     }
 
 
 def login(user) -> Client:
     # Logged in under the frozen clock, so the session cookie is valid in 2030.
-    client = Client()
-    client.force_login(user)
-    return client
+    return login_verified(Client(), user)
 
 
 @pytest.fixture
@@ -308,3 +309,27 @@ def test_the_patient_courses_partial_is_served_to_htmx(users, course):
     partial = client.get(url, HTTP_HX_REQUEST="true").content.decode()
     assert "Skin test" in partial and "<html" not in partial
     assert "Start a course" not in partial  # front desk cannot create one
+
+
+@pytest.mark.parametrize("persona", ["front_desk", "practitioner", "manager"])
+def test_each_look_at_a_patients_course_pages_writes_one_view_entry(users, course, persona):
+    client = login(users[persona])
+    detail = reverse("courses:course_detail", args=[course.pk])
+    patient_page = reverse("courses:patient_courses", args=[course.patient_id])
+    client.get(detail)
+    client.get(patient_page)
+    client.get(patient_page, HTTP_HX_REQUEST="true")
+    entries = list(AuditEntry.objects.order_by("id"))
+    assert [(e.object_type, e.object_id) for e in entries] == [
+        ("course", course.pk),
+        ("patient_courses", course.patient_id),
+        ("patient_courses", course.patient_id),
+    ]
+    assert {(e.actor, e.patient_id, e.action) for e in entries} == {
+        (users[persona], course.patient_id, AuditEntry.Action.VIEW)
+    }
+
+
+def test_a_refused_look_writes_no_entry(users, course):
+    login(users["outsider"]).get(reverse("courses:course_detail", args=[course.pk]))
+    assert not AuditEntry.objects.exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+from base64 import b32encode
 from collections import defaultdict
 from typing import Any, TypedDict
 
@@ -17,11 +18,13 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mesoclinic.access import Role
 from mesoclinic.errors import DomainError
 from patients.models import Patient
 from patients.services import patient_create
+from treatments.accounts.selectors import second_factor_enrolled, second_factor_required
 from treatments.models import (
     Clinic,
     OpeningHours,
@@ -36,6 +39,10 @@ from treatments.selectors import availability_for, clinic_zone
 from treatments.services.booking import session_book
 
 DEMO_PASSWORD = "mesoclinic-demo"  # noqa: S105 (documented in the README's demo table)
+# Clinical staff and the manager need a second factor. The demo gives each of them an
+# authenticator app with this one published key (README, "Demo logins"); `manage.py demo_codes`
+# prints the current code. A demo-only secret: never use it for a real account.
+DEMO_TOTP_KEY = b"mesoclinic-demo-2fa!".hex()
 CLINIC_NAME = "Mesoclinic Demo Clinic"
 SEED = 20261121
 Q = StaffProfile.Qualification
@@ -114,6 +121,7 @@ class Command(BaseCommand):
             rooms = self._rooms()
             types = self._session_types()
             staff = self._staff()
+            self._second_factors(staff)
             self._products(received_by=staff["manager"].user)
             # One log line per registered patient is noise here.
             quiet = logging.getLogger("patients.services")
@@ -267,6 +275,17 @@ class Command(BaseCommand):
                 )
             profiles[username] = profile
         return profiles
+
+    def _second_factors(self, staff: dict[str, StaffProfile]) -> None:
+        for profile in staff.values():
+            user = profile.user
+            # A device the person set up themselves is left alone.
+            if not second_factor_required(user=user) or second_factor_enrolled(user=user):
+                continue
+            TOTPDevice.objects.create(
+                user=user, name="Demo authenticator", key=DEMO_TOTP_KEY, confirmed=True
+            )
+            self.created["demo authenticator apps"] += 1
 
     def _patients(self, *, created_by: User) -> list[Patient]:
         rng = random.Random(SEED)
@@ -464,3 +483,9 @@ class Command(BaseCommand):
         for username, first, last, role, *_ in STAFF:
             self.stdout.write(f"  {username:<11} {role.value:<20} ({first} {last})")
         self.stdout.write(f"Password for all: {DEMO_PASSWORD}")
+        self.stdout.write(
+            "Everyone but the front desk then gives a two-factor code: run "
+            "`.venv/bin/python manage.py demo_codes` (or `make demo-codes`) to see the current "
+            f"ones, or add the key {b32encode(bytes.fromhex(DEMO_TOTP_KEY)).decode()} to an "
+            "authenticator app."
+        )

@@ -7,7 +7,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from mesoclinic.audit.models import AuditEntry
 from patients.tests.factories import PatientFactory
+from tests.support.second_factor import login_verified
 from treatments.products.models import Lot, Product
 from treatments.products.selectors import stock_warnings
 from treatments.products.services import lot_use
@@ -263,8 +265,7 @@ def test_expired_stock_does_not_count_as_usable(clinic):
 @time_machine.travel(dt.datetime(2030, 6, 1, 12, tzinfo=dt.UTC), tick=False)
 def test_the_stock_page_and_its_htmx_partial_show_the_warnings(client, manager_user):
     # Log in under the frozen clock: a session made in real time would have expired by 2030.
-    manager = client
-    manager.force_login(manager_user)
+    manager = login_verified(client, manager_user)
     LotFactory(lot_number="SOON-1", expiry_date=dt.date(2030, 6, 20))
     page = manager.get(reverse("products:stock_dashboard")).content.decode()
     assert "SOON-1" in page and "<html" in page
@@ -290,3 +291,27 @@ def test_practitioners_see_the_register_without_edit_buttons(practitioner, lot):
     assert lot.lot_number in html
     assert reverse("products:product_edit", args=[lot.product.pk]) not in html
     assert reverse("products:lot_recall", args=[lot.pk]) not in html
+
+
+def test_the_recall_page_and_its_csv_write_one_audit_entry_each(
+    manager, manager_user, practitioner_profile, room, face
+):
+    lot = LotFactory(quantity_received_ml=Decimal("100"))
+    _sessions_using(lot, 3, practitioner_profile, room, face)
+    manager.get(reverse("products:lot_recall", args=[lot.pk]))
+    [viewed] = AuditEntry.objects.all()
+    assert (viewed.actor, viewed.action, viewed.object_type, viewed.object_id) == (
+        manager_user,
+        AuditEntry.Action.VIEW,
+        "lot",
+        lot.pk,
+    )
+    assert viewed.note == "lot recall (3 patients)"
+    manager.get(reverse("products:lot_recall_csv", args=[lot.pk]))
+    [exported] = AuditEntry.objects.exclude(pk=viewed.pk)
+    assert (exported.actor, exported.action, exported.object_id) == (
+        manager_user,
+        AuditEntry.Action.EXPORT,
+        lot.pk,
+    )
+    assert exported.note == "lot recall CSV (3 rows)"

@@ -9,7 +9,9 @@ from django.db import models
 
 class AuditQuerySet(models.QuerySet):
     # The audit trail is append-only: bulk edits through the ORM are refused as well as single
-    # ones. PostgreSQL has a trigger (migration 0002) as the backstop for raw SQL.
+    # ones. PostgreSQL triggers are the backstop for raw SQL (UPDATE and DELETE: clinical
+    # migration 0002; TRUNCATE: audit migration 0002), and the app's own database role may only
+    # INSERT and SELECT here (`manage.py db_app_role`).
     def update(self, **kwargs: Any) -> int:
         raise PermissionDenied("Audit entries cannot be changed.")
 
@@ -18,7 +20,10 @@ class AuditQuerySet(models.QuerySet):
 
 
 class AuditEntry(models.Model):
-    """Who did what to which patient's clinical content, and when. Never any clinical text."""
+    """Who did what to which patient's data or to which staff account, and when.
+
+    Never any clinical text. The table keeps its first name (it began in the clinical app).
+    """
 
     class Action(models.TextChoices):
         VIEW = "view", "Viewed"
@@ -64,6 +69,7 @@ class AuditEntry(models.Model):
     objects = AuditQuerySet.as_manager()
 
     class Meta:
+        db_table = "clinical_auditentry"
         ordering = ["-at", "-id"]
         verbose_name_plural = "audit entries"
         indexes = [models.Index(fields=["patient", "-at"], name="audit_patient_at")]

@@ -2,10 +2,10 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection, transaction
 
+from mesoclinic.audit.admin import AuditEntryAdmin
+from mesoclinic.audit.models import AuditEntry
+from mesoclinic.audit.services import audit_log
 from patients.tests.factories import PatientFactory
-from treatments.clinical.admin import AuditEntryAdmin
-from treatments.clinical.models import AuditEntry
-from treatments.clinical.services.audit import audit_log
 
 pytestmark = pytest.mark.django_db
 
