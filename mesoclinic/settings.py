@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from mesoclinic.safety import DEVELOPMENT_SECRET_KEY, refuse_non_loopback, unsafe_to_expose
@@ -107,6 +108,7 @@ INSTALLED_APPS = [
     "treatments.courses",
     "treatments.clinical",
     "treatments.accounts",
+    "treatments.dataprotection",
 ]
 
 MIDDLEWARE = [
@@ -348,6 +350,12 @@ CELERY_BEAT_SCHEDULE = {
         ("messaging-reap", "messaging.reap"),
     ]
 }
+# Erasure requests whose retention period has ended are completed once a day (the job is safe
+# to run twice; a missed day is caught up by the next run).
+CELERY_BEAT_SCHEDULE["dataprotection-erase-due"] = {
+    "task": "dataprotection.erase_due",
+    "schedule": crontab(hour=2, minute=30),
+}
 
 # Content-Security-Policy (django-csp 4.0), enforced on every response. No inline script or style
 # anywhere: scripts are static files under static/js/ that read data- attributes or json_script;
@@ -411,5 +419,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # WeasyPrint (the export's PDF) logs every rendering step at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

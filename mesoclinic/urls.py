@@ -22,5 +22,6 @@ urlpatterns = [
     path("products/", include("treatments.products.urls")),
     path("courses/", include("treatments.courses.urls")),
     path("clinical/", include("treatments.clinical.urls")),
+    path("data-protection/", include("treatments.dataprotection.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -6,6 +6,8 @@ from django.contrib import admin
 from django.contrib.auth.models import User
 from django.http import HttpRequest
 
+from mesoclinic.admin_rules import NoDeleteAdmin
+
 from .models import ConsentChange, Patient
 from .services import patient_create, patient_update
 
@@ -25,7 +27,7 @@ class ConsentChangeInline(admin.TabularInline):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(NoDeleteAdmin):
     list_display = ("last_name", "first_name", "date_of_birth", "email", "phone", "created_at")
     search_fields = ("last_name", "first_name", "email", "phone_digits")
     list_filter = ("email_reminders_consent", "marketing_consent")

@@ -38,6 +38,9 @@ class Patient(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Set when the patient's personal details were anonymised after an erasure request
+    # (treatments.dataprotection); the row stays so anonymous sessions keep the statistics.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]

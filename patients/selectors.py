@@ -110,8 +110,9 @@ LoweredPatient: TypeAlias = "WithAnnotations[Patient, _Lowered]"
 
 
 def _lowered() -> QuerySet[LoweredPatient]:
-    """Patients with the lower-cased name and email that the expression indexes cover."""
-    return Patient.objects.annotate(
+    """Patients with the lower-cased name and email that the expression indexes cover. An erased
+    patient (anonymised after an erasure request) is never found again."""
+    return Patient.objects.filter(erased_at__isnull=True).annotate(
         first_lower=Lower("first_name"),
         last_lower=Lower("last_name"),
         email_lower=Lower("email"),
@@ -158,7 +159,7 @@ def patients_search(*, query: str, limit: int = 50) -> list[Patient]:
 
 def patients_recent(*, limit: int = 20) -> list[Patient]:
     """The most recently registered patients (newest first), for the list page before a search."""
-    return list(Patient.objects.order_by("-id")[:limit])
+    return list(Patient.objects.filter(erased_at__isnull=True).order_by("-id")[:limit])
 
 
 def patient_detail_get(*, pk: int) -> Patient:

@@ -9,6 +9,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from mesoclinic.admin_rules import NoDeleteAdmin
+
 from .models import (
     Clinic,
     OpeningHours,
@@ -83,7 +85,7 @@ class StaffProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(NoDeleteAdmin):
     list_display = ["starts_at", "session_type", "practitioner", "room", "status"]
     list_filter = ["status", "session_type", "room"]
     list_select_related = ["session_type", "practitioner__user", "room", "patient"]

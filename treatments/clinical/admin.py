@@ -5,11 +5,13 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from mesoclinic.admin_rules import NoDeleteAdmin
+
 from .models import ClinicalSettings, ConsentText, ScreeningRule
 
 
 @admin.register(ClinicalSettings)
-class ClinicalSettingsAdmin(admin.ModelAdmin):
+class ClinicalSettingsAdmin(NoDeleteAdmin):
     list_display = ["__str__", "screening_valid_months"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -20,7 +22,7 @@ class ClinicalSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(ScreeningRule)
-class ScreeningRuleAdmin(admin.ModelAdmin):
+class ScreeningRuleAdmin(NoDeleteAdmin):
     list_display = ["question", "severity", "scope", "technique", "ingredient", "active"]
     list_filter = ["severity", "scope", "active"]
 
@@ -30,7 +32,7 @@ class ScreeningRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentText)
-class ConsentTextAdmin(admin.ModelAdmin):
+class ConsentTextAdmin(NoDeleteAdmin):
     """Read-only: new versions are published from the clinic's consent-texts page."""
 
     list_display = ["session_type", "version", "title", "published_at"]

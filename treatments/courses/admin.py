@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from mesoclinic.admin_rules import NoDeleteAdmin
+
 from .models import Course, CourseStep, Protocol
 
 
 @admin.register(Protocol)
-class ProtocolAdmin(admin.ModelAdmin):
+class ProtocolAdmin(NoDeleteAdmin):
     list_display = [
         "name",
         "indication",
@@ -20,11 +22,12 @@ class ProtocolAdmin(admin.ModelAdmin):
 class CourseStepInline(admin.TabularInline):
     model = CourseStep
     extra = 0
+    can_delete = False
     raw_id_fields = ["session"]
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(NoDeleteAdmin):
     list_display = ["patient", "protocol", "practitioner", "status", "maintenance_due"]
     list_filter = ["status", "protocol"]
     list_select_related = ["patient", "protocol", "practitioner__user"]

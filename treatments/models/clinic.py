@@ -3,6 +3,7 @@ from __future__ import annotations
 import zoneinfo
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 
@@ -35,9 +36,23 @@ class Clinic(models.Model):
     front_desk_second_factor = models.BooleanField(
         "Front desk must use two-factor authentication", default=False
     )
+    # How long clinical records are kept after the patient's last treatment before an erasure
+    # request can remove them: 8 years for adult records (NHS England Records Management Code
+    # of Practice 2021, "adult health records not covered elsewhere"; GMC guidance points to it).
+    record_retention_years = models.PositiveSmallIntegerField(
+        default=8,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Years clinical records are kept after the last treatment (UK adult: 8).",
+    )
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="clinic_singleton")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="clinic_singleton"),
+            models.CheckConstraint(
+                condition=models.Q(record_retention_years__gte=1, record_retention_years__lte=100),
+                name="clinic_retention_years_range",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from mesoclinic.admin_rules import NoDeleteAdmin
+
 from .models import EvidenceLink, Ingredient, Lot, LotUsage, Product
 
 
@@ -14,7 +16,7 @@ class EvidenceInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(NoDeleteAdmin):
     list_display = ["name", "manufacturer", "registration_body", "registration_number", "active"]
     list_filter = ["active"]
     search_fields = ["name", "manufacturer", "registration_number"]
@@ -22,14 +24,14 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Lot)
-class LotAdmin(admin.ModelAdmin):
+class LotAdmin(NoDeleteAdmin):
     list_display = ["lot_number", "product", "expiry_date", "quantity_remaining_ml"]
     search_fields = ["lot_number", "product__name"]
     list_select_related = ["product"]
 
 
 @admin.register(LotUsage)
-class LotUsageAdmin(admin.ModelAdmin):
+class LotUsageAdmin(NoDeleteAdmin):
     list_display = ["lot", "session", "volume_ml", "recorded_at"]
     list_select_related = ["lot__product", "session__patient", "session__session_type"]
     raw_id_fields = ["lot", "session"]

@@ -2,7 +2,7 @@ from .choices import Depth, Severity, Technique, Zone
 from .consent import ConsentSignature, ConsentText, PhotoConsent
 from .photos import ClinicalPhoto
 from .reactions import Reaction
-from .records import Addendum, Consultation, SessionRecord
+from .records import Addendum, Consultation, ConsultationPlanProduct, SessionRecord
 from .screening import Screening, ScreeningAnswer, ScreeningRule
 from .settings import ClinicalSettings
 
@@ -13,6 +13,7 @@ __all__ = [
     "ConsentSignature",
     "ConsentText",
     "Consultation",
+    "ConsultationPlanProduct",
     "Depth",
     "PhotoConsent",
     "Reaction",

@@ -145,7 +145,9 @@ class Consultation(models.Model):
 
     recommendation = models.TextField(max_length=2000, blank=True)
     plan_zones = models.JSONField(default=list)
-    plan_products = models.ManyToManyField("products.Product", blank=True, related_name="+")
+    plan_products = models.ManyToManyField(
+        "products.Product", blank=True, related_name="+", through="ConsultationPlanProduct"
+    )
     plan_protocol = models.TextField(max_length=2000, blank=True)
     plan_sessions = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(12)]
@@ -176,6 +178,24 @@ class Consultation(models.Model):
     def plan_zone_labels(self) -> list[str]:
         labels = dict(Zone.choices)
         return [labels.get(z, z) for z in self.plan_zones]
+
+
+class ConsultationPlanProduct(models.Model):
+    """A product named in a consultation's treatment plan.
+
+    PROTECT: deleting a product must never rewrite a plan (a signed one above all) after the
+    fact; retire a product by unticking "active". Same table as the former implicit M2M.
+    """
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey("products.Product", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        db_table = "clinical_consultation_plan_products"
+        unique_together = [("consultation", "product")]
+
+    def __str__(self) -> str:
+        return f"Product {self.product_id} in consultation {self.consultation_id}"
 
 
 class Addendum(models.Model):
