@@ -18,7 +18,7 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import render
 from django_ratelimit.core import get_usage
 
@@ -29,12 +29,14 @@ def _rate(group: str, request: HttpRequest) -> str:
     return settings.PUBLIC_LINK_RATE_LIMIT
 
 
-def rate_limited_per_ip(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def rate_limited_per_ip(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Answer 429 once an address has made more than PUBLIC_LINK_RATE_LIMIT such requests."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        usage = get_usage(request, group=GROUP, key="ip", rate=_rate, increment=True)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        usage: dict[str, Any] | None = get_usage(
+            request, group=GROUP, key="ip", rate=_rate, increment=True
+        )
         if usage is not None and usage["should_limit"]:
             # time_left counts to the window's last second, which still belongs to it.
             retry_after = max(1, usage["time_left"] + 1)

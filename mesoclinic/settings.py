@@ -12,10 +12,15 @@ import re
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from mesoclinic.safety import DEVELOPMENT_SECRET_KEY, refuse_non_loopback, unsafe_to_expose
+
+# Lets Django's generic classes be subscripted at run time (`forms.ModelChoiceField[Room]`),
+# as django-stubs types them.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -165,7 +170,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": BASE_DIR / env_str("SQLITE_PATH", "db.sqlite3"),
+            "NAME": str(BASE_DIR / env_str("SQLITE_PATH", "db.sqlite3")),
             # IMMEDIATE takes SQLite's write lock at BEGIN, so the booking service's
             # check-then-insert cannot interleave with another writer.
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
@@ -373,7 +378,7 @@ CONTENT_SECURITY_POLICY = {
 }
 # Permissions-Policy (mesoclinic.middleware.PermissionsPolicyMiddleware): the app uses no device
 # or browser feature, so every powerful one is switched off for the page and any frame.
-PERMISSIONS_POLICY = {
+PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: []
     for feature in (
         "accelerometer",

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias, TypedDict
 
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
+from django_stubs_ext import WithAnnotations
 
 from .models import ConsentChange, Patient, phone_digits
 
@@ -98,7 +99,17 @@ def _name_token_q(token: str) -> Q:
     return _prefix_q("first_lower", token) | _prefix_q("last_lower", token)
 
 
-def _lowered() -> QuerySet[Patient]:
+class _Lowered(TypedDict):
+    first_lower: str
+    last_lower: str
+    email_lower: str
+
+
+# A patient with the lower-cased copies (a string: WithAnnotations is for type checkers).
+LoweredPatient: TypeAlias = "WithAnnotations[Patient, _Lowered]"
+
+
+def _lowered() -> QuerySet[LoweredPatient]:
     """Patients with the lower-cased name and email that the expression indexes cover. An erased
     patient (anonymised after an erasure request) is never found again."""
     return Patient.objects.filter(erased_at__isnull=True).annotate(

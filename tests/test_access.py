@@ -98,12 +98,12 @@ class World:
 
     @cached_property
     def patient(self) -> Patient:
-        return PatientFactory(first_name="Jane", last_name="Doe")
+        return PatientFactory.create(first_name="Jane", last_name="Doe")
 
     @cached_property
     def session(self) -> Session:
         """A face session that started 30 minutes ago; the patient has arrived."""
-        return SessionFactory(
+        return SessionFactory.create(
             patient=self.patient,
             session_type=self.session_type,
             practitioner=self.doctor,
@@ -142,7 +142,7 @@ class World:
 
     @cached_property
     def lot(self) -> Lot:
-        lot = LotFactory(product__name="Hydra Cocktail")
+        lot = LotFactory.create(product__name="Hydra Cocktail")
         IngredientFactory(product=lot.product, name="Hyaluronic acid")
         return lot
 
@@ -196,11 +196,11 @@ class World:
 
     @cached_property
     def protocol(self) -> Protocol:
-        return ProtocolFactory(name="Skin test", default_session_type=self.session_type)
+        return ProtocolFactory.create(name="Skin test", default_session_type=self.session_type)
 
     @cached_property
     def course(self) -> Course:
-        return CourseFactory(
+        return CourseFactory.create(
             patient=self.patient, protocol=self.protocol, practitioner=self.doctor, room=self.room
         )
 
@@ -218,7 +218,7 @@ class World:
     @cached_property
     def upcoming(self) -> Session:
         """A session booked for tomorrow: its confirm and cancel links are live."""
-        return SessionFactory(
+        return SessionFactory.create(
             patient=self.patient,
             session_type=self.session_type,
             practitioner=self.doctor,

@@ -53,9 +53,10 @@ _request_clinic: ContextVar[Clinic | None] = ContextVar("request_clinic", defaul
 
 @contextmanager
 def clinic_for_request() -> Iterator[Clinic]:
-    token = _request_clinic.set(_clinic_read())
+    clinic = _clinic_read()
+    token = _request_clinic.set(clinic)
     try:
-        yield _request_clinic.get()
+        yield clinic
     finally:
         _request_clinic.reset(token)
 
@@ -173,10 +174,10 @@ def availability_for(
     for row in WorkingHours.objects.filter(staff_id__in=staff_ids):
         weekly[(row.staff_id, row.weekday)].append(row)
     exceptions: dict[tuple[int, date], list[WorkingException]] = defaultdict(list)
-    for row in WorkingException.objects.filter(
+    for exc in WorkingException.objects.filter(
         staff_id__in=staff_ids, date__range=(first_day, last_day)
     ):
-        exceptions[(row.staff_id, row.date)].append(row)
+        exceptions[(exc.staff_id, exc.date)].append(exc)
 
     result: dict[tuple[int, date], list[Interval]] = {}
     for offset in range(days):
@@ -189,12 +190,13 @@ def availability_for(
             ]
             intervals = _intersect(working, open_intervals)
             for exc in exceptions[(staff_id, day)]:
-                if exc.kind == WorkingException.Kind.EXTRA:
+                # Extra hours always have both times (staff_exception_add refuses them without).
+                if exc.kind == WorkingException.Kind.EXTRA and exc.starts and exc.ends:
                     intervals.append(local_interval(day, exc.starts, exc.ends, zone))
             intervals = _merge(intervals)
             for exc in exceptions[(staff_id, day)]:
                 if exc.kind == WorkingException.Kind.LEAVE:
-                    if exc.starts is None:
+                    if exc.starts is None or exc.ends is None:  # the whole day
                         intervals = []
                     else:
                         intervals = _subtract(

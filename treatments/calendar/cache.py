@@ -9,9 +9,11 @@ process (LocMemCache) stay correct too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
@@ -33,8 +35,9 @@ QUARTER = timedelta(minutes=15)
 class CalendarFragment:
     title: str
     html: str
-    # The page the grid was rendered from; on a cache hit it is only built if someone asks.
-    page: CalendarPage | Any
+    # The page the grid was rendered from; on a cache hit it is only built if someone asks
+    # (a SimpleLazyObject standing in for the CalendarPage).
+    page: CalendarPage
     cached: bool
 
 
@@ -52,7 +55,8 @@ def _clock_key(*, view: str, day: date, zone: ZoneInfo, now: datetime) -> str:
     last = first + timedelta(days=6) if view == "week" else first
     if not first <= today <= last:
         return today.isoformat()
-    step = 900 if local_now.utcoffset() % QUARTER == timedelta(0) else 60
+    offset = local_now.utcoffset() or timedelta(0)  # never None: local_now is aware
+    step = 900 if offset % QUARTER == timedelta(0) else 60
     return f"{today.isoformat()}@{int(now.timestamp()) // step}"
 
 
@@ -68,20 +72,21 @@ def calendar_fragment(
     user_id: int | None,
     query_errors: dict[str, Any],
 ) -> CalendarFragment:
-    args = {
-        "view": view,
-        "day": day,
-        "practitioner_id": practitioner_id,
-        "room_id": room_id,
-        "by": by,
-        "zone": zone,
-        "now": now,
-        "user_id": user_id,
-    }
+    page_for = partial(
+        calendar_page,
+        view=view,
+        day=day,
+        practitioner_id=practitioner_id,
+        room_id=room_id,
+        by=by,
+        zone=zone,
+        now=now,
+        user_id=user_id,
+    )
     version = calendar_version()
     # A bad address renders its own notice; rare enough not to cache.
     if version is None or query_errors:
-        return _render(args, query_errors)
+        return _render(page_for, query_errors)
     # A week with no (or no longer valid) practitioner or room shows the viewer's own column.
     viewer = user_id if view == "week" else ""
     key = ":".join(
@@ -105,16 +110,16 @@ def calendar_fragment(
         return CalendarFragment(
             title=title,
             html=mark_safe(html),  # noqa: S308 (rendered by the template engine)
-            page=SimpleLazyObject(lambda: calendar_page(**args)),
+            page=cast(CalendarPage, SimpleLazyObject(page_for)),
             cached=True,
         )
-    fragment = _render(args, query_errors)
+    fragment = _render(page_for, query_errors)
     cache.set(key, (fragment.title, fragment.html), CACHE_SECONDS)
     return fragment
 
 
-def _render(args: dict[str, Any], query_errors: dict[str, Any]) -> CalendarFragment:
-    page = calendar_page(**args)
+def _render(page_for: Callable[[], CalendarPage], query_errors: dict[str, Any]) -> CalendarFragment:
+    page = page_for()
     html = render_to_string(
         "treatments/partials/calendar_body.html", {"page": page, "query_errors": query_errors}
     )

@@ -22,6 +22,15 @@ class Column:
     active: list[Session] = field(default_factory=list)
     freed: list[Session] = field(default_factory=list)
 
+    @property
+    def resource(self) -> StaffProfile | Room:
+        """Whose column this is: a practitioner's or a room's, never neither."""
+        if self.practitioner is not None:
+            return self.practitioner
+        if self.room is not None:
+            return self.room
+        raise ValueError("A calendar column belongs to a practitioner or a room.")
+
 
 @dataclass
 class Cell:

@@ -11,7 +11,7 @@ from django.utils.safestring import SafeString, mark_safe
 from ..models import Session
 from .cells import Cell
 
-STATUS_BADGES = {
+STATUS_BADGES: dict[str, str] = {
     Session.Status.BOOKED: '<span class="badge text-bg-primary">Booked</span>',
     Session.Status.ARRIVED: '<span class="badge text-bg-info">Arrived</span>',
     Session.Status.COMPLETED: '<span class="badge text-bg-success">Completed</span>',
@@ -27,8 +27,8 @@ def _hm(instant: datetime, zone: ZoneInfo) -> str:
 def cell_display(cell: Cell, *, detail: str, zone: ZoneInfo) -> None:
     """Fill the strings the template prints for one cell, times in the clinic's zone."""
     extra: list[SafeString] = []
-    if cell.kind == "session":
-        s = cell.session
+    s = cell.session
+    if cell.kind == "session" and s is not None:
         times = f"{_hm(s.starts_at, zone)}–{_hm(s.ends_at, zone)}"
         cell.css = f"cal-cell cal-session cal-status-{s.status}"
         cell.url = f"{detail}{s.pk}/"

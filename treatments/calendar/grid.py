@@ -140,7 +140,7 @@ def load_columns(columns: list[Column], *, days: list[date], zone: ZoneInfo) -> 
         local_day = session.starts_at.astimezone(zone).date()
         by_column[(getattr(session, key), local_day)].append(session)
     for column in columns:
-        resource = column.practitioner or column.room
+        resource = column.resource
         column.working = working.get((resource.pk, column.day), [])
         for session in by_column[(resource.pk, column.day)]:
             (column.active if session.is_active else column.freed).append(session)
@@ -173,21 +173,24 @@ def build_rows(columns: list[Column], *, zone: ZoneInfo, now: datetime) -> list[
     book_base = reverse("treatments:session_create")
 
     for col, column in enumerate(columns):
-        owner: list[int | None] = [None] * len(times)
+        # The cell that covers each row of this column (a session spans several rows).
+        owner: list[Cell | None] = [None] * len(times)
 
         def row_of(instant: datetime) -> int:
             return max(0, (_minutes(instant.astimezone(zone)) - first) // SLOT_MINUTES)
 
         for session in column.active:
             r = row_of(session.starts_at)
-            if owner[r] is not None:
-                grid[owner[r]][col].overlapping.append(session)
+            covering = owner[r]
+            if covering is not None:
+                covering.overlapping.append(session)
                 continue
             span = math.ceil((session.blocked_until - session.starts_at) / SLOT)
             span = max(1, min(span, len(times) - r))
-            grid[r][col] = Cell(kind="session", column=column, rowspan=span, session=session)
+            cell = Cell(kind="session", column=column, rowspan=span, session=session)
+            grid[r][col] = cell
             for covered in range(r, r + span):
-                owner[covered] = r
+                owner[covered] = cell
 
         busy = [(s.starts_at, s.blocked_until) for s in column.active]
         free = free_intervals(column.working, busy)
@@ -197,7 +200,8 @@ def build_rows(columns: list[Column], *, zone: ZoneInfo, now: datetime) -> list[
         resource = (f"&practitioner={column.practitioner.pk}" if column.practitioner else "") + (
             f"&room={column.room.pk}" if column.room else ""
         )
-        who = column.practitioner.display_name if column.practitioner else column.room.name
+        whose = column.resource
+        who = whose.display_name if isinstance(whose, StaffProfile) else whose.name
         slot = SlotText(
             url=f"{book_base}?date={day.isoformat()}&time=",
             resource=resource,
@@ -206,15 +210,15 @@ def build_rows(columns: list[Column], *, zone: ZoneInfo, now: datetime) -> list[
         for r, at in enumerate(times):
             if owner[r] is not None:
                 continue
-            grid[r][col] = _slot_cell(
+            owner[r] = grid[r][col] = _slot_cell(
                 column, at, labels[r], free=free, zone=zone, now=now, slot=slot
             )
-            owner[r] = r
 
         for session in column.freed:
             r = row_of(session.starts_at)
-            if r < len(times):
-                grid[owner[r]][col].freed.append(session)
+            covering = owner[r] if r < len(times) else None
+            if covering is not None:  # every row has its cell by now
+                covering.freed.append(session)
 
     detail = reverse("treatments:session_detail", args=[0]).removesuffix("0/")
     rows = []

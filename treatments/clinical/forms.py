@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -198,10 +198,11 @@ class ProductUseForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Any lot may be posted, so that an expired or withdrawn one gets the service's
         # explanation rather than "not a valid choice"; the list offers the usable ones.
-        self.fields["lot"].queryset = Lot.objects.select_related("product")
+        lot = cast(forms.ModelChoiceField, self.fields["lot"])
+        lot.queryset = Lot.objects.select_related("product")
         # Read when the list is drawn, once (the widget iterates it more than once), and not
         # for a form that is only validated (a POST that succeeds) or replaced by a refused one.
-        self.fields["lot"].choices = functools.cache(self._usable_lot_choices)
+        lot.choices = functools.cache(self._usable_lot_choices)
 
     @staticmethod
     def _usable_lot_choices() -> list[tuple[Any, str]]:
@@ -292,7 +293,8 @@ class ScreeningRuleForm(forms.ModelForm):
         }
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("scope") == ScreeningRule.Scope.TECHNIQUE and not data.get("technique"):
             self.add_error("technique", "Choose the technique this rule applies to.")
         if data.get("scope") != ScreeningRule.Scope.TECHNIQUE:

@@ -118,8 +118,8 @@ def patients_flags(
     )
     if connection.vendor == "postgresql":
         screenings = screenings.distinct("patient_id")
-    for screening in screenings.only("id", "patient_id", "taken_at", "valid_until"):
-        latest.setdefault(screening.patient_id, screening)
+    for row in screenings.only("id", "patient_id", "taken_at", "valid_until"):
+        latest.setdefault(row.patient_id, row)
 
     # The hold, not the screening: a practitioner may have lifted it (clinical/services/holds.py).
     held = set(Patient.objects.filter(pk__in=ids, booking_hold=True).values_list("pk", flat=True))

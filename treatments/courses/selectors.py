@@ -154,16 +154,17 @@ def course_step_choices(
     )
     for course in courses:
         steps = sorted(course.steps.all(), key=lambda s: s.number)
-        previous = None
+        previous_session = None  # of the last booked step before the first open one
         for step in steps:
-            if step_active_session(step) is None:
+            session = step_active_session(step)
+            if session is None:
                 break
-            previous = step
+            previous_session = session
         else:
             continue  # every step is booked
         opens = closes = None
-        if previous is not None:
-            opens, closes = course.step_window(previous.session.starts_at.astimezone(zone).date())
+        if previous_session is not None:
+            opens, closes = course.step_window(previous_session.starts_at.astimezone(zone).date())
         timing = ""
         if day is not None and opens is not None and closes is not None:
             timing = "before" if day < opens else "after" if day > closes else "inside"

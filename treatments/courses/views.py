@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from mesoclinic.access import BOOKING, CLINICAL, MANAGEMENT, allow
+from mesoclinic.access import BOOKING, CLINICAL, MANAGEMENT, StaffRequest, allow
 from mesoclinic.audit.services import Action, audit_log
 from mesoclinic.errors import DomainError, put_on_form
 from patients.models import Patient
@@ -33,7 +31,11 @@ def _course_or_404(pk: int) -> Course:
 
 
 def _detail(
-    request: HttpRequest, course: Course, *, errors: dict[int, Any] | None = None, status=200
+    request: StaffRequest,
+    course: Course,
+    *,
+    errors: dict[int, StepBookForm] | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     plans = course_propose(course=course) if course.status == Course.Status.ACTIVE else []
     done, total = selectors.course_progress(course)
@@ -56,7 +58,7 @@ def _detail(
 
 
 @allow(BOOKING)
-def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def course_detail(request: StaffRequest, pk: int) -> HttpResponse:
     course = _course_or_404(pk)
     # The page names the protocol (it reveals the condition) and, to clinical staff, why a
     # course stopped: each look at one patient's course is audited.
@@ -65,7 +67,7 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @allow(BOOKING)
-def course_list(request: HttpRequest) -> HttpResponse:
+def course_list(request: StaffRequest) -> HttpResponse:
     courses = list(selectors.courses_list())
     rows = [(course, *selectors.course_progress(course)) for course in courses]
     return render(request, "courses/course_list.html", {"rows": rows})
@@ -73,7 +75,7 @@ def course_list(request: HttpRequest) -> HttpResponse:
 
 @allow(BOOKING)
 @require_POST
-def course_book_step_view(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+def course_book_step_view(request: StaffRequest, pk: int, number: int) -> HttpResponse:
     course = _course_or_404(pk)
     form = StepBookForm(request.POST)
     if form.is_valid():
@@ -98,7 +100,7 @@ def course_book_step_view(request: HttpRequest, pk: int, number: int) -> HttpRes
 
 @allow(BOOKING)
 @require_POST
-def course_book_all_view(request: HttpRequest, pk: int) -> HttpResponse:
+def course_book_all_view(request: StaffRequest, pk: int) -> HttpResponse:
     course = _course_or_404(pk)
     try:
         result = course_book_all(course=course, by=request.user)
@@ -119,7 +121,7 @@ def course_book_all_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @allow(CLINICAL)
 @require_POST
-def course_stop_view(request: HttpRequest, pk: int) -> HttpResponse:
+def course_stop_view(request: StaffRequest, pk: int) -> HttpResponse:
     course = _course_or_404(pk)
     form = StopForm(request.POST)
     if form.is_valid():
@@ -135,7 +137,7 @@ def course_stop_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @allow(CLINICAL)
-def course_create_view(request: HttpRequest, patient_pk: int) -> HttpResponse:
+def course_create_view(request: StaffRequest, patient_pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=patient_pk)
     # ?consultation=<id> preselects the plan when coming from a consultation page.
     initial = {"consultation": request.GET.get("consultation", "")[:12]}
@@ -152,7 +154,7 @@ def course_create_view(request: HttpRequest, patient_pk: int) -> HttpResponse:
 
 
 @allow(BOOKING)
-def patient_courses(request: HttpRequest, patient_pk: int) -> HttpResponse:
+def patient_courses(request: StaffRequest, patient_pk: int) -> HttpResponse:
     """A patient's courses: a full page, or the card alone for the patient page (htmx)."""
     patient = get_object_or_404(Patient, pk=patient_pk)
     courses = list(selectors.courses_for_patient(patient=patient))
@@ -169,11 +171,11 @@ def patient_courses(request: HttpRequest, patient_pk: int) -> HttpResponse:
 
 
 @allow(CLINICAL)
-def protocol_list(request: HttpRequest) -> HttpResponse:
+def protocol_list(request: StaffRequest) -> HttpResponse:
     return render(request, "courses/protocol_list.html", {"protocols": selectors.protocols_list()})
 
 
-def _protocol_form(request: HttpRequest, protocol: Protocol | None) -> HttpResponse:
+def _protocol_form(request: StaffRequest, protocol: Protocol | None) -> HttpResponse:
     form = ProtocolForm(request.POST or None, instance=protocol)
     if request.method == "POST" and form.is_valid():
         try:
@@ -187,17 +189,17 @@ def _protocol_form(request: HttpRequest, protocol: Protocol | None) -> HttpRespo
 
 
 @allow(MANAGEMENT)
-def protocol_create(request: HttpRequest) -> HttpResponse:
+def protocol_create(request: StaffRequest) -> HttpResponse:
     return _protocol_form(request, None)
 
 
 @allow(MANAGEMENT)
-def protocol_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def protocol_edit(request: StaffRequest, pk: int) -> HttpResponse:
     return _protocol_form(request, get_object_or_404(Protocol, pk=pk))
 
 
 @allow(BOOKING)
-def booking_step_choice(request: HttpRequest) -> HttpResponse:
+def booking_step_choice(request: StaffRequest) -> HttpResponse:
     """The booking form's "count this as session k of the course" choice, refreshed by htmx
     when the desk picks the patient or changes the session type or the date."""
     query = StepChoiceQueryForm(request.GET)

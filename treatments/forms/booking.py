@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -80,8 +80,8 @@ class WallTimeForm(forms.Form):
     def __init__(self, *args: Any, zone: ZoneInfo, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.zone = zone
-        self.fields["practitioner"].queryset = staff_bookable()
-        self.fields["room"].queryset = rooms_active()
+        cast(PractitionerChoiceField, self.fields["practitioner"]).queryset = staff_bookable()
+        cast(forms.ModelChoiceField, self.fields["room"]).queryset = rooms_active()
 
     def clean_date(self) -> dt.date | None:
         return _check_year(self.cleaned_data.get("date"))
@@ -95,7 +95,8 @@ class WallTimeForm(forms.Form):
         return at
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         day, at = cleaned.get("date"), cleaned.get("time")
         if day is not None and at is not None:
             try:
@@ -138,7 +139,7 @@ class SessionBookForm(WallTimeForm):
         super().__init__(*args, **kwargs)
         if not self.is_bound and not self.initial.get("room"):
             # A clinic with one room should not make the desk pick it every time.
-            rooms = list(self.fields["room"].queryset[:2])
+            rooms = list(rooms_active()[:2])
             if len(rooms) == 1:
                 self.initial["room"] = rooms[0].pk
 

@@ -44,11 +44,19 @@ class BookByPhone(tokens.LinkError):
     status = 200
 
 
+def _payload_id(payload: dict[str, Any], key: str) -> int:
+    """The id the signed payload carries under `key`; LinkInvalid if it carries none."""
+    value = payload.get(key)
+    if not isinstance(value, int):
+        raise tokens.LinkInvalid()
+    return value
+
+
 def _linked_session(payload: dict[str, Any]) -> Session:
     session = (
         Session.objects.select_for_update(of=("self",))
         .select_related("patient", "practitioner__user", "room", "session_type")
-        .filter(pk=payload.get("s"))
+        .filter(pk=_payload_id(payload, "s"))
         .first()
     )
     if session is None:
@@ -88,7 +96,7 @@ def link_session_cancel(*, token: str) -> Session:
 def link_unsubscribe(*, token: str) -> Patient:
     with transaction.atomic():
         payload = tokens.link_use(action="unsubscribe", token=token)
-        patient = Patient.objects.filter(pk=payload.get("p")).first()
+        patient = Patient.objects.filter(pk=_payload_id(payload, "p")).first()
         if patient is None:
             raise tokens.LinkInvalid()
         patient_consent_set(

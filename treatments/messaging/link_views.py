@@ -22,7 +22,9 @@ from .models import Kind, OutboxMessage
 from .tokens import LinkError
 
 
-def _page(request: HttpRequest, template: str, ctx: dict[str, Any], status: int = 200) -> Any:
+def _page(
+    request: HttpRequest, template: str, ctx: dict[str, Any], status: int = 200
+) -> HttpResponse:
     return render(
         request, f"messaging/links/{template}", {"clinic": clinic_get(), **ctx}, status=status
     )

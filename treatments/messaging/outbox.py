@@ -23,7 +23,7 @@ from .models import NUDGE_KINDS, Kind, OutboxMessage, Reason, Status
 
 log = logging.getLogger(__name__)
 
-REASON_TEXT = {
+REASON_TEXT: dict[str, str] = {
     Reason.NO_EMAIL: "The patient has no email address on file.",
     Reason.NO_CARE_CONSENT: "The patient has not consented to email reminders and aftercare.",
     Reason.NO_MARKETING_CONSENT: "The patient has not consented to follow-up nudges.",

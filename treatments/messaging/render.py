@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.backends.base import BaseEmailBackend
 from django.template.loader import render_to_string
 from django.utils import timezone
 from icalendar import Calendar, Event, Timezone
@@ -26,7 +27,7 @@ from .models import NUDGE_KINDS, PRE_SESSION_KINDS, Kind, OutboxMessage
 REACTION_LINK_DAYS = 14
 NUDGE_LINK_DAYS = 30
 
-WHY = {
+WHY: dict[str, str] = {
     Kind.CONFIRMATION: "you have an appointment booked with us",
     Kind.CANCELLATION: "an appointment you had booked with us has been cancelled",
     Kind.PREPARATION: "you have an appointment with us in a few days",
@@ -110,8 +111,9 @@ def context_for(message: OutboxMessage, *, clinic: Clinic, preview: bool) -> dic
             room=session.room.name,
             session_type=session.session_type.name,
         )
-    if message.course_id:
-        ctx.update(course_messages.course_context(message, clinic=clinic))
+    course = message.course
+    if course is not None:
+        ctx.update(course_messages.course_context(message, course=course, clinic=clinic))
     return ctx
 
 
@@ -161,7 +163,7 @@ def _vtimezone(key: str, year: int) -> Timezone:
 
 
 def message_email(
-    message: OutboxMessage, *, clinic: Clinic, connection: Any = None
+    message: OutboxMessage, *, clinic: Clinic, connection: BaseEmailBackend | None = None
 ) -> EmailMultiAlternatives:
     ctx = context_for(message, clinic=clinic, preview=False)
     subject, text, html = _render(message, ctx, clinic)

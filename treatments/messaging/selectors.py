@@ -47,7 +47,7 @@ def messages_status_counts() -> dict[str, int]:
         .values("status")
         .annotate(n=Count("id"))
     )
-    counts = dict.fromkeys(ATTENTION_STATUSES, 0)
+    counts: dict[str, int] = dict.fromkeys(ATTENTION_STATUSES, 0)
     counts.update({row["status"]: row["n"] for row in rows})
     return counts
 
@@ -71,12 +71,17 @@ def session_for_link(*, pk: object) -> Session | None:
 def nudge_for_link(*, payload: dict[str, Any]) -> tuple[OutboxMessage, Course]:
     """The nudge a book-next-session link came from, and its course; LinkInvalid if either is
     gone or the course is not the patient's."""
-    message = OutboxMessage.objects.filter(pk=payload.get("m")).first()
+    message_pk, course_pk, patient_pk = payload.get("m"), payload.get("c"), payload.get("p")
+    if not (
+        isinstance(message_pk, int) and isinstance(course_pk, int) and isinstance(patient_pk, int)
+    ):
+        raise LinkInvalid()
+    message = OutboxMessage.objects.filter(pk=message_pk).first()
     course = (
         Course.objects.select_related(
             "patient", "practitioner__user", "session_type", "room", "protocol"
         )
-        .filter(pk=payload.get("c"), patient_id=payload.get("p"))
+        .filter(pk=course_pk, patient_id=patient_pk)
         .first()
     )
     if message is None or course is None:

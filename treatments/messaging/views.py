@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from mesoclinic.access import BOOKING, allow
+from mesoclinic.access import BOOKING, StaffRequest, allow
 from mesoclinic.errors import DomainError
 from patients.models import Patient
 from treatments.selectors import clinic_get
@@ -22,7 +22,7 @@ from .render import message_preview
 
 
 @allow(BOOKING)
-def outbox(request: HttpRequest) -> HttpResponse:
+def outbox(request: StaffRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     status = status if status in selectors.ATTENTION_STATUSES else Status.FAILED
     rows = selectors.messages_clinic_wide(status=status)
@@ -39,7 +39,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
 
 
 @allow(BOOKING)
-def patient_messages(request: HttpRequest, patient_id: int) -> HttpResponse:
+def patient_messages(request: StaffRequest, patient_id: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=patient_id)
     page = Paginator(selectors.messages_for_patient(patient=patient), 100).get_page(
         request.GET.get("page")
@@ -50,7 +50,7 @@ def patient_messages(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 
 @allow(BOOKING)
-def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def message_detail(request: StaffRequest, pk: int) -> HttpResponse:
     try:
         message = selectors.message_get(pk=pk)
     except OutboxMessage.DoesNotExist:
@@ -65,7 +65,7 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @allow(BOOKING)
 @require_POST
-def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
+def message_retry(request: StaffRequest, pk: int) -> HttpResponse:
     message = get_object_or_404(OutboxMessage, pk=pk)
     try:
         outbox_message_retry(message=message, by=request.user)

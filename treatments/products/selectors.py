@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import TypeAlias, TypedDict
 
 from django.conf import settings
 from django.db.models import DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django_stubs_ext import WithAnnotations
 
 from treatments.selectors import clinic_zone
 
@@ -24,7 +26,15 @@ def clinic_today() -> date:
     return timezone.now().astimezone(clinic_zone()).date()
 
 
-def _with_stock(products: QuerySet[Product], *, today: date) -> QuerySet[Product]:
+class _Stock(TypedDict):
+    stock_ml: Decimal
+
+
+# A product with its `stock_ml` annotation (a string: WithAnnotations is for type checkers).
+ProductWithStock: TypeAlias = "WithAnnotations[Product, _Stock]"
+
+
+def _with_stock(products: QuerySet[Product], *, today: date) -> QuerySet[ProductWithStock]:
     """`stock_ml`: the volume left in the product's lots still usable on `today`."""
     stock_ml = Coalesce(
         Sum("lots__quantity_remaining_ml", filter=Q(lots__expiry_date__gte=today)),
@@ -35,7 +45,7 @@ def _with_stock(products: QuerySet[Product], *, today: date) -> QuerySet[Product
     return products.annotate(stock_ml=stock_ml).order_by("name", "manufacturer", "id")
 
 
-def products_list() -> QuerySet[Product]:
+def products_list() -> QuerySet[ProductWithStock]:
     """The register with usable stock per product (unexpired lots only), in two queries."""
     return _with_stock(Product.objects.prefetch_related("ingredients"), today=clinic_today())
 

@@ -36,7 +36,7 @@ def local(y, m, d, hh, mm=0) -> dt.datetime:
 
 
 def book(practitioner, room, session_type, starts_at, **kwargs) -> Session:
-    return SessionFactory(
+    return SessionFactory.create(
         practitioner=practitioner,
         room=room,
         session_type=session_type,

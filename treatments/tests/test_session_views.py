@@ -44,7 +44,7 @@ def patient(clinic):
 @pytest.fixture
 def booked(practitioner_profile, room, face, patient) -> Session:
     """Monday 23 March, 10:00-10:45 (room held until 11:00)."""
-    return SessionFactory(
+    return SessionFactory.create(
         patient=patient,
         practitioner=practitioner_profile,
         room=room,
@@ -56,7 +56,7 @@ def booked(practitioner_profile, room, face, patient) -> Session:
 @pytest.fixture
 def today_session(practitioner_profile, room, face, patient) -> Session:
     """Today, 08:30 GMT: already started."""
-    return SessionFactory(
+    return SessionFactory.create(
         patient=patient,
         practitioner=practitioner_profile,
         room=room,

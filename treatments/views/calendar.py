@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 
-from mesoclinic.access import BOOKING, allow
+from mesoclinic.access import BOOKING, StaffRequest, allow
 
 from ..calendar.cache import calendar_fragment
 from ..forms.booking import CalendarQueryForm
@@ -15,7 +15,7 @@ from ..selectors import clinic_get
 
 
 @allow(BOOKING)
-def calendar(request: HttpRequest) -> HttpResponse:
+def calendar(request: StaffRequest) -> HttpResponse:
     query = CalendarQueryForm(request.GET)
     query.is_valid()  # a bad parameter falls back to its default, with a notice
     params = query.cleaned_data

@@ -11,12 +11,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from mesoclinic.access import BOOKING, allow
+from mesoclinic.access import BOOKING, StaffRequest, allow
 from mesoclinic.errors import DomainError, put_on_form
 
 from ..calendar.links import session_calendar_url
@@ -52,7 +52,7 @@ def _when(session: Session) -> str:
     return f"{local:%a} {local.day} {local:%b %Y} at {local:%H:%M}"
 
 
-def _detail(request: HttpRequest, session: Session, **forms_: forms.Form) -> HttpResponse:
+def _detail(request: StaffRequest, session: Session, **forms_: forms.Form) -> HttpResponse:
     context: dict[str, Any] = {
         "session": session,
         "cancel_form": SessionCancelForm(),
@@ -64,7 +64,7 @@ def _detail(request: HttpRequest, session: Session, **forms_: forms.Form) -> Htt
     return render(request, "treatments/session_detail.html", context)
 
 
-def _step_choice(request: HttpRequest, form: SessionBookForm) -> dict[str, Any]:
+def _step_choice(request: StaffRequest, form: SessionBookForm) -> dict[str, Any]:
     if form.is_bound:
         data = getattr(form, "cleaned_data", {})
         return {
@@ -87,7 +87,7 @@ def _step_choice(request: HttpRequest, form: SessionBookForm) -> dict[str, Any]:
 
 
 @allow(BOOKING)
-def session_create(request: HttpRequest) -> HttpResponse:
+def session_create(request: StaffRequest) -> HttpResponse:
     zone = clinic_zone()
     if request.method != "POST":
         initial = {key: request.GET[key] for key in PREFILL if request.GET.get(key)}
@@ -124,12 +124,12 @@ def session_create(request: HttpRequest) -> HttpResponse:
 
 
 @allow(BOOKING)
-def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def session_detail(request: StaffRequest, pk: int) -> HttpResponse:
     return _detail(request, _session_or_404(pk))
 
 
 @allow(BOOKING)
-def session_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
+def session_reschedule(request: StaffRequest, pk: int) -> HttpResponse:
     session = _session_or_404(pk)
     zone = clinic_zone()
     if request.method != "POST":
@@ -167,7 +167,7 @@ def session_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @allow(BOOKING)
-def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def session_cancel(request: StaffRequest, pk: int) -> HttpResponse:
     session = _session_or_404(pk)
     form = SessionCancelForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
@@ -185,7 +185,7 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @allow(BOOKING)
 @require_POST
-def session_status(request: HttpRequest, pk: int) -> HttpResponse:
+def session_status(request: StaffRequest, pk: int) -> HttpResponse:
     session = _session_or_404(pk)
     form = SessionStatusForm(request.POST)
     if form.is_valid():

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,7 +19,9 @@ from ..models import Reaction, Severity
 from .authority import clinician_required
 
 
-def _check(*, session: Session, patient: Patient, type: str, severity: str, onset: Any) -> None:
+def _check(
+    *, session: Session, patient: Patient, type: str, severity: str, onset: datetime | None
+) -> None:
     if session.patient_id != patient.pk:
         raise ClinicalError("That session belongs to another patient.", field="session")
     if type not in Reaction.Type.values:
@@ -43,7 +45,7 @@ def reaction_report(
     onset: datetime,
     description: str,
     source: str,
-    reported_by: Any = None,
+    reported_by: User | None = None,
     action_taken: str = "",
 ) -> Reaction:
     """Record a reaction. `source` is "practitioner" or "patient" (the self-report link).
@@ -80,7 +82,7 @@ def reaction_report(
 def reaction_update(
     *,
     reaction: Reaction,
-    by: Any,
+    by: User,
     severity: str,
     action_taken: str,
     resolved_on: date | None,

@@ -45,7 +45,7 @@ def small_lot(clinic):
 
 
 def _record_ready(patient, face, staff, room, minutes_ago: int, client: Client) -> Session:
-    session = SessionFactory(
+    session: Session = SessionFactory.create(
         patient=patient,
         session_type=face,
         practitioner=staff,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from mesoclinic.access import CLINICAL, allow
+from mesoclinic.access import CLINICAL, StaffRequest, allow
 from mesoclinic.audit.services import audit_log
 from mesoclinic.errors import DomainError, put_on_form
 
@@ -17,7 +17,7 @@ from .common import VIEW, session_or_404
 
 
 @allow(CLINICAL)
-def reaction_create(request: HttpRequest, session_pk: int) -> HttpResponse:
+def reaction_create(request: StaffRequest, session_pk: int) -> HttpResponse:
     session = session_or_404(session_pk)
     form = f.ReactionForm(request.POST or None, initial={"onset": f.local_now_input()})
     if request.method == "POST" and form.is_valid():
@@ -42,7 +42,7 @@ def reaction_create(request: HttpRequest, session_pk: int) -> HttpResponse:
 
 
 @allow(CLINICAL)
-def reaction_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def reaction_detail(request: StaffRequest, pk: int) -> HttpResponse:
     reaction = get_object_or_404(
         Reaction.objects.select_related("patient", "session__session_type", "reported_by"), pk=pk
     )

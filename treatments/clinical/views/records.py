@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from mesoclinic.access import CLINICAL, allow
+from mesoclinic.access import CLINICAL, StaffRequest, allow
 from mesoclinic.audit.services import audit_log
 from mesoclinic.errors import DomainError, put_on_form
 from treatments.models import Session
@@ -28,7 +28,7 @@ from .common import VIEW, addendum_post, record_session_or_404
 TEMPLATE = "clinical/record.html"
 
 
-def _record_context(request: HttpRequest, session_pk: int, **forms: object) -> dict:
+def _record_context(request: StaffRequest, session_pk: int, **forms: object) -> dict:
     """The record page's context; `forms` puts a refused form (with its errors) in place."""
     session = record_session_or_404(session_pk)
     record = getattr(session, "clinical_record", None)
@@ -60,12 +60,12 @@ def _record_or_404(session_pk: int) -> SessionRecord:
     )
 
 
-def _record_page_refused(request: HttpRequest, session_pk: int, **forms: object) -> HttpResponse:
+def _record_page_refused(request: StaffRequest, session_pk: int, **forms: object) -> HttpResponse:
     return render(request, TEMPLATE, _record_context(request, session_pk, **forms), status=400)
 
 
 @allow(CLINICAL)
-def record(request: HttpRequest, session_pk: int) -> HttpResponse:
+def record(request: StaffRequest, session_pk: int) -> HttpResponse:
     if request.method == "POST":
         # The page's reads (timeline prefetches, checklist, lot list) wait until there is a
         # page to draw: a save that succeeds redirects.
@@ -92,7 +92,7 @@ def record(request: HttpRequest, session_pk: int) -> HttpResponse:
 
 @allow(CLINICAL)
 @require_POST
-def record_product(request: HttpRequest, session_pk: int) -> HttpResponse:
+def record_product(request: StaffRequest, session_pk: int) -> HttpResponse:
     record_obj = _record_or_404(session_pk)
     form = f.ProductUseForm(request.POST)
     if form.is_valid():
@@ -113,7 +113,7 @@ def record_product(request: HttpRequest, session_pk: int) -> HttpResponse:
 
 @allow(CLINICAL)
 @require_POST
-def record_product_delete(request: HttpRequest, session_pk: int, usage_pk: int) -> HttpResponse:
+def record_product_delete(request: StaffRequest, session_pk: int, usage_pk: int) -> HttpResponse:
     record_obj = _record_or_404(session_pk)
     usage = get_object_or_404(LotUsage, pk=usage_pk, session_id=session_pk)
     try:
@@ -127,7 +127,7 @@ def record_product_delete(request: HttpRequest, session_pk: int, usage_pk: int) 
 
 @allow(CLINICAL)
 @require_POST
-def record_sign_view(request: HttpRequest, session_pk: int) -> HttpResponse:
+def record_sign_view(request: StaffRequest, session_pk: int) -> HttpResponse:
     record_obj = _record_or_404(session_pk)
     form = f.SignForm(request.POST)
     if form.is_valid():
@@ -143,8 +143,6 @@ def record_sign_view(request: HttpRequest, session_pk: int) -> HttpResponse:
 
 @allow(CLINICAL)
 @require_POST
-def record_addendum(request: HttpRequest, session_pk: int) -> HttpResponse:
+def record_addendum(request: StaffRequest, session_pk: int) -> HttpResponse:
     record_obj = _record_or_404(session_pk)
-    return addendum_post(
-        request, target={"record": record_obj}, back="clinical:record", session_pk=session_pk
-    )
+    return addendum_post(request, target=record_obj, back="clinical:record", session_pk=session_pk)

@@ -12,10 +12,9 @@ import logging
 import random
 from base64 import b32encode
 from collections import defaultdict
-from typing import Any
+from typing import Any, TypedDict
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -91,8 +90,6 @@ PATIENTS = 40
 DAYS_EACH_SIDE = 7
 STEP = dt.timedelta(minutes=15)
 
-User = get_user_model()
-
 
 def _ceil(moment: dt.datetime) -> dt.datetime:
     """Round up to the next quarter hour: appointments start on the quarter."""
@@ -100,6 +97,16 @@ def _ceil(moment: dt.datetime) -> dt.datetime:
     if minutes or moment.second or moment.microsecond:
         moment += dt.timedelta(minutes=15 - minutes)
     return moment.replace(second=0, microsecond=0)
+
+
+class _DemoPatient(TypedDict):
+    first_name: str
+    last_name: str
+    date_of_birth: dt.date
+    email: str
+    phone: str
+    email_reminders_consent: bool
+    marketing_consent: bool
 
 
 class Command(BaseCommand):
@@ -135,7 +142,7 @@ class Command(BaseCommand):
 
     # --- the clinic and its set-up ------------------------------------------------------------
 
-    def _products(self, *, received_by: Any) -> None:
+    def _products(self, *, received_by: User) -> None:
         """Two registered mesotherapy products with lots, so a session record can be tried."""
         today = timezone.localdate(timezone=clinic_zone())
         demo = [
@@ -280,9 +287,9 @@ class Command(BaseCommand):
             )
             self.created["demo authenticator apps"] += 1
 
-    def _patients(self, *, created_by: Any) -> list[Patient]:
+    def _patients(self, *, created_by: User) -> list[Patient]:
         rng = random.Random(SEED)
-        wanted = []
+        wanted: list[_DemoPatient] = []
         for i in range(PATIENTS):
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             slug = f"{first}.{last}".lower().replace("'", "")
@@ -321,7 +328,7 @@ class Command(BaseCommand):
         rooms: list[Room],
         types: dict[str, SessionType],
         patients: list[Patient],
-        booked_by: Any,
+        booked_by: User,
     ) -> None:
         if not (practitioners and rooms and types and patients):
             return
@@ -414,7 +421,7 @@ class Command(BaseCommand):
         practitioner: StaffProfile,
         room: Room,
         starts_at: dt.datetime,
-        booked_by: Any,
+        booked_by: User,
     ) -> Session | None:
         if starts_at > now:
             try:

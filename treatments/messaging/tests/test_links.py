@@ -34,7 +34,7 @@ def email_links(session) -> dict[str, str]:
     with time_machine.travel(BOOKED_AT + dt.timedelta(minutes=1), tick=False):
         dispatch_in_process()
     [email] = mail.outbox
-    found = dict(re.findall(r"http://127\.0\.0\.1:8000(/m/(\w+)/[^/\s]+/)", email.body))
+    found = dict(re.findall(r"http://127\.0\.0\.1:8000(/m/(\w+)/[^/\s]+/)", str(email.body)))
     return {action: path for path, action in found.items()}
 
 

@@ -154,7 +154,7 @@ def test_a_duplicate_lot_number_is_refused_beside_the_field(manager, clinic):
 def _sessions_using(lot: Lot, count: int, practitioner, room, face) -> None:
     start = dt.datetime(2030, 3, 1, 9, 0, tzinfo=dt.UTC)
     for index in range(count):
-        session = SessionFactory(
+        session = SessionFactory.create(
             patient=PatientFactory(),
             practitioner=practitioner,
             room=room,
