@@ -22,7 +22,9 @@ class RecordDraft(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["session", "author"], name="record_draft_one_per_author")
+            models.UniqueConstraint(
+                fields=["session", "author"], name="record_draft_one_per_author"
+            )
         ]
 
     def __str__(self) -> str:
