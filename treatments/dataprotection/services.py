@@ -36,6 +36,7 @@ from treatments.clinical.models import (
     Consultation,
     PhotoConsent,
     Reaction,
+    RecordDraft,
     ScreeningAnswer,
     SessionRecord,
 )
@@ -137,6 +138,8 @@ def _erase_clinical(*, patient: Patient) -> list[str]:
     SessionRecord.objects.filter(patient=patient).update(
         notes="", immediate_reactions="", risk_reason=""
     )
+    # An autosaved draft is a typing aid, not part of the record: nothing to retain.
+    RecordDraft.objects.filter(session__patient=patient).delete()
     Reaction.objects.filter(patient=patient).update(description="", resolution="", action_taken="")
     ScreeningAnswer.objects.filter(screening__patient=patient).update(detail="")
     Addendum.objects.filter(consultation__patient=patient).update(text="")
