@@ -7,6 +7,7 @@ what makes the record. So the only rules here are who may keep one and how big i
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
@@ -18,7 +19,7 @@ from treatments.models import Session
 
 from ..errors import ClinicalError, RecordLocked
 from ..models import RecordDraft, SessionRecord
-from .records import RecordData
+from .records import RecordData, record_sign
 
 MAX_TEXT = 5000
 
@@ -59,3 +60,34 @@ def record_draft_save(*, session: Session, by: Any, data: dict[str, Any]) -> Rec
             obj=draft,
         )
     return draft
+
+
+def _as_typed(value: Any) -> Any:
+    """A saved record's value as the form posts it, to compare with a draft."""
+    if isinstance(value, bool):
+        return "on" if value else ""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def record_sign_saved(
+    *, record: SessionRecord, by: Any, ended_at: datetime | None = None
+) -> SessionRecord:
+    """Sign what was saved, but never while `by` has autosaved edits that "Save record" has not
+    taken in: the signature would silently leave out what they just typed."""
+    draft = RecordDraft.objects.filter(session_id=record.session_id, author_id=by.pk).first()
+    if draft is not None and draft.saved_at > record.updated_at:
+        for name in RecordData.FIELDS:
+            typed = draft.data.get(name, [] if name == "zones" else "")
+            typed = typed if isinstance(typed, list) else str(typed).strip()
+            if typed != _as_typed(getattr(record, name)):
+                raise ClinicalError(
+                    "Your latest edits are kept as a draft but are not in the record yet: "
+                    "press “Save record” (its safety checks run), then sign."
+                )
+    return record_sign(record=record, by=by, ended_at=ended_at)

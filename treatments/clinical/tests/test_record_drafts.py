@@ -1,7 +1,10 @@
 """Autosaved drafts and the record page's parts answered to htmx."""
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from mesoclinic.audit.models import AuditEntry
 from treatments.clinical.errors import RecordLocked
@@ -10,6 +13,7 @@ from treatments.clinical.services.drafts import record_draft_save
 from treatments.clinical.services.records import record_save
 from treatments.models import Session
 from treatments.products.models import LotUsage
+from treatments.selectors import clinic_zone
 
 from .factories import make_consent, make_screening, record_data
 from .test_record_views import _record_post
@@ -17,6 +21,11 @@ from .test_record_views import _record_post
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def _ended() -> dict:
+    ended = timezone.localtime(timezone.now() - dt.timedelta(minutes=1), clinic_zone())
+    return {"ended_at": ended.strftime("%Y-%m-%dT%H:%M")}
 
 
 @pytest.fixture
@@ -101,3 +110,40 @@ def test_products_are_added_and_removed_in_place_through_htmx(practitioner, sess
     )
     assert "Product line removed" in removed.content.decode()
     assert not LotUsage.objects.exists()
+
+
+def test_signing_waits_for_autosaved_edits_to_be_saved_in_the_record(
+    practitioner, session, saved, lot, practitioner_profile
+):
+    user = practitioner_profile.user
+    practitioner.post(
+        reverse("clinical:record_product", args=[session.pk]), {"lot": lot.pk, "volume_ml": "1"}
+    )
+    sign_url = reverse("clinical:record_sign", args=[session.pk])
+    page_url = reverse("clinical:record", args=[session.pk])
+    # The same values as the record (a late autosave after "Save record") do not hold it up...
+    same = _record_post(notes="", zones=["cheeks", "forehead"])
+    record_draft_save(session=session, by=user, data={**same, "spacing_mm": "10"})
+    # ...new notes do.
+    record_draft_save(session=session, by=user, data={**same, "notes": "New notes"})
+    refused = practitioner.post(sign_url, _ended())
+    assert "not in the record yet" in refused.content.decode()
+    assert not SessionRecord.objects.get().is_signed
+    practitioner.post(page_url, _record_post(notes="New notes"))
+    practitioner.post(sign_url, _ended())
+    assert SessionRecord.objects.get().is_signed
+
+
+def test_a_late_autosave_of_the_saved_values_does_not_hold_up_signing(
+    practitioner, session, saved, lot, practitioner_profile
+):
+    practitioner.post(
+        reverse("clinical:record_product", args=[session.pk]), {"lot": lot.pk, "volume_ml": "1"}
+    )
+    record_draft_save(
+        session=session,
+        by=practitioner_profile.user,
+        data=_record_post(notes="", zones=["cheeks", "forehead"]),
+    )
+    practitioner.post(reverse("clinical:record_sign", args=[session.pk]), _ended())
+    assert SessionRecord.objects.get().is_signed

@@ -17,14 +17,13 @@ from treatments.products.models import LotUsage
 from .. import forms as f
 from ..models import SessionRecord
 from ..selectors import record_draft_current
-from ..services.drafts import record_draft_save
+from ..services.drafts import record_draft_save, record_sign_saved
 from ..services.records import (
     RecordData,
     record_product_add,
     record_product_remove,
     record_readiness,
     record_save,
-    record_sign,
 )
 from .common import VIEW, addendum_post, record_session_or_404
 
@@ -172,7 +171,9 @@ def record_sign_view(request: HttpRequest, session_pk: int) -> HttpResponse:
     form = f.SignForm(request.POST)
     if form.is_valid():
         try:
-            record_sign(record=record_obj, by=request.user, ended_at=form.cleaned_data["ended_at"])
+            record_sign_saved(
+                record=record_obj, by=request.user, ended_at=form.cleaned_data["ended_at"]
+            )
         except DomainError as err:
             put_on_form(form, err)
         else:
