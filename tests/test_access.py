@@ -392,6 +392,7 @@ PAGES: dict[str, Page] = {
     "clinical:screening_rule_create": Page(NONE, MANAGER),
     "clinical:screening_rule_edit": Page(kw(pk="screening_rule"), MANAGER),
     "clinical:record": Page(kw(session_pk="session"), CLINICAL),
+    "clinical:record_draft": Page(kw(session_pk="session"), CLINICAL, POST_ONLY),
     "clinical:record_product": Page(kw(session_pk="record.session_id"), CLINICAL, POST_ONLY),
     "clinical:record_product_delete": Page(
         kw(session_pk="session", usage_pk="product_usage"), CLINICAL, POST_ONLY

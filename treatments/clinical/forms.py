@@ -27,6 +27,10 @@ from .models import (
 YES_NO = [("no", "No"), ("yes", "Yes")]
 
 
+def _blank(choices: list) -> list:
+    return [("", "Choose…"), *choices]
+
+
 class ConsultationForm(forms.Form):
     concerns = forms.MultipleChoiceField(
         choices=Consultation.Concern.choices, widget=forms.CheckboxSelectMultiple
@@ -35,13 +39,31 @@ class ConsultationForm(forms.Form):
     goals = forms.CharField(
         max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    skin_type = forms.ChoiceField(choices=Consultation.SkinType.choices)
-    fitzpatrick = forms.TypedChoiceField(
-        choices=Consultation.Fitzpatrick.choices, coerce=int, label="Fitzpatrick type"
+    # The skin assessment starts empty: a pre-selected "Normal, I, Low" would be saved untouched
+    # as if it had been assessed.
+    skin_type = forms.ChoiceField(
+        choices=_blank(Consultation.SkinType.choices),
+        error_messages={"required": "Choose the skin type you assessed."},
     )
-    hydration = forms.ChoiceField(choices=Consultation.Level.choices)
-    elasticity = forms.ChoiceField(choices=Consultation.Level.choices)
-    sensitivity = forms.ChoiceField(choices=Consultation.Level.choices)
+    fitzpatrick = forms.TypedChoiceField(
+        choices=_blank(Consultation.Fitzpatrick.choices),
+        coerce=int,
+        empty_value=None,
+        label="Fitzpatrick type",
+        error_messages={"required": "Choose the Fitzpatrick type you assessed."},
+    )
+    hydration = forms.ChoiceField(
+        choices=_blank(Consultation.Level.choices),
+        error_messages={"required": "Choose the hydration level you assessed."},
+    )
+    elasticity = forms.ChoiceField(
+        choices=_blank(Consultation.Level.choices),
+        error_messages={"required": "Choose the elasticity level you assessed."},
+    )
+    sensitivity = forms.ChoiceField(
+        choices=_blank(Consultation.Level.choices),
+        error_messages={"required": "Choose the sensitivity level you assessed."},
+    )
     skin_notes = forms.CharField(
         max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )

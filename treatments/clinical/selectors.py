@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
@@ -23,8 +24,10 @@ from .models import (
     Consultation,
     PhotoConsent,
     Reaction,
+    RecordDraft,
     Screening,
     ScreeningAnswer,
+    SessionRecord,
     Severity,
 )
 
@@ -238,3 +241,13 @@ def dashboard_reactions(*, now: datetime | None = None) -> dict:
         ),
         "recent": list(base.filter(recorded_at__gte=start_of_day - timedelta(days=7))[:50]),
     }
+
+
+def record_draft_current(
+    *, session: Session, by: Any, record: SessionRecord | None
+) -> RecordDraft | None:
+    """`by`'s autosaved draft of the session record, if newer than the saved record."""
+    draft = RecordDraft.objects.filter(session=session, author_id=by.pk).first()
+    if draft is None or (record is not None and draft.saved_at <= record.updated_at):
+        return None
+    return draft

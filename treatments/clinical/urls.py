@@ -60,6 +60,7 @@ urlpatterns = [
     path("screening-rules/<int:pk>/", screening.screening_rule_edit, name="screening_rule_edit"),
     # Session record
     path("sessions/<int:session_pk>/record/", records.record, name="record"),
+    path("sessions/<int:session_pk>/record/draft/", records.record_draft, name="record_draft"),
     path(
         "sessions/<int:session_pk>/record/products/", records.record_product, name="record_product"
     ),

@@ -20,8 +20,9 @@ from django.db.models import Prefetch, QuerySet
 
 from mesoclinic.errors import NotBookable
 from patients.models import Patient
+from treatments.clinical.models import Consultation
 from treatments.models import Room, Session
-from treatments.selectors import clinic_zone, rooms_active, session_conflicts
+from treatments.selectors import clinic_zone, rooms_active, session_conflicts, staff_bookable
 
 from .models import Course, CourseStep, Protocol
 from .planner import step_active_session
@@ -230,3 +231,26 @@ def booking_step_context(
     else:
         selected = next((choice.value for choice in choices if choice.preselected), "")
     return {"step_choices": choices, "step_selected": selected, "step_type_id": session_type_id}
+
+
+def course_plan_initial(*, patient: Patient, consultation_pk: str) -> dict[str, Any]:
+    """The course form's starting values from a consultation's treatment plan: its protocol
+    (the active protocol the plan names, longest name first), its practitioner when bookable,
+    its number of sessions, and the plan's text as the course's plan note."""
+    consultation = (
+        Consultation.objects.filter(patient=patient, pk=consultation_pk).first()
+        if consultation_pk.isdigit()
+        else None
+    )
+    if consultation is None:
+        return {}
+    text = consultation.plan_protocol.casefold()
+    named = [p for p in Protocol.objects.filter(active=True) if p.name.casefold() in text]
+    practitioner = staff_bookable().filter(user_id=consultation.practitioner_id).first()
+    return {
+        "consultation": consultation.pk,
+        "protocol": max(named, key=lambda p: len(p.name)).pk if named else None,
+        "practitioner": practitioner.pk if practitioner else None,
+        "sessions_count": consultation.plan_sessions,
+        "plan_reference": consultation.plan_protocol[:200],
+    }

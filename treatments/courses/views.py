@@ -139,8 +139,10 @@ def course_stop_view(request: StaffRequest, pk: int) -> HttpResponse:
 @allow(CLINICAL)
 def course_create_view(request: StaffRequest, patient_pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=patient_pk)
-    # ?consultation=<id> preselects the plan when coming from a consultation page.
-    initial = {"consultation": request.GET.get("consultation", "")[:12]}
+    # ?consultation=<id> comes from "Start a course from this plan": the plan fills the form.
+    initial = selectors.course_plan_initial(
+        patient=patient, consultation_pk=request.GET.get("consultation", "")[:12]
+    )
     form = CourseForm(request.POST or None, patient=patient, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

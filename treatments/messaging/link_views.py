@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from mesoclinic.access import public
 from mesoclinic.errors import DomainError, put_on_form
+from treatments.clinical.services.reactions import TOOK_PLACE
 from treatments.courses.models import Course
 from treatments.models import Session
 from treatments.selectors import clinic_get
@@ -102,6 +103,14 @@ def link_reaction(request: HttpRequest, token: str) -> HttpResponse:
         session = _session_for("reaction", token)
     except LinkError as err:
         return _link_error(request, err)
+    if session.status not in TOOK_PLACE:
+        return _done(
+            request,
+            "Nothing to report for this appointment",
+            "Our records show this appointment did not take place. If you have a reaction after "
+            "another treatment, please call the clinic.",
+            status=409,
+        )
     form = ReactionReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -117,7 +117,7 @@ def recall_search(request: StaffRequest) -> HttpResponse:
 def lot_recall(request: StaffRequest, pk: int) -> HttpResponse:
     lot = get_object_or_404(Lot.objects.select_related("product"), pk=pk)
     usages = selectors.lot_recall(lot=lot)
-    patients = {usage.session.patient_id for usage in usages}
+    patients = {usage.session.patient_id for usage in usages if usage.signed}
     # The list names every treated patient with their contact details: one entry per look.
     audit_log(
         actor=request.user,
@@ -129,7 +129,12 @@ def lot_recall(request: StaffRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "products/lot_recall.html",
-        {"lot": lot, "usages": usages, "patient_count": len(patients)},
+        {
+            "lot": lot,
+            "usages": [usage for usage in usages if usage.signed],
+            "drafts": [usage for usage in usages if not usage.signed],
+            "patient_count": len(patients),
+        },
     )
 
 
@@ -148,6 +153,7 @@ CSV_HEADER = [
     "product",
     "lot_number",
     "volume_ml",
+    "record",
 ]
 
 
@@ -179,6 +185,7 @@ def lot_recall_csv(request: StaffRequest, pk: int) -> HttpResponse:
             lot.product.name,
             lot.lot_number,
             usage.volume_ml,
+            "signed" if usage.signed else "draft",
         ]
         writer.writerow([csv_safe(value) for value in row])
     return response

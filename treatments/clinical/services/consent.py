@@ -107,3 +107,27 @@ def photo_consent_set(*, patient: Patient, purpose: str, given: bool, by: User) 
             obj=row,
         )
     return row
+
+
+def photo_consent_withdraw_on_request(
+    *, patient: Patient, purposes: tuple[str, ...], by: User | None
+) -> list[PhotoConsent]:
+    """Withdraw the patient's photo consents for `purposes` because the patient asked (an
+    erasure request). Not clinical authoring: it records the patient's own withdrawal, so the
+    manager handling the request may record it without a clinical qualification."""
+    withdrawn = []
+    with transaction.atomic():
+        for purpose in purposes:
+            latest = (
+                PhotoConsent.objects.filter(patient=patient, purpose=purpose)
+                .order_by("-at", "-id")
+                .first()
+            )
+            if latest is None or not latest.given:
+                continue
+            row = PhotoConsent.objects.create(
+                patient=patient, purpose=purpose, given=False, recorded_by=by
+            )
+            audit_log(actor=by, patient=patient, action=AuditEntry.Action.WITHDRAW, obj=row)
+            withdrawn.append(row)
+    return withdrawn

@@ -18,12 +18,25 @@ from ..errors import ClinicalError
 from ..models import Reaction, Severity
 from .authority import clinician_required
 
+# A reaction follows an injection: only a session the patient came to can have caused one.
+TOOK_PLACE = (Session.Status.ARRIVED, Session.Status.COMPLETED)
+
 
 def _check(
     *, session: Session, patient: Patient, type: str, severity: str, onset: datetime | None
 ) -> None:
     if session.patient_id != patient.pk:
         raise ClinicalError("That session belongs to another patient.", field="session")
+    if session.status == Session.Status.BOOKED:
+        raise ClinicalError(
+            "This session has not taken place yet: a reaction can be recorded once the patient "
+            "has arrived for it."
+        )
+    if session.status not in TOOK_PLACE:
+        raise ClinicalError(
+            f"This session is marked {session.get_status_display().lower()}: it did not take "
+            "place, so no reaction can be recorded against it."
+        )
     if type not in Reaction.Type.values:
         raise ClinicalError("Choose the type of reaction.", field="type")
     if severity not in Severity.values:
