@@ -104,11 +104,12 @@ def _stop_marketing(*, patient: Patient, by: Any) -> None:
         status_reason=NUDGES_STOPPED,
         updated_at=timezone.now(),
     )
-    photo_consent_withdraw_on_request(
-        patient=patient,
-        purposes=(PhotoConsent.Purpose.TEACHING, PhotoConsent.Purpose.MARKETING),
-        by=by,
-    )
+    if by is not None:  # the daily job has no one to record it in the patient's name
+        photo_consent_withdraw_on_request(
+            patient=patient,
+            purposes=(PhotoConsent.Purpose.TEACHING, PhotoConsent.Purpose.MARKETING),
+            by=by,
+        )
 
 
 def _erase_clinical(*, patient: Patient) -> list[str]:

@@ -110,7 +110,7 @@ def photo_consent_set(*, patient: Patient, purpose: str, given: bool, by: User) 
 
 
 def photo_consent_withdraw_on_request(
-    *, patient: Patient, purposes: tuple[str, ...], by: User | None
+    *, patient: Patient, purposes: tuple[str, ...], by: User
 ) -> list[PhotoConsent]:
     """Withdraw the patient's photo consents for `purposes` because the patient asked (an
     erasure request). Not clinical authoring: it records the patient's own withdrawal, so the
