@@ -16,15 +16,18 @@ from treatments.models import Session
 from treatments.selectors import clinic_get
 
 from . import conf
-from .models import PRE_SESSION_KINDS, Kind, OutboxMessage, Status
+from .models import PRE_SESSION_KINDS, STAFF_KINDS, Kind, OutboxMessage, Status
 from .tokens import LinkInvalid
 
 ATTENTION_STATUSES = (Status.PENDING, Status.FAILED, Status.MISSED, Status.SENDING)
 
 
 def messages_for_patient(*, patient: Patient) -> QuerySet[OutboxMessage]:
+    """What the patient was sent. Staff alerts about the patient are not among them: the front
+    desk reads this page, and an alert would tell them of a severe reaction."""
     return (
         OutboxMessage.objects.filter(patient=patient)
+        .exclude(kind__in=STAFF_KINDS)
         .select_related("session__practitioner__user", "session__room")
         .order_by("-due_at", "-id")
     )
@@ -36,7 +39,7 @@ def messages_clinic_wide(*, status: str) -> QuerySet[OutboxMessage]:
     order = "due_at" if status in (Status.PENDING, Status.SENDING) else "-due_at"
     return (
         OutboxMessage.objects.filter(status=status)
-        .select_related("patient", "session")
+        .select_related("patient", "session", "staff_user")
         .order_by(order, "id")
     )
 
@@ -54,7 +57,12 @@ def messages_status_counts() -> dict[str, int]:
 
 def message_get(*, pk: int) -> OutboxMessage:
     return OutboxMessage.objects.select_related(
-        "patient", "session__practitioner__user", "session__room", "session__session_type"
+        "patient",
+        "session__practitioner__user",
+        "session__room",
+        "session__session_type",
+        "staff_user",
+        "reaction",
     ).get(pk=pk)
 
 
@@ -87,6 +95,9 @@ def nudge_for_link(*, payload: dict[str, Any]) -> tuple[OutboxMessage, Course]:
 def message_still_applies(message: OutboxMessage) -> bool:
     """Whether the event the message is about still stands (re-checked before sending)."""
     session = message.session
+    if message.kind in STAFF_KINDS:
+        # Once a practitioner has acknowledged the reaction, the others need not be alerted.
+        return message.reaction is not None and message.reaction.acknowledged_at is None
     if message.kind in PRE_SESSION_KINDS:
         if session is None or session.status != Session.Status.BOOKED:
             return False
