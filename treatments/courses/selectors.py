@@ -148,7 +148,7 @@ def course_step_choices(
     choices: list[StepChoice] = []
     courses = (
         Course.objects.filter(patient=patient, status=Course.Status.ACTIVE)
-        .select_related("protocol")
+        .select_related("session_type")
         .prefetch_related(Prefetch("steps", queryset=CourseStep.objects.select_related("session")))
         .order_by("created_at", "id")
     )
@@ -229,3 +229,15 @@ def booking_step_context(
     else:
         selected = next((choice.value for choice in choices if choice.preselected), "")
     return {"step_choices": choices, "step_selected": selected, "step_type_id": session_type_id}
+
+
+def course_label_for_session(*, session: Session) -> str:
+    """The neutral label of the course step a session fills ("Face course, session 2 of 6"),
+    or "": what the booking pages show, never the protocol (Course.desk_label)."""
+    step = (
+        CourseStep.objects.filter(session=session)
+        .select_related("course__session_type")
+        .only("number", "course__sessions_count", "course__session_type__name")
+        .first()
+    )
+    return step.course.desk_label(step.number) if step is not None else ""

@@ -65,7 +65,10 @@ def _links(message: OutboxMessage, *, preview: bool) -> dict[str, str]:
     if session is not None and message.kind in PRE_SESSION_KINDS:
         payload = {"s": session.pk, "m": message.pk}
         if message.kind == Kind.CONFIRMATION:
-            wanted["confirm"] = (payload, session.starts_at)
+            # The start time it confirms: a link from before a move says so and confirms
+            # nothing (link_actions.link_session_confirm).
+            confirm = {**payload, "t": int(session.starts_at.timestamp())}
+            wanted["confirm"] = (confirm, session.starts_at)
         wanted["cancel"] = (payload, session.starts_at)
     if session is not None and message.kind in (Kind.AFTERCARE_24H, Kind.AFTERCARE_48H):
         wanted["reaction"] = (

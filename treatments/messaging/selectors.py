@@ -3,10 +3,10 @@ there are), whether a message still applies before it is sent, and what a patien
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from patients.models import Patient
@@ -16,7 +16,14 @@ from treatments.models import Session
 from treatments.selectors import clinic_get
 
 from . import conf
-from .models import PRE_SESSION_KINDS, STAFF_KINDS, Kind, OutboxMessage, Status
+from .models import (
+    PRE_SESSION_KINDS,
+    STAFF_KINDS,
+    Kind,
+    OutboxMessage,
+    SessionConfirmation,
+    Status,
+)
 from .tokens import LinkInvalid
 
 ATTENTION_STATUSES = (Status.PENDING, Status.FAILED, Status.MISSED, Status.SENDING)
@@ -72,6 +79,38 @@ def session_for_link(*, pk: object) -> Session | None:
     return (
         Session.objects.select_related("patient", "practitioner__user", "room")
         .filter(pk=pk)
+        .first()
+    )
+
+
+def confirm_link_sent_for(*, payload: dict[str, Any], session: Session) -> datetime | None:
+    """The start time a confirm link was sent for, if the session has moved since; else None.
+
+    Links name the start time ("t"). Older ones name only their confirmation email ("m"): that
+    row's useful moment is the start time it was written for (reactions._timing), and a newer
+    confirmation of the session means it was moved since.
+    """
+    sent_for = payload.get("t")
+    if isinstance(sent_for, int):
+        if sent_for == int(session.starts_at.timestamp()):
+            return None
+        return datetime.fromtimestamp(sent_for, tz=UTC)
+    message = OutboxMessage.objects.filter(
+        pk=payload.get("m"), session_id=session.pk, kind=Kind.CONFIRMATION
+    ).first()
+    if message is None or message.expires_at == session.starts_at:
+        return None
+    newer = OutboxMessage.objects.filter(
+        session_id=session.pk, kind=Kind.CONFIRMATION, step__gt=message.step
+    )
+    return message.expires_at if newer.exists() else None
+
+
+def session_confirmation(*, session: Session) -> SessionConfirmation | None:
+    """The patient's confirmation of the session's current start time, if they gave one."""
+    return (
+        SessionConfirmation.objects.filter(session=session)
+        .filter(Q(starts_at=session.starts_at) | Q(starts_at__isnull=True))
         .first()
     )
 
