@@ -381,3 +381,17 @@ def test_the_desk_reads_a_neutral_course_label_never_the_protocol_name(front_des
     assert "Cora Course" in calendar_html
     for html in (detail_html, calendar_html):
         assert "Skin glow" not in html
+
+
+def test_the_course_pages_name_the_protocol_to_clinical_staff_only(
+    front_desk, practitioner, course
+):
+    urls = [
+        reverse("courses:course_list"),
+        reverse("courses:course_detail", args=[course.pk]),
+        reverse("courses:patient_courses", args=[course.patient.pk]),
+    ]
+    for url in urls:
+        desk = front_desk.get(url).content.decode()
+        assert "Face course" in desk and "Skin glow" not in desk, url
+        assert "Skin glow" in practitioner.get(url).content.decode(), url
