@@ -20,6 +20,7 @@ from treatments.clinical.services.reactions import (
     reaction_report,
     reaction_update,
 )
+from treatments.dataprotection.selectors import patient_export_read
 from treatments.messaging.dispatch import dispatch_in_process
 from treatments.messaging.models import Kind, OutboxMessage, Status
 from treatments.models import Session, WorkingException
@@ -240,3 +241,13 @@ def test_the_outbox_lists_the_alert_but_the_patient_s_messages_and_the_desk_do_n
     assert "Jane Doe" not in desk_detail.content.decode()
     assert "only clinical staff can read it" in desk_detail.content.decode()
     assert "Jane Doe" in manager_detail.content.decode()
+
+
+def test_the_patient_s_data_export_holds_the_reaction_but_not_the_staff_alerts(
+    done_session, practitioner_profile
+):
+    reaction = report(done_session)
+    data = patient_export_read(patient=done_session.patient).data
+    assert [r["id"] for r in data["reactions"]] == [reaction.pk]
+    assert OutboxMessage.objects.filter(kind=Kind.SEVERE_REACTION_ALERT).count() == 1
+    assert Kind.SEVERE_REACTION_ALERT not in {m["kind"] for m in data["messages"]}
