@@ -404,6 +404,7 @@ PAGES: dict[str, Page] = {
     "clinical:photo_compare": Page(kw(patient_pk="patient"), CLINICAL),
     "clinical:reaction_create": Page(kw(session_pk="session"), CLINICAL),
     "clinical:reaction_detail": Page(kw(pk="reaction"), CLINICAL),
+    "clinical:reaction_acknowledge": Page(kw(pk="reaction"), CLINICAL, POST_ONLY),
 }
 
 

@@ -14,13 +14,14 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection
-from django.db.models import Count, Min, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from mesoclinic.access import Role
 from patients.models import Patient
 
 from .clinic_time import local_interval
+from .messaging.models import SessionConfirmation
 from .models import (
     CalendarVersion,
     Clinic,
@@ -106,8 +107,13 @@ def sessions_between(
         qs = qs.filter(room_id__in=list(room_ids))
     if not include_inactive:
         qs = qs.filter(status__in=Session.ACTIVE)
-    return qs.select_related("patient", "session_type", "practitioner__user", "room").order_by(
-        "starts_at", "id"
+    # Whether the patient confirmed through their email's link (a reschedule deletes it, see
+    # messaging.reactions); the calendar marks it. The table is watched by the calendar version.
+    confirmed = SessionConfirmation.objects.filter(session=OuterRef("pk"))
+    return (
+        qs.select_related("patient", "session_type", "practitioner__user", "room")
+        .annotate(patient_confirmed=Exists(confirmed))
+        .order_by("starts_at", "id")
     )
 
 

@@ -19,6 +19,12 @@ STATUS_BADGES: dict[str, str] = {
     Session.Status.NO_SHOW: '<span class="badge text-bg-warning">No-show</span>',
 }
 
+# The patient confirmed through their email's link (for the session's current time).
+CONFIRMED_MARK = (
+    ' <span class="badge text-bg-light border cal-confirmed" title="Confirmed by the patient"'
+    ' aria-label="Confirmed by the patient">&#10003;</span>'
+)
+
 
 def _hm(instant: datetime, zone: ZoneInfo) -> str:
     return f"{instant.astimezone(zone):%H:%M}"
@@ -35,7 +41,10 @@ def cell_display(cell: Cell, *, detail: str, zone: ZoneInfo) -> None:
         cell.times = times
         cell.patient = s.patient.full_name
         cell.title = f"{cell.patient} · {s.session_type.name} · {times}"
-        cell.badge = mark_safe(STATUS_BADGES.get(s.status, ""))  # noqa: S308 (constants above)
+        badge = STATUS_BADGES.get(s.status, "")
+        if s.status == Session.Status.BOOKED and getattr(s, "patient_confirmed", False):
+            badge += CONFIRMED_MARK
+        cell.badge = mark_safe(badge)  # noqa: S308 (constants above)
         where = s.room.name if cell.column.practitioner else s.practitioner.display_name
         cell.meta = f"{s.session_type.name} · {where}"
         cell.share = cell.session_share

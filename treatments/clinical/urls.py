@@ -84,4 +84,9 @@ urlpatterns = [
         name="reaction_create",
     ),
     path("reactions/<int:pk>/", reactions.reaction_detail, name="reaction_detail"),
+    path(
+        "reactions/<int:pk>/acknowledge/",
+        reactions.reaction_acknowledge_view,
+        name="reaction_acknowledge",
+    ),
 ]

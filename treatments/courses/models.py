@@ -148,6 +148,11 @@ class Course(models.Model):
     def __str__(self) -> str:
         return f"{self.protocol} for {self.patient}"
 
+    def desk_label(self, step_number: int) -> str:
+        """What the front desk reads about a course session: its session type and step. Never
+        the protocol, whose name ("Hair loss protocol") reveals the patient's condition."""
+        return f"{self.session_type.name} course, session {step_number} of {self.sessions_count}"
+
     def step_window(self, previous_day: date) -> tuple[date, date]:
         """The first and last local day for the step after one held on `previous_day` (a local
         date): counting calendar days keeps "every two weeks" on the same weekday across a

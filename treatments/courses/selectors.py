@@ -149,7 +149,7 @@ def course_step_choices(
     choices: list[StepChoice] = []
     courses = (
         Course.objects.filter(patient=patient, status=Course.Status.ACTIVE)
-        .select_related("protocol")
+        .select_related("session_type")
         .prefetch_related(Prefetch("steps", queryset=CourseStep.objects.select_related("session")))
         .order_by("created_at", "id")
     )
@@ -254,3 +254,15 @@ def course_plan_initial(*, patient: Patient, consultation_pk: str) -> dict[str, 
         "sessions_count": consultation.plan_sessions,
         "plan_reference": consultation.plan_protocol[:200],
     }
+
+
+def course_label_for_session(*, session: Session) -> str:
+    """The neutral label of the course step a session fills ("Face course, session 2 of 6"),
+    or "": what the booking pages show, never the protocol (Course.desk_label)."""
+    step = (
+        CourseStep.objects.filter(session=session)
+        .select_related("course__session_type")
+        .only("number", "course__sessions_count", "course__session_type__name")
+        .first()
+    )
+    return step.course.desk_label(step.number) if step is not None else ""

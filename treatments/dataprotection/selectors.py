@@ -28,7 +28,7 @@ from treatments.clinical.models import (
     SessionRecord,
 )
 from treatments.courses.models import Course
-from treatments.messaging.models import OutboxMessage
+from treatments.messaging.models import STAFF_KINDS, OutboxMessage
 from treatments.models import Clinic, Session
 from treatments.products.models import LotUsage
 
@@ -367,7 +367,11 @@ def patient_export_read(*, patient: Patient) -> PatientExport:
                 "session_id": m["session_id"],
                 "course_id": m["course_id"],
             }
-            for m in OutboxMessage.objects.filter(patient=patient).values(
+            # Staff alerts about the patient (a severe reaction) went to staff, not to them;
+            # the reaction itself is exported above.
+            for m in OutboxMessage.objects.filter(patient=patient)
+            .exclude(kind__in=STAFF_KINDS)
+            .values(
                 "id",
                 "kind",
                 "status",

@@ -150,7 +150,8 @@ class SessionBookForm(WallTimeForm):
         match = re.fullmatch(r"(\d{1,9}):(\d{1,2})", raw)
         if match is None:
             raise forms.ValidationError("Choose the course session from the list, or untick it.")
-        course = Course.objects.select_related("protocol").filter(pk=int(match[1])).first()
+        courses = Course.objects.select_related("protocol", "session_type")
+        course = courses.filter(pk=int(match[1])).first()
         if course is None:
             raise forms.ValidationError("That course was not found. Untick it or reload the page.")
         return course, int(match[2])

@@ -41,7 +41,7 @@ from treatments.selectors import clinic_get
 
 from . import conf
 from .models import OutboxMessage, Reason, Status
-from .outbox import REASON_TEXT, block_reason
+from .outbox import REASON_TEXT, message_block, recipient_email
 from .render import message_email
 from .selectors import message_still_applies
 
@@ -293,16 +293,21 @@ def _send_one(pk: int, claim: str, sender: _Sender, clinic: Clinic) -> str:
             # of this task; waiting, then re-reading status and claim, is what keeps it single.
             OutboxMessage.objects.select_for_update(of=("self",))
             .select_related(
-                "patient", "session__practitioner__user", "session__room", "session__session_type"
+                "patient",
+                "session__practitioner__user",
+                "session__room",
+                "session__session_type",
+                "staff_user",
+                "reaction",
             )
             .filter(pk=pk, status=Status.SENDING, claim=claim)
             .first()
         )
         if message is None:
             return "not ours"  # sent, reaped and re-claimed, or being sent elsewhere
-        code = block_reason(message.kind, message.patient)
+        code, reason = message_block(message)
         if code:
-            _finish(message, Status.SKIPPED, code, REASON_TEXT[Reason(code)])
+            _finish(message, Status.SKIPPED, code, reason)
             return Status.SKIPPED
         if message.expires_at <= now:
             _finish(message, Status.MISSED, Reason.PAST_USEFUL, REASON_TEXT[Reason.PAST_USEFUL])
@@ -339,7 +344,7 @@ def _send_one(pk: int, claim: str, sender: _Sender, clinic: Clinic) -> str:
             _finish(message, Status.FAILED, Reason.SMTP, "The mail server refused it.")
             return Status.FAILED
         message.sent_at = timezone.now()
-        message.sent_to = message.patient.email
+        message.sent_to = recipient_email(message)
         message.subject = email.subject[:200]
         message.retry_at = None
         _finish(message, Status.SENT)

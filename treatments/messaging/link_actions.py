@@ -25,8 +25,8 @@ from treatments.models import Session
 from treatments.services.booking import session_book, session_cancel
 
 from . import tokens
-from .models import Kind, SessionConfirmation
-from .selectors import cancel_blocked_reason, nudge_for_link
+from .models import Kind, OutboxMessage, SessionConfirmation
+from .selectors import cancel_blocked_reason, confirm_link_sent_for, nudge_for_link
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,18 @@ def _linked_session(payload: dict[str, Any]) -> Session:
     return session
 
 
+class ConfirmationSuperseded(DomainError):
+    """The link confirms a start time the appointment no longer has."""
+
+    def __init__(self, *, sent_for: datetime, session: Session) -> None:
+        super().__init__("This confirmation was for an earlier time of your appointment.")
+        self.sent_for = sent_for
+        self.session = session
+
+
 def link_session_confirm(*, token: str) -> Session:
+    """Confirm the time the email was sent for. A link from before a move confirms nothing
+    (and stays unspent): the patient is told the new time, whose confirmation was sent."""
     with transaction.atomic():
         payload = tokens.link_use(action="confirm", token=token)
         session = _linked_session(payload)
@@ -73,9 +84,21 @@ def link_session_confirm(*, token: str) -> Session:
                 f"This appointment is {session.get_status_display().lower()}, so there is "
                 "nothing to confirm."
             )
-        SessionConfirmation.objects.get_or_create(
-            session=session, defaults={"confirmed_at": timezone.now()}
-        )
+        sent_for = confirm_link_sent_for(payload=payload, session=session)
+        if sent_for is not None:
+            raise ConfirmationSuperseded(sent_for=sent_for, session=session)
+        message_id = payload.get("m") if isinstance(payload.get("m"), int) else None
+        message = OutboxMessage.objects.filter(pk=message_id).first() if message_id else None
+        confirmation = SessionConfirmation.objects.filter(session=session).first()
+        if confirmation is None or confirmation.starts_at not in (session.starts_at, None):
+            SessionConfirmation.objects.update_or_create(
+                session=session,
+                defaults={
+                    "confirmed_at": timezone.now(),
+                    "starts_at": session.starts_at,
+                    "message": message,
+                },
+            )
     return session
 
 
@@ -154,7 +177,8 @@ def link_book_slot(*, token: str, starts_at: datetime) -> Session:
                     practitioner=course.practitioner,
                     room=room_for_slot(course, starts_at),
                     starts_at=starts_at,
-                    notes=f"{course.protocol.name}: maintenance (booked by the patient)"[:500],
+                    # Neutral for the desk: the session type, never the protocol's name.
+                    notes=f"{course.session_type.name}: maintenance (booked by the patient)"[:500],
                 )
             booking = course_book_step(course=course, step_number=message.step, starts_at=starts_at)
     except BookingHeld:

@@ -47,16 +47,39 @@ def _session_for(action: str, token: str) -> Session:
     return session
 
 
+def _at(instant: datetime) -> str:
+    local = instant.astimezone(clinic_get().zone)
+    return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M}"
+
+
+def _moved(request: HttpRequest, sent_for: datetime, session: Session) -> HttpResponse:
+    return _done(
+        request,
+        "Your appointment has moved",
+        f"This confirmation was for {_at(sent_for)}; your appointment has moved to "
+        f"{_at(session.starts_at)}. A new confirmation was sent: please use the link in it.",
+        status=409,
+    )
+
+
 @public
 @require_http_methods(["GET", "POST"])
 def link_confirm(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        session = _session_for("confirm", token)
+        payload = tokens.link_read(action="confirm", token=token)
+        session = selectors.session_for_link(pk=payload.get("s"))
+        if session is None:
+            raise tokens.LinkInvalid()
+        sent_for = selectors.confirm_link_sent_for(payload=payload, session=session)
+        if sent_for is not None and session.status == Session.Status.BOOKED:
+            return _moved(request, sent_for, session)
         if request.method == "POST":
             link_actions.link_session_confirm(token=token)
             return _done(request, "Thank you", "Your appointment is confirmed. See you then.")
     except LinkError as err:
         return _link_error(request, err)
+    except link_actions.ConfirmationSuperseded as err:
+        return _moved(request, err.sent_for, err.session)
     except DomainError as err:
         return _done(request, "Nothing to confirm", err.message, status=409)
     return _page(request, "confirm.html", {"session": session})

@@ -3,10 +3,10 @@ there are), whether a message still applies before it is sent, and what a patien
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from patients.models import Patient
@@ -16,15 +16,25 @@ from treatments.models import Session
 from treatments.selectors import clinic_get
 
 from . import conf
-from .models import PRE_SESSION_KINDS, Kind, OutboxMessage, Status
+from .models import (
+    PRE_SESSION_KINDS,
+    STAFF_KINDS,
+    Kind,
+    OutboxMessage,
+    SessionConfirmation,
+    Status,
+)
 from .tokens import LinkInvalid
 
 ATTENTION_STATUSES = (Status.PENDING, Status.FAILED, Status.MISSED, Status.SENDING)
 
 
 def messages_for_patient(*, patient: Patient) -> QuerySet[OutboxMessage]:
+    """What the patient was sent. Staff alerts about the patient are not among them: the front
+    desk reads this page, and an alert would tell them of a severe reaction."""
     return (
         OutboxMessage.objects.filter(patient=patient)
+        .exclude(kind__in=STAFF_KINDS)
         .select_related("session__practitioner__user", "session__room")
         .order_by("-due_at", "-id")
     )
@@ -36,7 +46,7 @@ def messages_clinic_wide(*, status: str) -> QuerySet[OutboxMessage]:
     order = "due_at" if status in (Status.PENDING, Status.SENDING) else "-due_at"
     return (
         OutboxMessage.objects.filter(status=status)
-        .select_related("patient", "session")
+        .select_related("patient", "session", "staff_user")
         .order_by(order, "id")
     )
 
@@ -54,7 +64,12 @@ def messages_status_counts() -> dict[str, int]:
 
 def message_get(*, pk: int) -> OutboxMessage:
     return OutboxMessage.objects.select_related(
-        "patient", "session__practitioner__user", "session__room", "session__session_type"
+        "patient",
+        "session__practitioner__user",
+        "session__room",
+        "session__session_type",
+        "staff_user",
+        "reaction",
     ).get(pk=pk)
 
 
@@ -64,6 +79,43 @@ def session_for_link(*, pk: object) -> Session | None:
     return (
         Session.objects.select_related("patient", "practitioner__user", "room")
         .filter(pk=pk)
+        .first()
+    )
+
+
+def confirm_link_sent_for(*, payload: dict[str, Any], session: Session) -> datetime | None:
+    """The start time a confirm link was sent for, if the session has moved since; else None.
+
+    Links name the start time ("t"). Older ones name only their confirmation email ("m"): that
+    row's useful moment is the start time it was written for (reactions._timing), and a newer
+    confirmation of the session means it was moved since.
+    """
+    sent_for = payload.get("t")
+    if isinstance(sent_for, int):
+        if sent_for == int(session.starts_at.timestamp()):
+            return None
+        return datetime.fromtimestamp(sent_for, tz=UTC)
+    message_id = payload.get("m")
+    message = (
+        OutboxMessage.objects.filter(
+            pk=message_id, session_id=session.pk, kind=Kind.CONFIRMATION
+        ).first()
+        if isinstance(message_id, int)
+        else None
+    )
+    if message is None or message.expires_at == session.starts_at:
+        return None
+    newer = OutboxMessage.objects.filter(
+        session_id=session.pk, kind=Kind.CONFIRMATION, step__gt=message.step
+    )
+    return message.expires_at if newer.exists() else None
+
+
+def session_confirmation(*, session: Session) -> SessionConfirmation | None:
+    """The patient's confirmation of the session's current start time, if they gave one."""
+    return (
+        SessionConfirmation.objects.filter(session=session)
+        .filter(Q(starts_at=session.starts_at) | Q(starts_at__isnull=True))
         .first()
     )
 
@@ -92,6 +144,9 @@ def nudge_for_link(*, payload: dict[str, Any]) -> tuple[OutboxMessage, Course]:
 def message_still_applies(message: OutboxMessage) -> bool:
     """Whether the event the message is about still stands (re-checked before sending)."""
     session = message.session
+    if message.kind in STAFF_KINDS:
+        # Once a practitioner has acknowledged the reaction, the others need not be alerted.
+        return message.reaction is not None and message.reaction.acknowledged_at is None
     if message.kind in PRE_SESSION_KINDS:
         if session is None or session.status != Session.Status.BOOKED:
             return False

@@ -10,13 +10,13 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from mesoclinic.access import BOOKING, StaffRequest, allow
+from mesoclinic.access import BOOKING, StaffRequest, allow, can_see_clinical
 from mesoclinic.errors import DomainError
 from patients.models import Patient
 from treatments.selectors import clinic_get
 
 from . import selectors
-from .models import OutboxMessage, Status
+from .models import STAFF_KINDS, OutboxMessage, Status
 from .outbox import message_retry as outbox_message_retry
 from .render import message_preview
 
@@ -55,7 +55,10 @@ def message_detail(request: StaffRequest, pk: int) -> HttpResponse:
         message = selectors.message_get(pk=pk)
     except OutboxMessage.DoesNotExist:
         raise Http404("No such message.") from None
-    subject, text = message_preview(message, clinic=clinic_get())
+    subject, text = "", ""
+    # A staff alert names the patient beside a severe reaction: not for the front desk.
+    if message.kind not in STAFF_KINDS or can_see_clinical(request.user):
+        subject, text = message_preview(message, clinic=clinic_get())
     return render(
         request,
         "messaging/staff/message_detail.html",

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from patients.models import Patient
 from patients.tests.factories import PatientFactory
+from treatments.messaging.models import SessionConfirmation
 from treatments.models import (
     Clinic,
     OpeningHours,
@@ -215,6 +216,12 @@ def _writes():
         ("patient name", lambda: Patient.objects.update(last_name="Other")),
         ("new room", lambda: RoomFactory(name="Room 9")),
         ("new session type", lambda: SessionTypeFactory(name="Neck")),
+        (
+            "patient confirmation",
+            lambda: SessionConfirmation.objects.create(
+                session=Session.objects.get(), confirmed_at=timezone.now()
+            ),
+        ),
     ]
 
 

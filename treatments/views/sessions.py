@@ -21,9 +21,10 @@ from mesoclinic.errors import DomainError, put_on_form
 
 from ..calendar.links import session_calendar_url
 from ..courses.forms import StepChoiceQueryForm
-from ..courses.selectors import booking_step_context
+from ..courses.selectors import booking_step_context, course_label_for_session
 from ..courses.services import session_book_at_desk
 from ..forms.booking import SessionBookForm, SessionCancelForm, SessionMoveForm, SessionStatusForm
+from ..messaging.selectors import session_confirmation
 from ..models import Session
 from ..selectors import clinic_zone
 from ..services import booking
@@ -59,6 +60,8 @@ def _detail(request: StaffRequest, session: Session, **forms_: forms.Form) -> Ht
         "status_form": SessionStatusForm(),
         "is_today": timezone.localtime(session.starts_at).date() == timezone.localdate(),
         "has_started": session.starts_at <= timezone.now(),
+        "patient_confirmation": session_confirmation(session=session),
+        "course_label": course_label_for_session(session=session),
         **forms_,
     }
     return render(request, "treatments/session_detail.html", context)

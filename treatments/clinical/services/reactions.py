@@ -16,6 +16,7 @@ from treatments.selectors import clinic_zone
 
 from ..errors import ClinicalError
 from ..models import Reaction, Severity
+from .alerts import reaction_alerts_schedule
 from .authority import clinician_required
 
 # A reaction follows an injection: only a session the patient came to can have caused one.
@@ -89,6 +90,7 @@ def reaction_report(
             reported_by=reported_by if getattr(reported_by, "pk", None) else None,
         )
         audit_log(actor=reported_by, patient=patient, action=AuditEntry.Action.CREATE, obj=reaction)
+        reaction_alerts_schedule(reaction=reaction)
     return reaction
 
 
@@ -120,4 +122,27 @@ def reaction_update(
         reaction.resolution = resolution.strip()
         reaction.save()
         audit_log(actor=by, patient=reaction.patient, action=AuditEntry.Action.UPDATE, obj=reaction)
+        # Raised to severe on follow-up: it reaches a person as a new severe report would.
+        reaction_alerts_schedule(reaction=reaction)
+    return reaction
+
+
+def reaction_acknowledge(*, reaction: Reaction, by: User) -> Reaction:
+    """A practitioner has seen the severe reaction: it leaves the dashboard's alert cards."""
+    with transaction.atomic():
+        reaction = (
+            Reaction.objects.select_for_update(of=("self",))
+            .select_related("patient")
+            .get(pk=reaction.pk)
+        )
+        if reaction.severity != Severity.SEVERE:
+            raise ClinicalError("Only a severe reaction waits for acknowledgement.")
+        if reaction.acknowledged_at is not None:
+            raise ClinicalError("This reaction has already been acknowledged.")
+        reaction.acknowledged_at = timezone.now()
+        reaction.acknowledged_by = by
+        reaction.save(update_fields=["acknowledged_at", "acknowledged_by", "updated_at"])
+        audit_log(
+            actor=by, patient=reaction.patient, action=AuditEntry.Action.ACKNOWLEDGE, obj=reaction
+        )
     return reaction
