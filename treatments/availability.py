@@ -154,3 +154,47 @@ def offers_between(
     order = {p.pk: n for n, p in enumerate(people)}
     offers.sort(key=lambda o: (o.starts_at, order[o.practitioner_id]))
     return offers
+
+
+@dataclass(frozen=True)
+class NextSlot:
+    """An offer with what the desk reads and the booking link it follows."""
+
+    offer: Offer
+    local: datetime
+    practitioner: StaffProfile
+    room: Room
+
+
+def offers_next(
+    *,
+    session_type: SessionType,
+    practitioners: Sequence[StaffProfile],
+    rooms: Sequence[Room],
+    zone: ZoneInfo,
+    now: datetime,
+    limit: int = 12,
+    weeks: int = 8,
+) -> list[NextSlot]:
+    """The nearest `limit` offered starts from now, looking `weeks` ahead a week at a time
+    (four queries a week)."""
+    found: list[Offer] = []
+    first_day = now.astimezone(zone).date()
+    for week in range(weeks):
+        found += offers_between(
+            session_type=session_type,
+            practitioners=practitioners,
+            rooms=rooms,
+            first_day=first_day + timedelta(days=7 * week),
+            days=7,
+            zone=zone,
+            now=now,
+        )
+        if len(found) >= limit:
+            break
+    people = {p.pk: p for p in practitioners}
+    room_by_pk = {r.pk: r for r in rooms}
+    return [
+        NextSlot(o, o.starts_at.astimezone(zone), people[o.practitioner_id], room_by_pk[o.room_id])
+        for o in found[:limit]
+    ]

@@ -24,8 +24,9 @@ from .page import CalendarPage, calendar_page
 
 CACHE_SECONDS = 60 * 60
 # Part of every key: bump it when the grid's markup changes, so a deploy never serves grids cached
-# by the previous release (2: classes instead of style attributes, for the CSP).
-MARKUP_VERSION = 2
+# by the previous release (2: classes instead of style attributes, for the CSP; 3: free slots
+# are those offered for the chosen session type, which is part of the key).
+MARKUP_VERSION = 3
 QUARTER = timedelta(minutes=15)
 
 
@@ -67,6 +68,7 @@ def calendar_fragment(
     now: datetime,
     user_id: int | None,
     query_errors: dict[str, Any],
+    session_type_id: int | None = None,
 ) -> CalendarFragment:
     args = {
         "view": view,
@@ -77,6 +79,7 @@ def calendar_fragment(
         "zone": zone,
         "now": now,
         "user_id": user_id,
+        "session_type_id": session_type_id,
     }
     version = calendar_version()
     # A bad address renders its own notice; rare enough not to cache.
@@ -96,6 +99,8 @@ def calendar_fragment(
             room_id or "",
             by,
             viewer,
+            # Free slots are those offered for this type (asked for, or the first active).
+            session_type_id or "",
             _clock_key(view=view, day=day, zone=zone, now=now),
         )
     )

@@ -151,7 +151,7 @@ def _run_case(
     case: int, rng: random.Random, people, rooms, patient, seen: list[int]
 ) -> list[Mismatch]:
     day = rng.choice(DAYS)
-    day_start, day_end = day_bounds(day, LONDON)
+    day_start, _ = day_bounds(day, LONDON)
     if rng.random() < 0.5:
         now = day_start - dt.timedelta(hours=rng.randrange(1, 48))
     else:
