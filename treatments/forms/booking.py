@@ -154,6 +154,8 @@ class SessionBookForm(WallTimeForm):
     # "<course id>:<step number>": count this booking as that step of the patient's course
     # (rendered by courses/_booking_step_choice.html); empty for an ordinary booking.
     course_step = forms.CharField(required=False, max_length=16)
+    # When the form was shown: a clash booked after it is "just taken", an older one is named.
+    shown_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
 
     field_order = ["patient", "patient_search", "session_type", "practitioner", "room"]
 

@@ -26,6 +26,12 @@ from ..selectors import availability_for, clinic_zone, session_conflicts
 SLOT_TAKEN = (
     "That slot was just taken: {who} is already booked from {start} to {end}. Choose another time."
 )
+# A clash that was already there when the desk opened the form: say what is in the way.
+DOES_NOT_FIT = (
+    "{type} needs {held} min incl. clean-up; only {free} min free before {start} "
+    "({who} is booked {start}–{end}). Choose another time."
+)
+BOOKED_THEN = "{who} is booked {start}–{end} (clean-up included). Choose another time."
 
 
 def _lock(practitioner_ids: set[int], room_ids: set[int]) -> None:
@@ -72,6 +78,15 @@ def _check_rules(
     if not any(
         start <= starts_at and ends_at <= end for start, end in intervals[(practitioner.pk, day)]
     ):
+        # Starts inside working time but runs past its end: say when they stop.
+        stop = next((e for s, e in intervals[(practitioner.pk, day)] if s <= starts_at < e), None)
+        if stop is not None:
+            raise NotBookable(
+                f"{practitioner} is not working from {stop.astimezone(zone):%H:%M} on "
+                f"{day:%a %d %b %Y}; {session_type} needs {session_type.duration_minutes} min "
+                f"and would end at {ends_at.astimezone(zone):%H:%M}. Choose an earlier time.",
+                field="time",
+            )
         raise NotBookable(
             f"{practitioner} is not working, or the clinic is closed, for the whole of "
             f"{starts_at.astimezone(zone):%H:%M}–{ends_at.astimezone(zone):%H:%M} on "
@@ -87,7 +102,11 @@ def _raise_if_taken(
     practitioner: StaffProfile,
     room: Room,
     exclude_id: int | None = None,
+    session_type: SessionType | None = None,
+    shown_at: datetime | None = None,
 ) -> None:
+    """Refuse a slot held by another active session, saying what is in the way; "just taken"
+    only when that session was booked after the desk's form was shown (`shown_at`)."""
     clash = (
         session_conflicts(
             starts_at=starts_at,
@@ -103,14 +122,22 @@ def _raise_if_taken(
         return
     zone = clinic_zone()
     who = clash.practitioner if clash.practitioner_id == practitioner.pk else clash.room
-    raise SlotTaken(
-        SLOT_TAKEN.format(
+    start = f"{clash.starts_at.astimezone(zone):%H:%M}"
+    end = f"{clash.blocked_until.astimezone(zone):%H:%M}"
+    if shown_at is not None and clash.created_at > shown_at:
+        message = SLOT_TAKEN.format(who=who, start=start, end=end)
+    elif session_type is not None and clash.starts_at > starts_at:
+        message = DOES_NOT_FIT.format(
+            type=session_type,
+            held=(blocked_until - starts_at) // timedelta(minutes=1),
+            free=(clash.starts_at - starts_at) // timedelta(minutes=1),
             who=who,
-            start=f"{clash.starts_at.astimezone(zone):%H:%M}",
-            end=f"{clash.blocked_until.astimezone(zone):%H:%M}",
-        ),
-        field="time",
-    )
+            start=start,
+            end=end,
+        )
+    else:
+        message = BOOKED_THEN.format(who=who, start=start, end=end)
+    raise SlotTaken(message, field="time")
 
 
 # PostgreSQL's SQLSTATE for an exclusion-constraint violation (the no-overlap backstop).
@@ -142,7 +169,10 @@ def session_book(
     starts_at: datetime,
     booked_by: User | None = None,
     notes: str = "",
+    shown_at: datetime | None = None,
 ) -> Session:
+    """`shown_at`: when the desk's form was shown, so that a clash booked since then reads
+    "just taken" and an older one says what is in the way."""
     ends_at, blocked_until = _held_slot(session_type, starts_at)
     _check_rules(
         session_type=session_type,
@@ -159,6 +189,8 @@ def session_book(
                 blocked_until=blocked_until,
                 practitioner=practitioner,
                 room=room,
+                session_type=session_type,
+                shown_at=shown_at,
             )
             session = Session.objects.create(
                 patient=patient,
@@ -214,6 +246,7 @@ def session_reschedule(
                 practitioner=practitioner,
                 room=room,
                 exclude_id=session.pk,
+                session_type=session.session_type,
             )
             current.starts_at, current.ends_at, current.blocked_until = (
                 starts_at,

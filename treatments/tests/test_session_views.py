@@ -22,6 +22,7 @@ LONDON = ZoneInfo("Europe/London")
 NOW = dt.datetime(2026, 3, 20, 9, tzinfo=dt.UTC)
 CREATE = reverse("treatments:session_create")
 TAKEN = "That slot was just taken"
+BOOKED = "is booked"
 
 
 @pytest.fixture(autouse=True)
@@ -131,8 +132,8 @@ def test_it_books_a_session_and_returns_to_that_day_in_the_calendar(
 def test_a_taken_slot_is_said_on_the_form_and_nothing_is_saved(front_desk, data, booked):
     response = front_desk.post(CREATE, {**data, "time": "10:30"})
     assert response.status_code == 200
-    assert TAKEN in errors(response, "time")[0]
-    assert TAKEN in response.content.decode()
+    assert BOOKED in errors(response, "time")[0]
+    assert BOOKED in response.content.decode()
     assert Session.objects.count() == 1
     # What the desk typed is still there.
     html = response.content.decode()
@@ -147,8 +148,7 @@ def test_a_room_in_use_by_someone_else_is_a_taken_slot(
         CREATE,
         {**data, "practitioner": therapist_profile.pk, "session_type": scalp_superficial.pk},
     )
-    assert TAKEN in errors(response, "time")[0]
-    assert "Room 1" in errors(response, "time")[0]
+    assert "Room 1 is booked" in errors(response, "time")[0]
     assert Session.objects.count() == 1
 
 
@@ -172,7 +172,7 @@ def test_a_therapist_can_be_booked_for_superficial_work(
 
 def test_it_refuses_a_time_outside_working_hours(front_desk, data):
     response = front_desk.post(CREATE, {**data, "time": "19:30"})
-    assert "not working, or the clinic is closed" in errors(response, "time")[0]
+    assert "not working from 20:00" in errors(response, "time")[0]
     assert not Session.objects.exists()
 
 
@@ -362,7 +362,7 @@ def test_moving_onto_a_taken_slot_is_said_on_the_form(
         },
     )
     assert response.status_code == 200
-    assert TAKEN in errors(response, "time")[0]
+    assert BOOKED in errors(response, "time")[0]
     booked.refresh_from_db()
     other.refresh_from_db()
     assert booked.starts_at == local(2026, 3, 23, 10)
@@ -498,3 +498,19 @@ def test_an_unknown_status_change_is_refused(front_desk, today_session, action):
 def test_status_changes_need_a_post(front_desk, today_session):
     url = reverse("treatments:session_status", args=[today_session.pk])
     assert front_desk.get(url, {"action": "arrived"}).status_code == 405
+
+
+def test_the_form_remembers_when_it_was_shown_and_says_just_taken_only_after(
+    front_desk, data, booked
+):
+    form = front_desk.get(CREATE).context["form"]
+    assert form.initial["shown_at"] == NOW
+    assert 'name="shown_at"' in front_desk.get(CREATE).content.decode()
+    before = (NOW - dt.timedelta(minutes=3)).isoformat()
+    response = front_desk.post(CREATE, {**data, "time": "10:30", "shown_at": before})
+    assert TAKEN in errors(response, "time")[0]
+    after = (NOW + dt.timedelta(minutes=3)).isoformat()
+    response = front_desk.post(CREATE, {**data, "time": "10:30", "shown_at": after})
+    assert TAKEN not in errors(response, "time")[0]
+    assert "Ada Doctor is booked 10:00–11:00" in errors(response, "time")[0]
+    assert Session.objects.count() == 1

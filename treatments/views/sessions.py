@@ -91,7 +91,7 @@ def session_create(request: HttpRequest) -> HttpResponse:
     zone = clinic_zone()
     if request.method != "POST":
         initial = {key: request.GET[key] for key in PREFILL if request.GET.get(key)}
-        form = SessionBookForm(initial=initial, zone=zone)
+        form = SessionBookForm(initial={**initial, "shown_at": timezone.now()}, zone=zone)
     else:
         form = SessionBookForm(request.POST, zone=zone)
         if form.is_valid():
@@ -106,6 +106,7 @@ def session_create(request: HttpRequest) -> HttpResponse:
                     notes=data["notes"],
                     course_step=data["course_step"],
                     by=request.user,
+                    shown_at=data["shown_at"],
                 )
             except DomainError as err:
                 put_on_form(form, err)
