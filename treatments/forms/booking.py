@@ -99,6 +99,8 @@ class WallTimeForm(forms.Form):
         queryset=Room.objects.none(),
         error_messages={"invalid_choice": "Choose a room from the list."},
     )
+    # When the form was shown: a clash booked after it is "just taken", an older one is named.
+    shown_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, zone: ZoneInfo, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -154,8 +156,6 @@ class SessionBookForm(WallTimeForm):
     # "<course id>:<step number>": count this booking as that step of the patient's course
     # (rendered by courses/_booking_step_choice.html); empty for an ordinary booking.
     course_step = forms.CharField(required=False, max_length=16)
-    # When the form was shown: a clash booked after it is "just taken", an older one is named.
-    shown_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
 
     field_order = ["patient", "patient_search", "session_type", "practitioner", "room"]
 

@@ -105,8 +105,9 @@ def _raise_if_taken(
     session_type: SessionType | None = None,
     shown_at: datetime | None = None,
 ) -> None:
-    """Refuse a slot held by another active session, saying what is in the way; "just taken"
-    only when that session was booked after the desk's form was shown (`shown_at`)."""
+    """Refuse a slot held by another active session. Given when the desk's form was shown
+    (`shown_at`), "just taken" only if that session was booked since, else what is in the way;
+    without it (no form: courses, patient links, races between services), "just taken"."""
     clash = (
         session_conflicts(
             starts_at=starts_at,
@@ -124,7 +125,7 @@ def _raise_if_taken(
     who = clash.practitioner if clash.practitioner_id == practitioner.pk else clash.room
     start = f"{clash.starts_at.astimezone(zone):%H:%M}"
     end = f"{clash.blocked_until.astimezone(zone):%H:%M}"
-    if shown_at is not None and clash.created_at > shown_at:
+    if shown_at is None or clash.created_at > shown_at:
         message = SLOT_TAKEN.format(who=who, start=start, end=end)
     elif session_type is not None and clash.starts_at > starts_at:
         message = DOES_NOT_FIT.format(
@@ -216,6 +217,7 @@ def session_reschedule(
     practitioner: StaffProfile | None = None,
     room: Room | None = None,
     by: User | None = None,
+    shown_at: datetime | None = None,
 ) -> Session:
     practitioner = practitioner or session.practitioner
     room = room or session.room
@@ -247,6 +249,7 @@ def session_reschedule(
                 room=room,
                 exclude_id=session.pk,
                 session_type=session.session_type,
+                shown_at=shown_at,
             )
             current.starts_at, current.ends_at, current.blocked_until = (
                 starts_at,

@@ -140,6 +140,7 @@ def session_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
             "time": local.time(),
             "practitioner": session.practitioner_id,
             "room": session.room_id,
+            "shown_at": timezone.now(),
         }
         form = SessionMoveForm(initial=initial, zone=zone)
     else:
@@ -153,6 +154,7 @@ def session_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
                     practitioner=data["practitioner"],
                     room=data["room"],
                     by=request.user,
+                    shown_at=data["shown_at"],
                 )
             except DomainError as err:
                 put_on_form(form, err)
