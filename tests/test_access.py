@@ -320,6 +320,7 @@ PAGES: dict[str, Page] = {
     # calendar and sessions
     "treatments:calendar": Page(NONE, BOOKING),
     "treatments:session_create": Page(NONE, BOOKING),
+    "treatments:next_available": Page(NONE, BOOKING),
     "treatments:session_detail": Page(kw(pk="session"), BOOKING),
     "treatments:session_reschedule": Page(kw(pk="session"), BOOKING),
     "treatments:session_cancel": Page(kw(pk="session"), BOOKING),

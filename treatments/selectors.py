@@ -87,6 +87,10 @@ def rooms_active() -> QuerySet[Room]:
     return Room.objects.filter(active=True)
 
 
+def session_types_active() -> QuerySet[SessionType]:
+    return SessionType.objects.filter(active=True).order_by("name", "pk")
+
+
 def sessions_between(
     *,
     starts: datetime,

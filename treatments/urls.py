@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .views import availability as availability_views
 from .views import calendar as calendar_views
 from .views import sessions as session_views
 from .views import setup as setup_views
@@ -11,6 +12,7 @@ urlpatterns: list = []
 urlpatterns += [
     path("calendar/", calendar_views.calendar, name="calendar"),
     path("sessions/new/", session_views.session_create, name="session_create"),
+    path("sessions/next/", availability_views.next_available, name="next_available"),
     path("sessions/<int:pk>/", session_views.session_detail, name="session_detail"),
     path("sessions/<int:pk>/move/", session_views.session_reschedule, name="session_reschedule"),
     path("sessions/<int:pk>/cancel/", session_views.session_cancel, name="session_cancel"),

@@ -95,6 +95,14 @@ def print_report(results: list[dict[str, Any]], args: argparse.Namespace) -> Non
             f"goal 1, week view median < {WEEK_GOAL_MS:.0f} ms at {largest['sessions']:,} "
             f"sessions: {week_row['median_ms']:.1f} ms -> {verdict}"
         )
+    engine = largest.get("engine")
+    if engine:
+        verdict = "met" if engine["median_ms"] < WEEK_GOAL_MS else "MISSED"
+        print(
+            f"goal 3, availability engine (week x {engine['practitioners']} practitioners) "
+            f"median < {WEEK_GOAL_MS:.0f} ms at {largest['sessions']:,} sessions: "
+            f"{engine['median_ms']:.1f} ms, {engine['queries']} queries -> {verdict}"
+        )
     tp = largest["throughput"]
     if not tp.get("error") and tp["bare"]["rps"]:
         ratio = _ratio(tp)

@@ -58,6 +58,13 @@ def child(args: argparse.Namespace) -> int:
                 f" {row['queries']} queries ({row['sql_ms']:.1f} ms SQL)",
                 flush=True,
             )
+    engine = _time_engine(seeded, args.requests)
+    print(
+        f"   availability engine, week x {engine['practitioners']} practitioners: median "
+        f"{engine['median_ms']:.1f} ms, p95 {engine['p95_ms']:.1f} ms, {engine['queries']} "
+        f"queries, {engine['offers']:,} starts offered",
+        flush=True,
+    )
     explain = _explain(server_time) if args.explain else []
     week = next((t for t in targets if t["key"] == "week"), None)
     throughput = measure_throughput(client, week, args) if week else {"error": "no week view"}
@@ -70,12 +77,66 @@ def child(args: argparse.Namespace) -> int:
         "busy_practitioner_id": seeded.busy_practitioner_id,
         "busy_week_monday": seeded.busy_week_monday.isoformat(),
         "server_time": server_time,
+        "engine": engine,
         "throughput": throughput,
         "explain": explain,
         "environment": _environment(),
     }
     Path(args.out).write_text(json.dumps(result, indent=2, default=str))
     return 0
+
+
+def _time_engine(seeded, requests: int) -> dict[str, Any]:
+    """treatments.availability.offers_between for the busiest week, every bookable
+    practitioner and room, the first session type, from the Monday before (nothing past)."""
+    import datetime as dt
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from treatments.availability import offers_between
+    from treatments.selectors import (
+        clinic_zone,
+        rooms_active,
+        session_types_active,
+        staff_bookable,
+    )
+
+    zone = clinic_zone()
+    session_type = session_types_active().first()
+    monday = seeded.busy_week_monday
+    now = dt.datetime.combine(monday - dt.timedelta(days=7), dt.time(9), tzinfo=zone)
+
+    def run() -> int:
+        # Each run reads the people and rooms as the calendar page does (two more queries).
+        offers = offers_between(
+            session_type=session_type,
+            practitioners=list(staff_bookable()),
+            rooms=list(rooms_active()),
+            first_day=monday,
+            days=7,
+            zone=zone,
+            now=now,
+        )
+        return len(offers)
+
+    for _ in range(5):
+        run()
+    timings = []
+    for _ in range(max(requests, 20)):
+        started = time.perf_counter()
+        offered = run()
+        timings.append((time.perf_counter() - started) * 1000)
+    with CaptureQueriesContext(connection) as captured:
+        run()
+    timings.sort()
+    return {
+        "median_ms": statistics.median(timings),
+        "p95_ms": timings[int(len(timings) * 0.95) - 1],
+        "queries": len(captured.captured_queries),
+        "offers": offered,
+        "practitioners": len(list(staff_bookable())),
+    }
 
 
 def _targets(seeded) -> list[dict[str, str]]:

@@ -27,8 +27,9 @@ from .page import CalendarPage, calendar_page
 CACHE_SECONDS = 60 * 60
 # Part of every key: bump it when the grid's markup changes, so a deploy never serves grids cached
 # by the previous release (2: classes instead of style attributes, for the CSP; 3: the patient's
-# confirmation mark).
-MARKUP_VERSION = 3
+# confirmation mark; 4: free slots are those offered for the chosen session type, which is part
+# of the key).
+MARKUP_VERSION = 4
 QUARTER = timedelta(minutes=15)
 
 
@@ -72,6 +73,7 @@ def calendar_fragment(
     now: datetime,
     user_id: int | None,
     query_errors: dict[str, Any],
+    session_type_id: int | None = None,
 ) -> CalendarFragment:
     page_for = partial(
         calendar_page,
@@ -83,6 +85,7 @@ def calendar_fragment(
         zone=zone,
         now=now,
         user_id=user_id,
+        session_type_id=session_type_id,
     )
     version = calendar_version()
     # A bad address renders its own notice; rare enough not to cache.
@@ -102,6 +105,8 @@ def calendar_fragment(
             room_id or "",
             by,
             viewer,
+            # Free slots are those offered for this type (asked for, or the first active).
+            session_type_id or "",
             _clock_key(view=view, day=day, zone=zone, now=now),
         )
     )

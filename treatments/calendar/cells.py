@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time
 
+from ..availability import Offer
 from ..models import Room, Session, StaffProfile
 from ..selectors import Interval
 
@@ -21,6 +22,8 @@ class Column:
     working: list[Interval] = field(default_factory=list)
     active: list[Session] = field(default_factory=list)
     freed: list[Session] = field(default_factory=list)
+    # The starts offered for the chosen session type (`treatments.availability`).
+    offers: dict[datetime, Offer] = field(default_factory=dict)
 
     @property
     def resource(self) -> StaffProfile | Room:
@@ -85,3 +88,7 @@ class SlotText:
     url: str
     resource: str
     aria: str
+    type_name: str = ""
+    held: int = 0
+    # ("p", practitioner id) / ("r", room id) -> name, for the slots' labels.
+    names: dict[tuple[str, int], str] = field(default_factory=dict)

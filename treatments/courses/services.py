@@ -363,6 +363,7 @@ def session_book_at_desk(
     notes: str = "",
     course_step: tuple[Course, int] | None = None,
     by: User | None = None,
+    shown_at: datetime | None = None,
 ) -> DeskBooking:
     """Book as the desk's form says: an ordinary booking, or one counted as step `n` of a course
     (same locks and rules as course_book_step, with the type, practitioner and room chosen)."""
@@ -375,6 +376,7 @@ def session_book_at_desk(
             starts_at=starts_at,
             booked_by=by,
             notes=notes,
+            shown_at=shown_at,
         )
         return DeskBooking(session=session)
     course, number = course_step

@@ -19,7 +19,7 @@ from patients.models import Patient
 from ..clinic_time import AMBIGUOUS_RULE, combine
 from ..courses.models import Course
 from ..models import Room, SessionType, StaffProfile
-from ..selectors import rooms_active, staff_bookable
+from ..selectors import rooms_active, session_types_active, staff_bookable
 
 SLOT_MINUTES = 15
 # Dates outside this range are typing mistakes; refusing them also keeps date arithmetic
@@ -44,9 +44,32 @@ class CalendarQueryForm(forms.Form):
     by = forms.ChoiceField(
         choices=[("practitioners", "Practitioners"), ("rooms", "Rooms")], required=False
     )
+    session_type = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
 
     def clean_date(self) -> dt.date | None:
         return _check_year(self.cleaned_data.get("date"))
+
+
+class NextAvailableForm(forms.Form):
+    """The "next available" query: a session type and, optionally, one practitioner."""
+
+    session_type = forms.ModelChoiceField(
+        queryset=SessionType.objects.none(),
+        required=False,
+        empty_label=None,
+        error_messages={"invalid_choice": "Choose a session type from the list."},
+    )
+    practitioner = forms.ModelChoiceField(
+        queryset=StaffProfile.objects.none(),
+        required=False,
+        empty_label="Any practitioner",
+        error_messages={"invalid_choice": "Choose a practitioner from the list."},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["session_type"]).queryset = session_types_active()
+        cast(forms.ModelChoiceField, self.fields["practitioner"]).queryset = staff_bookable()
 
 
 class PractitionerChoiceField(forms.ModelChoiceField):
@@ -76,6 +99,8 @@ class WallTimeForm(forms.Form):
         queryset=Room.objects.none(),
         error_messages={"invalid_choice": "Choose a room from the list."},
     )
+    # When the form was shown: a clash booked after it is "just taken", an older one is named.
+    shown_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, zone: ZoneInfo, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -218,7 +218,7 @@ def test_a_therapist_can_be_booked_for_superficial_work(
 
 def test_it_refuses_a_time_outside_working_hours(front_desk, data):
     response = front_desk.post(CREATE, {**data, "time": "19:30"})
-    assert "not working, or the clinic is closed" in errors(response, "time")[0]
+    assert "not working from 20:00" in errors(response, "time")[0]
     assert not Session.objects.exists()
 
 
@@ -544,3 +544,21 @@ def test_an_unknown_status_change_is_refused(front_desk, today_session, action):
 def test_status_changes_need_a_post(front_desk, today_session):
     url = reverse("treatments:session_status", args=[today_session.pk])
     assert front_desk.get(url, {"action": "arrived"}).status_code == 405
+
+
+def test_the_form_remembers_when_it_was_shown_and_says_just_taken_only_after(
+    front_desk, data, booked
+):
+    # Another patient: the booked one would meet the one-patient-one-session rule first.
+    data = {**data, "patient": str(PatientFactory().pk)}
+    form = front_desk.get(CREATE).context["form"]
+    assert form.initial["shown_at"] == NOW
+    assert 'name="shown_at"' in front_desk.get(CREATE).content.decode()
+    before = (NOW - dt.timedelta(minutes=3)).isoformat()
+    response = front_desk.post(CREATE, {**data, "time": "10:30", "shown_at": before})
+    assert TAKEN in errors(response, "time")[0]
+    after = (NOW + dt.timedelta(minutes=3)).isoformat()
+    response = front_desk.post(CREATE, {**data, "time": "10:30", "shown_at": after})
+    assert TAKEN not in errors(response, "time")[0]
+    assert "Ada Doctor is booked 10:00–11:00" in errors(response, "time")[0]
+    assert Session.objects.count() == 1

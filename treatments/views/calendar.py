@@ -13,6 +13,9 @@ from ..calendar.cache import calendar_fragment
 from ..forms.booking import CalendarQueryForm
 from ..selectors import clinic_get
 
+# The session type this desk last chose, used when the address names none.
+SESSION_TYPE_KEY = "calendar_session_type"
+
 
 @allow(BOOKING)
 def calendar(request: StaffRequest) -> HttpResponse:
@@ -21,6 +24,9 @@ def calendar(request: StaffRequest) -> HttpResponse:
     params = query.cleaned_data
     zone = clinic_get().zone
     now = timezone.now()
+    if params.get("session_type"):
+        request.session[SESSION_TYPE_KEY] = params["session_type"]
+    session_type_id = params.get("session_type") or request.session.get(SESSION_TYPE_KEY)
     fragment = calendar_fragment(
         view=params.get("view") or "week",
         day=params.get("date") or now.astimezone(zone).date(),
@@ -31,6 +37,7 @@ def calendar(request: StaffRequest) -> HttpResponse:
         now=now,
         user_id=request.user.pk,
         query_errors=query.errors,
+        session_type_id=session_type_id,
     )
     # htmx navigation swaps just the calendar; history restores and plain requests get a page.
     partial = request.htmx and not request.htmx.history_restore_request

@@ -94,7 +94,7 @@ def session_create(request: StaffRequest) -> HttpResponse:
     zone = clinic_zone()
     if request.method != "POST":
         initial = {key: request.GET[key] for key in PREFILL if request.GET.get(key)}
-        form = SessionBookForm(initial=initial, zone=zone)
+        form = SessionBookForm(initial={**initial, "shown_at": timezone.now()}, zone=zone)
     else:
         form = SessionBookForm(request.POST, zone=zone)
         if form.is_valid():
@@ -109,6 +109,7 @@ def session_create(request: StaffRequest) -> HttpResponse:
                     notes=data["notes"],
                     course_step=data["course_step"],
                     by=request.user,
+                    shown_at=data["shown_at"],
                 )
             except DomainError as err:
                 put_on_form(form, err)
@@ -142,6 +143,7 @@ def session_reschedule(request: StaffRequest, pk: int) -> HttpResponse:
             "time": local.time(),
             "practitioner": session.practitioner_id,
             "room": session.room_id,
+            "shown_at": timezone.now(),
         }
         form = SessionMoveForm(initial=initial, zone=zone)
     else:
@@ -155,6 +157,7 @@ def session_reschedule(request: StaffRequest, pk: int) -> HttpResponse:
                     practitioner=data["practitioner"],
                     room=data["room"],
                     by=request.user,
+                    shown_at=data["shown_at"],
                 )
             except DomainError as err:
                 put_on_form(form, err)
