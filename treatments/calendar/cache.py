@@ -24,8 +24,9 @@ from .page import CalendarPage, calendar_page
 
 CACHE_SECONDS = 60 * 60
 # Part of every key: bump it when the grid's markup changes, so a deploy never serves grids cached
-# by the previous release (2: classes instead of style attributes, for the CSP).
-MARKUP_VERSION = 2
+# by the previous release (2: classes instead of style attributes, for the CSP; 3: session-type
+# colours, status symbols, popovers, drag and drop).
+MARKUP_VERSION = 3
 QUARTER = timedelta(minutes=15)
 
 

@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.urls import reverse
+from django.utils.html import format_html
 
 from ..clinic_time import day_bounds, exists, local_to_utc
 from ..models import Room, Session, StaffProfile
@@ -105,6 +106,14 @@ def build_columns(
                 is_today=d == today,
                 room=r,
             )
+        )
+    for column in columns:
+        column.today = " cal-on-today" if column.is_today else ""
+        column.drop = format_html(
+            ' data-day="{}" data-practitioner="{}" data-room="{}"',
+            column.day.isoformat(),
+            column.practitioner.pk if column.practitioner else "",
+            column.room.pk if column.room else "",
         )
     return columns
 
@@ -239,19 +248,25 @@ def _slot_cell(
 ) -> Cell:
     naive = datetime.combine(column.day, at)
     if not exists(naive, zone):
-        return Cell(kind="gap", column=column, label="Clocks go forward", css="cal-cell cal-gap")
+        return Cell(
+            kind="gap",
+            column=column,
+            label="Clocks go forward",
+            css=f"cal-cell cal-gap{column.today}",
+        )
     start = local_to_utc(naive, zone)
     end = start + SLOT
     if any(f_start <= start and end <= f_end for f_start, f_end in free):
         if start <= now:
-            return Cell(kind="past", column=column, css="cal-cell cal-past")
+            return Cell(kind="past", column=column, css=f"cal-cell cal-past{column.today}")
         return Cell(
             kind="free",
             column=column,
             book_url=f"{slot.url}{label[:2]}%3A{label[3:]}{slot.resource}",
             label=label,
             aria=f"Book {label}{slot.aria}",
+            css=f"cal-cell cal-free{column.today}",
         )
     if any(w_start <= start < w_end for w_start, w_end in column.working):
-        return Cell(kind="busy", column=column, css="cal-cell cal-busy")
-    return Cell(kind="closed", column=column, css="cal-cell cal-closed")
+        return Cell(kind="busy", column=column, css=f"cal-cell cal-busy{column.today}")
+    return Cell(kind="closed", column=column, css=f"cal-cell cal-closed{column.today}")

@@ -36,6 +36,10 @@ class CalendarPage:
     hidden: dict[str, str]
     notices: list[str]
     session_count: int
+    # The clinic's zone and today's date when today is shown: static/js/calendar.js draws the
+    # current-time line from them (the grid is cached, so the line is not rendered in).
+    zone_name: str = ""
+    today: str = ""
 
 
 def calendar_page(
@@ -154,6 +158,8 @@ def calendar_page(
         hidden={k: str(v) for k, v in {"view": view, **keep}.items() if v},
         notices=notices,
         session_count=sum(len(c.active) for c in columns),
+        zone_name=zone.key,
+        today=today.isoformat() if any(c.is_today for c in columns) else "",
     )
 
 
