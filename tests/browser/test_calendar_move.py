@@ -27,6 +27,11 @@ def sized_page(request, browser, live_server) -> Iterator:
         base_url=live_server.url, viewport={"width": width, "height": height}, locale="en-GB"
     )
     context.set_default_timeout(10_000)
+    # Anything the Content-Security-Policy blocked (an inline style or script) is collected.
+    context.add_init_script(
+        "window.cspViolations = []; document.addEventListener('securitypolicyviolation', "
+        "e => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
     page = context.new_page()
     errors: list[str] = []
     # Script errors (an uncaught exception in calendar.js), not failed loads such as favicon.ico.
@@ -137,6 +142,7 @@ def test_the_day_view_shows_every_practitioner_and_a_drag_moves_a_session(
     assert page.locator(".cal-refusal").count() == 0
     page.screenshot(path=screenshots / "calendar-day-dragged.png", full_page=True)
     assert not page.errors
+    assert page.evaluate("window.cspViolations") == []
 
 
 def test_a_drag_onto_another_session_or_outside_working_hours_is_refused_in_place(
@@ -170,6 +176,7 @@ def test_a_drag_onto_another_session_or_outside_working_hours_is_refused_in_plac
     assert austen.starts_at == day_setup["at"](10)
     assert austen.practitioner.user.first_name == "Ada"
     page.screenshot(path=screenshots / "calendar-day-refused-hours.png", full_page=True)
+    assert page.evaluate("window.cspViolations") == []
 
 
 def test_the_keyboard_moves_a_session_and_the_move_link_opens_a_filled_form(
