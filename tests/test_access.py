@@ -323,6 +323,7 @@ PAGES: dict[str, Page] = {
     "treatments:next_available": Page(NONE, BOOKING),
     "treatments:session_detail": Page(kw(pk="session"), BOOKING),
     "treatments:session_reschedule": Page(kw(pk="session"), BOOKING),
+    "treatments:session_drop": Page(kw(pk="session"), BOOKING, POST_ONLY),
     "treatments:session_cancel": Page(kw(pk="session"), BOOKING),
     "treatments:session_status": Page(kw(pk="session"), BOOKING, POST_ONLY),
     # clinic set-up

@@ -15,6 +15,7 @@ urlpatterns += [
     path("sessions/next/", availability_views.next_available, name="next_available"),
     path("sessions/<int:pk>/", session_views.session_detail, name="session_detail"),
     path("sessions/<int:pk>/move/", session_views.session_reschedule, name="session_reschedule"),
+    path("sessions/<int:pk>/drop/", calendar_views.session_drop, name="session_drop"),
     path("sessions/<int:pk>/cancel/", session_views.session_cancel, name="session_cancel"),
     path("sessions/<int:pk>/status/", session_views.session_status, name="session_status"),
 ]

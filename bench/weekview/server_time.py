@@ -66,8 +66,11 @@ def child(args: argparse.Namespace) -> int:
         flush=True,
     )
     explain = _explain(server_time) if args.explain else []
-    week = next((t for t in targets if t["key"] == "week"), None)
-    throughput = measure_throughput(client, week, args) if week else {"error": "no week view"}
+    # Under gunicorn: the cached week view and the cached all-practitioner day view.
+    loaded = [t for t in targets if t["key"] in ("week", "day")]
+    throughput = (
+        measure_throughput(client, loaded, args) if loaded else {"error": "no calendar view"}
+    )
     result = {
         "sessions": seeded.sessions,
         "patients": seeded.patients,
@@ -171,6 +174,23 @@ def _targets(seeded) -> list[dict[str, str]]:
                 "fresh": "1",
             }
         )
+        # The day view with one column per practitioner (all 10), on the busiest day.
+        day = seeded.busy_week_monday.isoformat()
+        targets.append(
+            {
+                "key": "day",
+                "name": "day view, all practitioners",
+                "path": f"{calendar}?view=day&date={day}",
+            }
+        )
+        targets.append(
+            {
+                "key": "day_uncached",
+                "name": "day view, all, grid not cached",
+                "path": f"{calendar}?view=day&date={day}",
+                "fresh": "1",
+            }
+        )
         targets.append(
             {
                 "key": "week_htmx",
@@ -223,7 +243,8 @@ def _count_items(body: bytes, key: str) -> int | None:
     # results in the patient list a link to the patient page.
     if key == "bare":
         return None
-    pattern = rb'href="/sessions/\d+/"' if key.startswith("week") else rb'href="/patients/\d+/"'
+    calendar = key.startswith(("week", "day"))
+    pattern = rb'href="/sessions/\d+/"' if calendar else rb'href="/patients/\d+/"'
     found = len(set(re.findall(pattern, body)))
     return found
 

@@ -17,6 +17,10 @@ class Column:
     sublabel: str
     url: str
     is_today: bool
+    # " cal-on-today" on today's column (the current-time line), else "".
+    today: str = ""
+    # The header's data- attributes: where a session dropped in this column goes.
+    drop: str = ""  # SafeString once filled
     practitioner: StaffProfile | None = None
     room: Room | None = None
     working: list[Interval] = field(default_factory=list)
@@ -59,6 +63,7 @@ class Cell:
     meta: str = ""
     url: str = ""
     extra: str = ""  # SafeString once filled
+    html: str = ""  # a session's block and popover; SafeString once filled
     share: int = 100
 
     @property

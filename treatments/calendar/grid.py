@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.urls import reverse
+from django.utils.html import format_html
 
 from ..availability import Offer, offers_between
 from ..clinic_time import day_bounds, exists, local_to_utc
@@ -106,6 +107,14 @@ def build_columns(
                 is_today=d == today,
                 room=r,
             )
+        )
+    for column in columns:
+        column.today = " cal-on-today" if column.is_today else ""
+        column.drop = format_html(
+            ' data-day="{}" data-practitioner="{}" data-room="{}"',
+            column.day.isoformat(),
+            column.practitioner.pk if column.practitioner else "",
+            column.room.pk if column.room else "",
         )
     return columns
 
@@ -300,7 +309,12 @@ def _slot_cell(
 ) -> Cell:
     naive = datetime.combine(column.day, at)
     if not exists(naive, zone):
-        return Cell(kind="gap", column=column, label="Clocks go forward", css="cal-cell cal-gap")
+        return Cell(
+            kind="gap",
+            column=column,
+            label="Clocks go forward",
+            css=f"cal-cell cal-gap{column.today}",
+        )
     start = local_to_utc(naive, zone)
     end = start + SLOT
     offer = column.offers.get(start)
@@ -316,17 +330,18 @@ def _slot_cell(
             ),
             label=label,
             aria=f"Book {slot.type_name} at {label}{slot.aria} with {who} in {where}",
+            css=f"cal-cell cal-free{column.today}",
         )
     if any(f_start <= start and end <= f_end for f_start, f_end in free):
         if start <= now:
-            return Cell(kind="past", column=column, css="cal-cell cal-past")
+            return Cell(kind="past", column=column, css=f"cal-cell cal-past{column.today}")
         # Free now, but the session type does not fit (its clean-up included) or no room is.
         return Cell(
             kind="busy",
             column=column,
-            css="cal-cell cal-busy cal-nofit",
+            css=f"cal-cell cal-busy cal-nofit{column.today}",
             label=f"{slot.type_name} ({slot.held} min incl. clean-up) does not fit here",
         )
     if any(w_start <= start < w_end for w_start, w_end in column.working):
-        return Cell(kind="busy", column=column, css="cal-cell cal-busy")
-    return Cell(kind="closed", column=column, css="cal-cell cal-closed")
+        return Cell(kind="busy", column=column, css=f"cal-cell cal-busy{column.today}")
+    return Cell(kind="closed", column=column, css=f"cal-cell cal-closed{column.today}")

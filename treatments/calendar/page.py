@@ -39,6 +39,10 @@ class CalendarPage:
     session_type: SessionType | None
     session_type_choices: list[Choice]
     next_available_url: str
+    # The clinic's zone and today's date when today is shown: static/js/calendar.js draws the
+    # current-time line from them (the grid is cached, so the line is not rendered in).
+    zone_name: str = ""
+    today: str = ""
 
 
 def calendar_page(
@@ -195,6 +199,8 @@ def calendar_page(
             )
             for t in types
         ],
+        zone_name=zone.key,
+        today=today.isoformat() if any(c.is_today for c in columns) else "",
     )
 
 

@@ -193,6 +193,16 @@ class SessionMoveForm(WallTimeForm):
     pass
 
 
+class SessionDropForm(WallTimeForm):
+    """Where a session was dropped on the calendar: the column's day and the row's time; the
+    column's practitioner or room when the columns are people or rooms (else the session's)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].required = False
+        self.fields["room"].required = False
+
+
 class SessionCancelForm(forms.Form):
     reason = forms.CharField(
         max_length=500,
