@@ -320,6 +320,7 @@ PAGES: dict[str, Page] = {
     # calendar and sessions
     "treatments:calendar": Page(NONE, BOOKING),
     "treatments:session_create": Page(NONE, BOOKING),
+    "treatments:today": Page(NONE, BOOKING),
     "treatments:session_detail": Page(kw(pk="session"), BOOKING),
     "treatments:session_reschedule": Page(kw(pk="session"), BOOKING),
     "treatments:session_cancel": Page(kw(pk="session"), BOOKING),
@@ -373,6 +374,7 @@ PAGES: dict[str, Page] = {
     "courses:protocol_edit": Page(kw(pk="protocol"), MANAGER),
     # clinical
     "clinical:dashboard": Page(NONE, CLINICAL),
+    "clinical:today": Page(NONE, CLINICAL),
     "clinical:patient": Page(kw(patient_pk="patient"), CLINICAL),
     "clinical:consultation_create": Page(kw(patient_pk="patient"), CLINICAL),
     "clinical:consultation_detail": Page(kw(pk="consultation"), CLINICAL),
