@@ -197,6 +197,8 @@ class OfferedSlotsQueryForm(forms.Form):
     practitioner = forms.ModelChoiceField(queryset=StaffProfile.objects.none())
     room = forms.ModelChoiceField(queryset=Room.objects.none(), required=False)
     date = forms.DateField(required=False)
+    # The day the offered starts were searched from, carried by their links.
+    slots_from = forms.DateField(required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -205,3 +207,6 @@ class OfferedSlotsQueryForm(forms.Form):
 
     def clean_date(self) -> dt.date | None:
         return _check_year(self.cleaned_data.get("date"))
+
+    def clean_slots_from(self) -> dt.date | None:
+        return _check_year(self.cleaned_data.get("slots_from"))

@@ -183,6 +183,8 @@ def test_book_next_from_a_session_offers_slots_and_one_click_fills_the_form(
     assert form.initial["date"] == "2026-03-20" and form.initial["time"] == "09:15"
     assert form.initial["room"] == str(room.pk)
     assert 'aria-current="true"' in chosen.content.decode()
+    # Choosing a later time keeps the same times on offer.
+    assert links(front_desk.get(slots[-1]).content.decode(), "data-offered-slot") == slots
 
     data = {**{k: v[0] for k, v in parse_qs(urlsplit(slots[0]).query).items()}, "notes": ""}
     booked = front_desk.post(reverse("treatments:session_create"), data)
@@ -217,5 +219,7 @@ def test_book_next_from_a_course_starts_at_the_next_steps_window(
     opens = dt.date(2026, 3, 19) + dt.timedelta(days=course.interval_min_days)
     assert parse_qs(urlsplit(url).query)["date"] == [opens.isoformat()]
     form_page = front_desk.get(url).content.decode()
-    first_slot = parse_qs(urlsplit(links(form_page, "data-offered-slot")[0]).query)
+    slots = links(form_page, "data-offered-slot")
+    first_slot = parse_qs(urlsplit(slots[0]).query)
     assert first_slot["date"] == [opens.isoformat()]
+    assert links(front_desk.get(slots[-1]).content.decode(), "data-offered-slot") == slots

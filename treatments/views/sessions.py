@@ -50,8 +50,9 @@ STATUS_DONE = {
 FLAGGED = " The clinical record is not signed: {practitioner} sees it flagged on their today list."
 
 
-def _status_change(action: str, session: Session, by: Any, confirmed: bool) -> str:
+def _status_change(request: HttpRequest, action: str, session: Session, confirmed: bool) -> str:
     """Make the change; return the message for the desk."""
+    by = request.user
     done = STATUS_DONE[action].format(patient=session.patient)
     if action == "arrived":
         booking.session_mark_arrived(session=session, by=by)
@@ -109,7 +110,9 @@ def _offered(request: HttpRequest, form: SessionBookForm) -> list[dict[str, Any]
     if form.is_bound or patient is None or not query.is_valid():
         return []
     data, zone, now = query.cleaned_data, clinic_zone(), timezone.now()
-    after = combine(data["date"], dt.time(0), zone) if data["date"] else now
+    # Offered from the day asked for (a course step's window), kept when one time is chosen.
+    origin = data["slots_from"] or (data["date"] if not request.GET.get("time") else None)
+    after = combine(origin, dt.time(0), zone) if origin else now
     starts = free_starts(
         session_type=data["session_type"],
         practitioner=data["practitioner"],
@@ -119,7 +122,11 @@ def _offered(request: HttpRequest, form: SessionBookForm) -> list[dict[str, Any]
         now=now,
         zone=zone,
     )
-    base = {key: request.GET[key] for key in ("patient", "session_type", "practitioner")}
+    base: dict[str, object] = {
+        key: request.GET[key] for key in ("patient", "session_type", "practitioner")
+    }
+    if origin:
+        base["slots_from"] = origin.isoformat()
     chosen = (request.GET.get("date"), request.GET.get("time"))
     return [
         {
@@ -273,7 +280,7 @@ def session_status(request: HttpRequest, pk: int) -> HttpResponse:
             question = f"Mark {session.patient} as not come? Their slot becomes free for booking."
             return _confirm(request, session, action, question)
         try:
-            done = _status_change(action, session, request.user, confirmed)
+            done = _status_change(request, action, session, confirmed)
         except status.RecordNotSigned as err:
             return _confirm(request, session, action, err.message)
         except DomainError as err:
