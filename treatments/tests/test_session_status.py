@@ -179,6 +179,7 @@ def test_completing_without_a_signed_record_asks_and_flags_it_for_the_practition
     session.refresh_from_db()
     assert session.status == Session.Status.COMPLETED
     assert session.record_flagged_at == local(20, 10, 50)
+    assert "data-record-flagged" in page(front_desk, session)
 
 
 def test_completing_with_a_signed_record_is_not_asked_nor_flagged(
