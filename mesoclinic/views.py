@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from mesoclinic.audit import signin as signin_svc
 from mesoclinic.errors import DomainError, put_on_form
 
-from .access import ALL_STAFF, MANAGEMENT, StaffRequest, allow, public
+from .access import ALL_STAFF, MANAGEMENT, Role, StaffRequest, allow, has_role, public
 from .client_ip import client_ip
 from .forms import SigninUnlockForm
 from .session_limits import seconds_left, session_touch
@@ -22,6 +22,12 @@ from .signin_locks import signin_locks_current
 
 @allow(ALL_STAFF)
 def home(request: StaffRequest) -> HttpResponse:
+    """Each role lands on its day: practitioners and therapists on their today list, the desk on
+    today's arrivals, a manager on the calendar."""
+    if has_role(request.user, {Role.PRACTITIONER, Role.THERAPIST}):
+        return redirect("clinical:today")
+    if has_role(request.user, {Role.FRONT_DESK}):
+        return redirect("treatments:today")
     return redirect("treatments:calendar")
 
 

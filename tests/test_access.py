@@ -321,6 +321,7 @@ PAGES: dict[str, Page] = {
     "treatments:calendar": Page(NONE, BOOKING),
     "treatments:session_create": Page(NONE, BOOKING),
     "treatments:next_available": Page(NONE, BOOKING),
+    "treatments:today": Page(NONE, BOOKING),
     "treatments:session_detail": Page(kw(pk="session"), BOOKING),
     "treatments:session_reschedule": Page(kw(pk="session"), BOOKING),
     "treatments:session_drop": Page(kw(pk="session"), BOOKING, POST_ONLY),
@@ -375,6 +376,7 @@ PAGES: dict[str, Page] = {
     "courses:protocol_edit": Page(kw(pk="protocol"), MANAGER),
     # clinical
     "clinical:dashboard": Page(NONE, CLINICAL),
+    "clinical:today": Page(NONE, CLINICAL),
     "clinical:patient": Page(kw(patient_pk="patient"), CLINICAL),
     "clinical:booking_hold_lift": Page(kw(patient_pk="patient"), CLINICAL, POST_ONLY),
     "clinical:consultation_create": Page(kw(patient_pk="patient"), CLINICAL),

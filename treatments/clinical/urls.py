@@ -1,10 +1,11 @@
 from django.urls import path
 
-from .views import consent, consultation, overview, photos, reactions, records, screening
+from .views import consent, consultation, overview, photos, reactions, records, screening, today
 
 app_name = "clinical"
 urlpatterns = [
     path("dashboard/", overview.dashboard, name="dashboard"),
+    path("today/", today.today, name="today"),
     path("patients/<int:patient_pk>/", overview.patient_clinical, name="patient"),
     path(
         "patients/<int:patient_pk>/booking-hold/lift/",

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from mesoclinic.access import BOOKING, CLINICAL, MANAGEMENT, StaffRequest, allow
@@ -10,10 +11,12 @@ from mesoclinic.audit.services import Action, audit_log
 from mesoclinic.errors import DomainError, put_on_form
 from patients.models import Patient
 
+from ..rebook import book_next_url
+from ..selectors import clinic_zone
 from . import selectors
 from .forms import CourseForm, ProtocolForm, StepBookForm, StepChoiceQueryForm, StopForm
 from .models import Course, Protocol
-from .planner import course_propose
+from .planner import StepPlan, course_propose
 from .services import (
     course_book_all,
     course_book_step,
@@ -28,6 +31,21 @@ def _course_or_404(pk: int) -> Course:
         return selectors.course_get(pk=pk)
     except Course.DoesNotExist:
         raise Http404("No such course.") from None
+
+
+def _book_next(course: Course, plans: list[StepPlan]) -> str | None:
+    """The booking form for the next unbooked step, from the day its window opens."""
+    step = next((plan for plan in plans if not plan.booked), None)
+    if step is None:
+        return None
+    today = timezone.localdate(timezone.now(), clinic_zone())
+    return book_next_url(
+        patient_id=course.patient_id,
+        session_type_id=course.session_type_id,
+        practitioner_id=course.practitioner_id,
+        room_id=course.room_id,
+        day=max(step.window_open, today) if step.window_open else None,
+    )
 
 
 def _detail(
@@ -50,6 +68,7 @@ def _detail(
             "total": total,
             "percent": round(100 * done / total) if total else 0,
             "bookable": any(plan.proposed for plan in plans),
+            "book_next_url": _book_next(course, plans),
             "errors": errors or {},
             "stop_form": StopForm(),
         },

@@ -218,6 +218,32 @@ class SessionStatusForm(forms.Form):
             ("arrived", "Patient arrived"),
             ("completed", "Session completed"),
             ("no_show", "No-show"),
+            ("undo_arrived", "Undo check-in"),
+            ("undo_no_show", "Undo no-show"),
         ],
         error_messages={"invalid_choice": "That is not a status change the desk can make."},
     )
+    # Set by the confirmation page (no-show; completing without a signed record).
+    confirm = forms.BooleanField(required=False)
+
+
+class OfferedSlotsQueryForm(forms.Form):
+    """The booking form's GET prefill, read to offer the nearest free starts ("Book next")."""
+
+    session_type = forms.ModelChoiceField(queryset=SessionType.objects.filter(active=True))
+    practitioner = forms.ModelChoiceField(queryset=StaffProfile.objects.none())
+    room = forms.ModelChoiceField(queryset=Room.objects.none(), required=False)
+    date = forms.DateField(required=False)
+    # The day the offered starts were searched from, carried by their links.
+    slots_from = forms.DateField(required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["practitioner"]).queryset = staff_bookable()
+        cast(forms.ModelChoiceField, self.fields["room"]).queryset = rooms_active()
+
+    def clean_date(self) -> dt.date | None:
+        return _check_year(self.cleaned_data.get("date"))
+
+    def clean_slots_from(self) -> dt.date | None:
+        return _check_year(self.cleaned_data.get("slots_from"))

@@ -84,6 +84,9 @@ class Session(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=500, blank=True)
     notes = models.CharField(max_length=500, blank=True, help_text="Front-desk note, not clinical.")
+    # Set when the desk completed the session, after confirming, while it had no signed clinical
+    # record: the practitioner's today list shows it until the record is signed.
+    record_flagged_at = models.DateTimeField(null=True, blank=True)
 
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

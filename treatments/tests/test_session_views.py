@@ -496,8 +496,9 @@ def test_markup_in_a_cancel_reason_is_shown_escaped(front_desk, booked):
 # --- status changes ---------------------------------------------------------------------
 
 
-def _status(client: Client, session: Session, action: str):
-    return client.post(reverse("treatments:session_status", args=[session.pk]), {"action": action})
+def _status(client: Client, session: Session, action: str, **extra: str):
+    url = reverse("treatments:session_status", args=[session.pk])
+    return client.post(url, {"action": action, **extra})
 
 
 def test_it_checks_a_patient_in_on_the_day(front_desk, today_session):
@@ -516,17 +517,22 @@ def test_it_refuses_to_check_in_on_another_day_with_a_message(front_desk, booked
     assert booked.status == Session.Status.BOOKED
 
 
-def test_it_marks_a_started_session_completed(front_desk, today_session):
-    assert _status(front_desk, today_session, "completed").status_code == 302
+def test_it_marks_a_started_session_completed_once_the_desk_confirms(front_desk, today_session):
+    asked = _status(front_desk, today_session, "completed")
+    assert asked.status_code == 200
+    assert "has no signed clinical record yet" in asked.content.decode()
+    today_session.refresh_from_db()
+    assert today_session.status == Session.Status.BOOKED
+    assert _status(front_desk, today_session, "completed", confirm="on").status_code == 302
     today_session.refresh_from_db()
     assert today_session.status == Session.Status.COMPLETED
 
 
 def test_it_marks_a_no_show_once_the_start_has_passed(front_desk, today_session, booked):
-    assert _status(front_desk, today_session, "no_show").status_code == 302
+    assert _status(front_desk, today_session, "no_show", confirm="on").status_code == 302
     today_session.refresh_from_db()
     assert today_session.status == Session.Status.NO_SHOW
-    response = _status(front_desk, booked, "no_show")
+    response = _status(front_desk, booked, "no_show", confirm="on")
     assert "once its start time has passed" in response.content.decode()
     booked.refresh_from_db()
     assert booked.status == Session.Status.BOOKED
