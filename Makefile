@@ -7,6 +7,8 @@ INSTALLED := $(VENV)/.installed
 ASSETS := node_modules/bootstrap/dist/css/bootstrap.min.css
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in emails and the start-up banner; set SITE_URL to override (a proxy, a public name).
+SITE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: setup run test lint format demo demo-codes bench clean
 
@@ -24,8 +26,8 @@ setup: $(INSTALLED) $(ASSETS)
 
 run: setup
 	$(PY) manage.py migrate --no-input
-	$(PY) manage.py seed_demo
-	$(PY) manage.py run_clinic --host $(HOST) --port $(PORT)
+	SITE_URL=$(SITE_URL) $(PY) manage.py seed_demo
+	SITE_URL=$(SITE_URL) $(PY) manage.py run_clinic --host $(HOST) --port $(PORT)
 
 # The current two-factor code of each demo user (see README, "Demo logins").
 demo-codes:

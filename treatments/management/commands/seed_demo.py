@@ -26,6 +26,7 @@ from mesoclinic.errors import DomainError
 from patients.models import Patient
 from patients.services import patient_create
 from treatments.accounts.selectors import second_factor_enrolled, second_factor_required
+from treatments.messaging import conf
 from treatments.models import (
     Clinic,
     OpeningHours,
@@ -472,7 +473,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo clinic loaded: created {made}.")
         else:
             self.stdout.write("Demo clinic already loaded: nothing to create.")
-        self.stdout.write("\nOpen http://127.0.0.1:8000/ and log in as:")
+        self.stdout.write(f"\nOpen {conf.site_url()}/ and log in as:")
         for username, first, last, role, *_ in STAFF:
             self.stdout.write(f"  {username:<11} {role.value:<20} ({first} {last})")
         self.stdout.write(f"Password for all: {DEMO_PASSWORD}")
