@@ -244,6 +244,9 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 # Used until a manager sets the clinic's zone, and by the demo clinic.
 CLINIC_DEFAULT_TIMEZONE = env_str("CLINIC_TIMEZONE", "Europe/London")
+# Phone numbers typed without a country code are read as numbers of this region (ISO 3166
+# alpha-2) and stored in E.164, so "07700 900123" and "+44 7700 900123" are one number.
+PHONE_REGION = env_str("PHONE_REGION", "GB").upper()
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

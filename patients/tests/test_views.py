@@ -160,7 +160,7 @@ def test_registering_a_patient_saves_and_shows_them(front_desk, front_desk_user,
     patient = Patient.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("patients:patient_detail", args=[patient.pk])
-    assert patient.phone_digits == "447700900123"
+    assert patient.phone_digits == "+447700900123"
     assert patient.date_of_birth == dt.date(1985, 3, 14)
     assert patient.email_reminders_consent is True
     assert patient.marketing_consent is False
@@ -284,7 +284,14 @@ def test_editing_saves_details_and_phone_digits(front_desk, patient):
     response = front_desk.post(reverse("patients:patient_edit", args=[patient.pk]), data)
     assert response.status_code == 302
     patient.refresh_from_db()
-    assert (patient.full_name, patient.phone_digits) == ("Ann Smith", "02079460958")
+    assert (patient.full_name, patient.phone_digits) == ("Ann Smith", "+442079460958")
+
+
+def test_the_phone_link_dials_the_number_with_its_country_code(front_desk, clinic):
+    front_desk.post(reverse("patients:patient_create"), {**VALID, "phone": "07700 900031"})
+    patient = Patient.objects.get()
+    body = front_desk.get(reverse("patients:patient_detail", args=[patient.pk])).content.decode()
+    assert 'href="tel:+447700900031"' in body
 
 
 def test_the_edit_form_shows_the_current_details(front_desk, patient):
