@@ -26,7 +26,7 @@ from treatments.services.booking import session_book, session_cancel
 
 from . import tokens
 from .models import Kind, SessionConfirmation
-from .selectors import cancel_blocked_reason, nudge_for_link
+from .selectors import cancel_blocked_reason, nudge_for_link, status_for_patient
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +48,7 @@ def link_session_confirm(*, token: str) -> Session:
         payload = tokens.link_use(action="confirm", token=token)
         session = _linked_session(payload)
         if session.status != Session.Status.BOOKED:
-            raise DomainError(
-                f"This appointment is {session.get_status_display().lower()}, so there is "
-                "nothing to confirm."
-            )
+            raise DomainError(f"{status_for_patient(session)} There is nothing to confirm.")
         SessionConfirmation.objects.get_or_create(
             session=session, defaults={"confirmed_at": timezone.now()}
         )

@@ -56,7 +56,11 @@ def link_confirm(request: HttpRequest, token: str) -> HttpResponse:
         return _link_error(request, err)
     except DomainError as err:
         return _done(request, "Nothing to confirm", err.message, status=409)
-    return _page(request, "confirm.html", {"session": session})
+    return _page(
+        request,
+        "confirm.html",
+        {"session": session, "status": selectors.status_for_patient(session)},
+    )
 
 
 @public
