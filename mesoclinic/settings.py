@@ -290,7 +290,8 @@ if EMAIL_HOST:
     EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
     EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 else:
-    EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+    # One readable .eml file per message in var/mail/ (mesoclinic/mail_files.py).
+    EMAIL_BACKEND = env_str("EMAIL_BACKEND", "mesoclinic.mail_files.EmailBackend")
     EMAIL_FILE_PATH = BASE_DIR / "var" / "mail"
 
 # Celery over Redis. Without REDIS_URL the app runs with no broker: `make run` delivers due
