@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 INSTALLED := $(VENV)/.installed
 ASSETS := node_modules/bootstrap/dist/css/bootstrap.min.css
+# axe-core: the accessibility checks of the browser tests (tests/browser/axe.py).
+AXE := node_modules/axe-core/axe.min.js
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Links in emails and the start-up banner; set SITE_URL to override (a proxy, a public name).
@@ -18,11 +20,11 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PY) -c "import django, celery, playwright" 
 	touch $(INSTALLED)
 
-$(ASSETS): package.json
+$(ASSETS) $(AXE) &: package.json
 	npm install --no-package-lock --no-audit --no-fund --loglevel=error
-	touch $(ASSETS)
+	touch $(ASSETS) $(AXE)
 
-setup: $(INSTALLED) $(ASSETS)
+setup: $(INSTALLED) $(ASSETS) $(AXE)
 
 run: setup
 	$(PY) manage.py migrate --no-input
