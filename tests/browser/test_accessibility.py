@@ -115,7 +115,7 @@ def test_an_inline_script_tag_is_refused_by_the_policy_so_axe_goes_in_as_an_init
     try:
         page = context.new_page()
         page.goto("/accounts/login/")
-        with pytest.raises(Exception, match="Content Security Policy|script"):
+        with pytest.raises(Exception, match=r"Content Security Policy|script"):
             page.add_script_tag(path=str(axe_script()))
         assert page.evaluate("typeof window.axe") == "undefined"
         context.add_init_script(path=str(axe_script()))
