@@ -97,8 +97,10 @@ def test_the_managers_menu_fits_from_a_phone_to_a_wide_screen(
         else:
             assert not toggler.is_visible()
         for name in ("Calendar", "Patients", "Clinic set-up", "Audit log", "Log out"):
-            item = page.locator("nav").get_by_role("link", name=name).or_(
-                page.locator("nav").get_by_role("button", name=name)
+            item = (
+                page.locator("nav")
+                .get_by_role("link", name=name)
+                .or_(page.locator("nav").get_by_role("button", name=name))
             )
             box = item.first.bounding_box()
             assert box is not None and item.first.is_visible(), name

@@ -26,6 +26,7 @@ from mesoclinic.errors import DomainError
 from patients.models import Patient
 from patients.services import patient_create
 from treatments.accounts.selectors import second_factor_enrolled, second_factor_required
+from treatments.booking_hooks import session_changed
 from treatments.messaging import conf
 from treatments.models import (
     Clinic,
@@ -91,6 +92,8 @@ CANCEL_REASONS = [
 PATIENTS = 40
 DAYS_EACH_SIDE = 7
 STEP = dt.timedelta(minutes=15)
+# Completed sessions this recent get their aftercare emails (24 h and 48 h after the end).
+AFTERCARE_DAYS = dt.timedelta(days=3)
 
 User = get_user_model()
 
@@ -463,6 +466,12 @@ class Command(BaseCommand):
             **fields,
         )
         self.created[f"past sessions ({session.get_status_display().lower()})"] += 1
+        if status == Session.Status.COMPLETED and session.completed_at >= now - AFTERCARE_DAYS:
+            # As when the desk completes a session: its aftercare emails are scheduled, and
+            # those already due go out at the first dispatcher run of `make run`.
+            with transaction.atomic():
+                session_changed(session=session, change="completed")
+            self.created["completed sessions with aftercare emails"] += 1
         return session
 
     def _report(self) -> None:
