@@ -12,6 +12,7 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
+from patients.models import Patient
 from patients.tests.factories import PatientFactory
 from tests.browser.axe import axe_script, axe_violations
 from tests.browser.conftest import checked_context
@@ -125,3 +126,32 @@ def test_an_inline_script_tag_is_refused_by_the_policy_so_axe_goes_in_as_an_init
         assert axe_violations(page) == []
     finally:
         context.close()
+
+
+def test_the_patient_picker_works_with_arrow_keys_and_enter(page, live_server, front_desk_user):
+    PatientFactory(first_name="Jane", last_name="Austen")
+    PatientFactory(first_name="Janet", last_name="Austin")
+    sign_in(page, live_server.url, front_desk_user)
+    page.goto("/sessions/new/")
+    search = page.get_by_role("combobox", name="Patient")
+    search.fill("Aust")
+    options = page.get_by_role("option")
+    options.nth(1).wait_for()
+    assert search.get_attribute("aria-expanded") == "true"
+    search.press("ArrowDown")
+    search.press("ArrowDown")
+    highlighted = page.locator("[role=option][aria-selected=true]")
+    assert search.get_attribute("aria-activedescendant") == highlighted.get_attribute("id")
+    name = highlighted.get_attribute("data-patient-label")
+    search.press("ArrowUp")
+    search.press("ArrowDown")
+    search.press("Enter")
+    assert page.locator("[data-patient-chosen-label]").inner_text() == name
+    assert page.locator("input[name=patient]").input_value() == highlighted_id(name)
+    # Enter picked the patient; it did not submit the booking form.
+    assert "/sessions/new/" in page.url
+
+
+def highlighted_id(label: str) -> str:
+    first, last = label.split(" (")[0].split(" ", 1)
+    return str(Patient.objects.get(first_name=first, last_name=last).pk)
