@@ -64,6 +64,8 @@ def checked_context(browser, base_url: str, **options):
     """A browser context whose every page is checked by axe-core (see check_each_page)."""
     options.setdefault("viewport", {"width": 1400, "height": 1000})
     options.setdefault("locale", "en-GB")
+    # No transitions (Bootstrap honours the setting): axe must not measure a colour half-way.
+    options.setdefault("reduced_motion", "reduce")
     context = browser.new_context(base_url=base_url, **options)
     context.set_default_timeout(10_000)
     install_axe(context)
