@@ -132,9 +132,10 @@ def test_search_markup_is_escaped(front_desk, patient):
 
 def test_the_picker_renders_buttons_the_booking_form_can_read(front_desk, patient):
     body = front_desk.get(reverse("patients:patient_picker"), {"q": "zed"}).content.decode()
-    assert '<div class="list-group">' in body
+    assert 'role="listbox" id="patient-listbox"' in body
     assert (
-        '<button type="button" class="list-group-item list-group-item-action" '
+        '<button type="button" class="list-group-item list-group-item-action" role="option" '
+        f'aria-selected="false" tabindex="-1" id="patient-option-{patient.pk}" '
         f'data-patient-id="{patient.pk}" data-patient-label="Zed Zebedee (6 May 1980)">'
     ) in body
     assert "<html" not in body
