@@ -250,6 +250,9 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 # Used until a manager sets the clinic's zone, and by the demo clinic.
 CLINIC_DEFAULT_TIMEZONE = env_str("CLINIC_TIMEZONE", "Europe/London")
+# Phone numbers typed without a country code are read as numbers of this region (ISO 3166
+# alpha-2) and stored in E.164, so "07700 900123" and "+44 7700 900123" are one number.
+PHONE_REGION = env_str("PHONE_REGION", "GB").upper()
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -293,7 +296,8 @@ if EMAIL_HOST:
     EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
     EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 else:
-    EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+    # One readable .eml file per message in var/mail/ (mesoclinic/mail_files.py).
+    EMAIL_BACKEND = env_str("EMAIL_BACKEND", "mesoclinic.mail_files.EmailBackend")
     EMAIL_FILE_PATH = BASE_DIR / "var" / "mail"
 
 # Celery over Redis. Without REDIS_URL the app runs with no broker: `make run` delivers due

@@ -34,6 +34,7 @@ class SearchQuery:
     text: str
     date: dt.date | None = None
     digits: str = ""
+    e164: str = ""
     tokens: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -53,9 +54,9 @@ def parse_search_query(query: str) -> SearchQuery:
     if "@" in text:
         return SearchQuery(kind="email", text=text.lower())
     if _PHONE_LIKE.match(text):
-        digits = phone_digits(text)
+        digits = re.sub(r"\D", "", text)
         if len(digits) >= MIN_PHONE_DIGITS:
-            return SearchQuery(kind="phone", text=text, digits=digits)
+            return SearchQuery(kind="phone", text=text, digits=digits, e164=phone_digits(text))
     tokens = tuple(t for t in re.split(r"[\s,]+", text.lower()) if t)
     return SearchQuery(kind="name", text=text, tokens=tokens)
 
@@ -129,6 +130,9 @@ def _search_filter(parsed: SearchQuery) -> Q | None:
         return _prefix_q("email_lower", parsed.text)
     if parsed.kind == "phone":
         q = Q(phone_digits__contains=parsed.digits)
+        # A whole number in any format ("07700 900123", "0044 7700 900123") is its E.164 form.
+        if parsed.e164.startswith("+"):
+            q |= Q(phone_digits=parsed.e164)
         national = parsed.digits.lstrip("0")
         # "07700 900123" typed for a number stored as "+44 7700 900123": drop the trunk 0.
         if national != parsed.digits and len(national) >= 6:

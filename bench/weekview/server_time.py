@@ -212,7 +212,7 @@ def _targets(seeded) -> list[dict[str, str]]:
             ("search, name prefix 'smi'", "smi"),
             ("search, first + last name", f"{sample.first_name} {sample.last_name}"),
             ("search, phone (last 6 digits)", f"{digits[-6:-3]} {digits[-3:]}"),
-            ("search, phone (07... national)", "0" + digits[2:]),
+            ("search, phone (07... national)", "0" + digits.removeprefix("+44")),
             ("search, date of birth dd/mm/yyyy", sample.date_of_birth.strftime("%d/%m/%Y")),
         ]
         for name, q in queries:

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from patients.tests.factories import PatientFactory
-from tests.browser.conftest import log_in
+from tests.browser.conftest import check_each_page, log_in
 from treatments.models import Session
 
 pytestmark = [pytest.mark.browser]
@@ -67,6 +67,7 @@ def test_front_desk_books_a_free_slot_and_cannot_book_it_twice(
 
     # A second receptionist opens the same free slot before the first one saves.
     other = page.context.new_page()
+    check_each_page(other)
     other.goto(slot_url)
 
     # The first desk picks the patient with the picker and books.

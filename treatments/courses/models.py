@@ -32,7 +32,7 @@ class Protocol(models.Model):
     sessions_count = models.PositiveSmallIntegerField(
         default=4,
         validators=[MinValueValidator(SESSIONS_MIN), MaxValueValidator(SESSIONS_MAX)],
-        help_text="Usually 3 to 6 (seed); 1 to 10 allowed.",
+        help_text="Usually 3 to 6; 1 to 10 allowed.",
     )
     interval_min_days = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(INTERVAL_MAX_DAYS)],

@@ -26,7 +26,12 @@ from treatments.services.booking import session_book, session_cancel
 
 from . import tokens
 from .models import Kind, OutboxMessage, SessionConfirmation
-from .selectors import cancel_blocked_reason, confirm_link_sent_for, nudge_for_link
+from .selectors import (
+    cancel_blocked_reason,
+    confirm_link_sent_for,
+    nudge_for_link,
+    status_for_patient,
+)
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +85,7 @@ def link_session_confirm(*, token: str) -> Session:
         payload = tokens.link_use(action="confirm", token=token)
         session = _linked_session(payload)
         if session.status != Session.Status.BOOKED:
-            raise DomainError(
-                f"This appointment is {session.get_status_display().lower()}, so there is "
-                "nothing to confirm."
-            )
+            raise DomainError(f"{status_for_patient(session)} There is nothing to confirm.")
         sent_for = confirm_link_sent_for(payload=payload, session=session)
         if sent_for is not None:
             raise ConfirmationSuperseded(sent_for=sent_for, session=session)

@@ -82,7 +82,11 @@ def link_confirm(request: HttpRequest, token: str) -> HttpResponse:
         return _moved(request, err.sent_for, err.session)
     except DomainError as err:
         return _done(request, "Nothing to confirm", err.message, status=409)
-    return _page(request, "confirm.html", {"session": session})
+    return _page(
+        request,
+        "confirm.html",
+        {"session": session, "status": selectors.status_for_patient(session)},
+    )
 
 
 @public

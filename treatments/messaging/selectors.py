@@ -181,11 +181,28 @@ def course_message_applies(message: OutboxMessage) -> bool:
     return message.kind == Kind.COURSE_COMPLETED
 
 
+# What a patient reads when a link reaches an appointment that is no longer simply booked.
+_STATUS_FOR_PATIENT = {
+    Session.Status.BOOKED: "This appointment is booked.",
+    Session.Status.ARRIVED: "This appointment has already started.",
+    Session.Status.COMPLETED: "This appointment has already taken place.",
+    Session.Status.CANCELLED: "This appointment has been cancelled.",
+    Session.Status.NO_SHOW: "The time of this appointment has passed.",
+}
+
+
+def status_for_patient(session: Session) -> str:
+    """The session's state in a sentence for the patient (never the desk's status label)."""
+    return _STATUS_FOR_PATIENT.get(
+        Session.Status(session.status), "This appointment can no longer be changed."
+    )
+
+
 def cancel_blocked_reason(session: Session, now: datetime | None = None) -> str:
     """Why the patient cannot cancel this session through a link, or "" if they can."""
     now = now or timezone.now()
     if session.status != Session.Status.BOOKED:
-        return f"This appointment is already {session.get_status_display().lower()}."
+        return status_for_patient(session)
     hours = conf.cancel_notice_hours()
     if session.starts_at - now < timedelta(hours=hours):
         phone = clinic_get().phone

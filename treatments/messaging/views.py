@@ -75,7 +75,7 @@ def message_retry(request: StaffRequest, pk: int) -> HttpResponse:
     except DomainError as err:
         messages.error(request, err.message)
     else:
-        messages.success(request, "The message will be sent at the next dispatcher run.")
+        messages.success(request, "The message will be sent again within a few minutes.")
     # `next` comes back from the page's own form; anything else (another site, a URL name that
     # redirect() would resolve) falls back to the outbox rather than being followed.
     back = request.POST.get("next", "")

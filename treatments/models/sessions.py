@@ -11,7 +11,7 @@ from .staff import StaffProfile
 
 class SessionType(models.Model):
     name = models.CharField(max_length=80, unique=True)
-    duration_minutes = models.PositiveSmallIntegerField(help_text="30 to 60 minutes (seed).")
+    duration_minutes = models.PositiveSmallIntegerField(help_text="Usually 30 to 60 minutes.")
     buffer_minutes = models.PositiveSmallIntegerField(
         default=15,
         help_text="Time blocked after the session to clean and reset the room.",

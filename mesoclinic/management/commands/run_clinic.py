@@ -6,6 +6,7 @@ beat schedule runs, on the same interval, in a background thread.
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -18,6 +19,13 @@ from treatments.messaging.dispatch import dispatch_in_process
 from .runserver import refuse_unsafe_bind
 
 
+def use_served_address_for_links(*, host: str, port: int) -> str:
+    """Make email links and the banner point at where this server listens, unless SITE_URL says
+    otherwise (a proxy, a public name). Returns the base the links now use."""
+    os.environ.setdefault("SITE_URL", f"http://{host}:{port}")
+    return conf.site_url()
+
+
 class Command(BaseCommand):
     help = "Serve the clinic on HOST:PORT and deliver due patient messages in the background."
 
@@ -27,10 +35,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, host: str, port: int, **options: Any) -> None:
         refuse_unsafe_bind(host)
+        links = use_served_address_for_links(host=host, port=port)
         stop = threading.Event()
         delivery = threading.Thread(target=self._deliver, args=(stop,), daemon=True)
         delivery.start()
         self.stdout.write(f"mesoclinic: http://{host}:{port}/  (logins: see README)")
+        if links != f"http://{host}:{port}":
+            self.stdout.write(f"Links in emails start with {links} (SITE_URL).")
         try:
             call_command("runserver", f"{host}:{port}", use_reloader=False)
         finally:

@@ -25,6 +25,8 @@ from mesoclinic.errors import DomainError
 from patients.models import Patient
 from patients.services import patient_create
 from treatments.accounts.selectors import second_factor_enrolled, second_factor_required
+from treatments.booking_hooks import session_changed
+from treatments.messaging import conf
 from treatments.models import (
     Clinic,
     OpeningHours,
@@ -89,6 +91,8 @@ CANCEL_REASONS = [
 PATIENTS = 40
 DAYS_EACH_SIDE = 7
 STEP = dt.timedelta(minutes=15)
+# Completed sessions this recent get their aftercare emails (24 h and 48 h after the end).
+AFTERCARE_DAYS = dt.timedelta(days=3)
 
 
 def _ceil(moment: dt.datetime) -> dt.datetime:
@@ -469,6 +473,17 @@ class Command(BaseCommand):
             **fields,
         )
         self.created[f"past sessions ({session.get_status_display().lower()})"] += 1
+        ended = session.completed_at
+        if (
+            status == Session.Status.COMPLETED
+            and ended is not None
+            and ended >= now - AFTERCARE_DAYS
+        ):
+            # As when the desk completes a session: its aftercare emails are scheduled, and
+            # those already due go out at the first dispatcher run of `make run`.
+            with transaction.atomic():
+                session_changed(session=session, change="completed")
+            self.created["completed sessions with aftercare emails"] += 1
         return session
 
     def _report(self) -> None:
@@ -479,7 +494,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo clinic loaded: created {made}.")
         else:
             self.stdout.write("Demo clinic already loaded: nothing to create.")
-        self.stdout.write("\nOpen http://127.0.0.1:8000/ and log in as:")
+        self.stdout.write(f"\nOpen {conf.site_url()}/ and log in as:")
         for username, first, last, role, *_ in STAFF:
             self.stdout.write(f"  {username:<11} {role.value:<20} ({first} {last})")
         self.stdout.write(f"Password for all: {DEMO_PASSWORD}")

@@ -148,4 +148,5 @@ def test_the_calendar_cell_marks_a_session_the_patient_confirmed(session, first_
         Client().post(first_link)
         after = front_desk.get(url).content.decode()
     assert "cal-confirmed" not in before
-    assert after.count('title="Confirmed by the patient"') == 1
+    # One confirmed session: the mark is on its block and repeated in its popover.
+    assert after.count('title="Confirmed by the patient"') == 2
