@@ -191,7 +191,7 @@ def test_the_calendar_and_the_htmx_booking_form_work_under_the_policy(
     page.wait_for_function("() => document.querySelector('[name=course_step]:checked').value")
     page.get_by_role("button", name="Book session").click()
     page.wait_for_selector("#calendar")
-    assert "Counted as step 2 of 4" in page.locator(".alert-success").inner_text()
+    assert "Counted as Face course, session 2 of 4" in page.locator(".alert-success").inner_text()
     watch.assert_clean()
 
 

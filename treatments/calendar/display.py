@@ -77,7 +77,7 @@ def cell_display(cell: Cell, *, detail: str, zone: ZoneInfo) -> None:
         # the rest. A booked session can be dragged, moved with the arrow keys, or moved
         # through its form (the popover's "Move" link).
         cell.html = format_html(
-            '<a class="cal-block" href="{url}" aria-label="{aria}"{drag}>'
+            '<a class="cal-block" href="{url}" title="{aria}"{drag}>'
             '<span class="cal-block-line"><span class="cal-block-time">{start}</span> '
             '<span class="cal-block-patient">{short}</span></span>{badge}'
             '<span class="cal-block-meta">{meta}</span></a>'

@@ -68,7 +68,7 @@ def test_a_block_shows_a_short_name_and_the_full_text_in_its_popover(front_desk,
     cell = session_cell(html, austen)
     assert '<span class="cal-block-patient">J. Austen</span>' in cell
     assert '<div class="cal-pop"><strong>Jane Austen</strong>' in cell
-    assert 'aria-label="10:00–10:45 · Jane Austen · Face · Room 1 · Booked.' in cell
+    assert 'title="10:00–10:45 · Jane Austen · Face · Room 1 · Booked.' in cell
 
 
 def test_a_block_is_coloured_by_its_session_type_and_says_its_status_in_words(
