@@ -29,6 +29,22 @@ def _rate(group: str, request: HttpRequest) -> str:
     return settings.PUBLIC_LINK_RATE_LIMIT
 
 
+def too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
+    response = render(request, "429.html", {"retry_after": retry_after}, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def over_limit(request: HttpRequest, *, group: str, value: str, rate: str) -> int | None:
+    """Count one hit for `value` (an email address, say) in `group`; seconds to wait if over."""
+    usage = get_usage(
+        request, group=group, key=lambda _group, _request: value, rate=rate, increment=True
+    )
+    if usage is not None and usage["should_limit"]:
+        return max(1, usage["time_left"] + 1)
+    return None
+
+
 def rate_limited_per_ip(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Answer 429 once an address has made more than PUBLIC_LINK_RATE_LIMIT such requests."""
 

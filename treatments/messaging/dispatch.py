@@ -291,7 +291,11 @@ def _send_one(pk: int, claim: str, sender: _Sender, clinic: Clinic) -> str:
             # of this task; waiting, then re-reading status and claim, is what keeps it single.
             OutboxMessage.objects.select_for_update(of=("self",))
             .select_related(
-                "patient", "session__practitioner__user", "session__room", "session__session_type"
+                "patient",
+                "session__practitioner__user",
+                "session__room",
+                "session__session_type",
+                "booking_request__session_type",
             )
             .filter(pk=pk, status=Status.SENDING, claim=claim)
             .first()
@@ -337,7 +341,7 @@ def _send_one(pk: int, claim: str, sender: _Sender, clinic: Clinic) -> str:
             _finish(message, Status.FAILED, Reason.SMTP, "The mail server refused it.")
             return Status.FAILED
         message.sent_at = timezone.now()
-        message.sent_to = message.patient.email
+        message.sent_to = message.recipient
         message.subject = email.subject[:200]
         message.retry_at = None
         _finish(message, Status.SENT)

@@ -22,6 +22,9 @@ class Kind(models.TextChoices):
     FOLLOW_UP_AGAIN = "follow_up_again", "Follow-up nudge, second"
     MAINTENANCE = "maintenance", "Maintenance nudge"
     COURSE_COMPLETED = "course_completed", "Course completed"
+    ONLINE_VERIFY = "online_verify", "Online booking: confirm your email"
+    ONLINE_APPROVED = "online_approved", "Online booking: approved"
+    ONLINE_DECLINED = "online_declined", "Online booking: declined"
 
 
 # Care messages need consent to email reminders; nudges need marketing consent. Aftercare is
@@ -38,6 +41,9 @@ CARE_KINDS = frozenset(
     }
 )
 NUDGE_KINDS = frozenset({Kind.FOLLOW_UP, Kind.FOLLOW_UP_AGAIN, Kind.MAINTENANCE})
+# Answers to what the person asked for on the public booking page, sent to the address they
+# gave (`to_email`), which may not be a patient's yet: no consent gate, no patient needed.
+ONLINE_KINDS = frozenset({Kind.ONLINE_VERIFY, Kind.ONLINE_APPROVED, Kind.ONLINE_DECLINED})
 # What a booked session is told before it takes place. Each row describes one version of the
 # booking (OutboxMessage.step): only the newest row of each kind is ever sent, and all of them
 # stop once the session has taken place.
@@ -76,8 +82,21 @@ CONSENT_REASONS = {
 class OutboxMessage(models.Model):
     kind = models.CharField(max_length=24, choices=Kind.choices)
     patient = models.ForeignKey(
-        "patients.Patient", on_delete=models.CASCADE, related_name="outbox_messages"
+        "patients.Patient",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="outbox_messages",
     )
+    booking_request = models.ForeignKey(
+        "online.BookingRequest",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="outbox_messages",
+    )
+    # The online kinds' recipient (the address typed on the booking page).
+    to_email = models.EmailField(max_length=254, blank=True)
     session = models.ForeignKey(
         "treatments.Session",
         null=True,
@@ -138,13 +157,19 @@ class OutboxMessage(models.Model):
                 name="outbox_once_per_course_kind_step",
             ),
             models.CheckConstraint(
-                condition=models.Q(session__isnull=False) | models.Q(course__isnull=False),
+                condition=models.Q(session__isnull=False)
+                | models.Q(course__isnull=False)
+                | models.Q(booking_request__isnull=False),
                 name="outbox_about_session_or_course",
             ),
             models.CheckConstraint(
                 condition=~models.Q(status="sending")
                 | models.Q(claim__isnull=False, lease_until__isnull=False),
                 name="outbox_sending_has_claim",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(patient__isnull=False) | models.Q(to_email__gt=""),
+                name="outbox_has_recipient",
             ),
         ]
         indexes = [
@@ -165,6 +190,10 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for patient {self.patient_id} ({self.status})"
+
+    @property
+    def recipient(self) -> str:
+        return self.to_email or (self.patient.email if self.patient else "")
 
 
 class SessionConfirmation(models.Model):

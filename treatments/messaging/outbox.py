@@ -19,7 +19,7 @@ from django.utils import timezone
 from mesoclinic.errors import DomainError
 from patients.models import Patient
 
-from .models import NUDGE_KINDS, Kind, OutboxMessage, Reason, Status
+from .models import NUDGE_KINDS, ONLINE_KINDS, Kind, OutboxMessage, Reason, Status
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +32,11 @@ REASON_TEXT = {
 }
 
 
-def block_reason(kind: str, patient: Patient) -> str:
+def block_reason(kind: str, patient: Patient | None) -> str:
     """The reason code that stops `kind` reaching `patient` now, or ""."""
-    if not patient.email:
+    if kind in ONLINE_KINDS:
+        return ""  # sent to the address the person typed, at their own request
+    if patient is None or not patient.email:
         return Reason.NO_EMAIL
     if kind in NUDGE_KINDS:
         return "" if patient.marketing_consent else Reason.NO_MARKETING_CONSENT
@@ -42,7 +44,7 @@ def block_reason(kind: str, patient: Patient) -> str:
 
 
 def initial_state(
-    *, kind: str, patient: Patient, due_at: datetime, expires_at: datetime, now: datetime
+    *, kind: str, patient: Patient | None, due_at: datetime, expires_at: datetime, now: datetime
 ) -> tuple[str, str, str]:
     """(status, reason code, reason text) for a row that would be due at `due_at`."""
     code = block_reason(kind, patient)
@@ -58,11 +60,13 @@ def initial_state(
 def message_schedule(
     *,
     kind: str,
-    patient: Patient,
+    patient: Patient | None,
     due_at: datetime,
     expires_at: datetime,
     session_id: int | None = None,
     course_id: int | None = None,
+    booking_request_id: int | None = None,
+    to_email: str = "",
     step: int = 0,
     now: datetime | None = None,
 ) -> OutboxMessage:
@@ -76,6 +80,8 @@ def message_schedule(
         patient=patient,
         session_id=session_id,
         course_id=course_id,
+        booking_request_id=booking_request_id,
+        to_email=to_email,
         step=step,
         due_at=due_at,
         expires_at=expires_at,

@@ -16,7 +16,7 @@ from treatments.models import Session
 from treatments.selectors import clinic_get
 
 from . import conf
-from .models import PRE_SESSION_KINDS, Kind, OutboxMessage, Status
+from .models import ONLINE_KINDS, PRE_SESSION_KINDS, Kind, OutboxMessage, Status
 from .tokens import LinkInvalid
 
 ATTENTION_STATUSES = (Status.PENDING, Status.FAILED, Status.MISSED, Status.SENDING)
@@ -98,6 +98,8 @@ def message_still_applies(message: OutboxMessage) -> bool:
         return session is not None and session.status == Session.Status.CANCELLED
     if message.kind in (Kind.AFTERCARE_24H, Kind.AFTERCARE_48H):
         return session is not None and session.status == Session.Status.COMPLETED
+    if message.kind in ONLINE_KINDS:
+        return message.booking_request_id is not None
     return course_message_applies(message)
 
 
