@@ -229,3 +229,13 @@ def test_the_page_says_closed_when_online_booking_is_off(client, clinic):
     response = client.get(reverse("online:book"))
     assert response.status_code == 200
     assert "not available" in response.content.decode()
+
+
+def test_the_staff_outbox_pages_show_a_message_to_a_non_patient(manager, online):
+    request = _request(online)
+    message = OutboxMessage.objects.get(booking_request=request)
+    OutboxMessage.objects.filter(pk=message.pk).update(status="failed")
+    outbox = manager.get(reverse("messaging:outbox"))
+    assert outbox.status_code == 200 and NEW.email in outbox.content.decode()
+    detail = manager.get(reverse("messaging:message_detail", args=[message.pk]))
+    assert detail.status_code == 200 and NEW.email in detail.content.decode()
