@@ -239,3 +239,18 @@ def test_the_staff_outbox_pages_show_a_message_to_a_non_patient(manager, online)
     assert outbox.status_code == 200 and NEW.email in outbox.content.decode()
     detail = manager.get(reverse("messaging:message_detail", args=[message.pk]))
     assert detail.status_code == 200 and NEW.email in detail.content.decode()
+
+
+def test_the_desk_approves_a_request_from_its_list(front_desk, online):
+    Clinic.objects.filter(pk=1).update(online_booking=OnlineBooking.REQUEST)
+    request = _request(online)
+    online_request_confirm(token=online_link_make(request=request))
+    page = front_desk.get(reverse("online:requests"))
+    assert "Nina" in page.content.decode() or NEW.email in page.content.decode()
+    url = reverse("online:request_decide", args=[request.pk])
+    assert front_desk.post(url, {"decision": "approve"}).status_code == 302
+    assert Session.objects.get().patient.email == NEW.email
+    # Deciding twice changes nothing.
+    front_desk.post(url, {"decision": "decline"})
+    assert Session.objects.count() == 1
+    assert not OutboxMessage.objects.filter(kind=Kind.ONLINE_DECLINED).exists()
