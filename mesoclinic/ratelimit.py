@@ -35,11 +35,11 @@ def too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
     return response
 
 
-def over_limit(request: HttpRequest, *, group: str, value: str, rate: str) -> int | None:
-    """Count one hit for `value` (an email address, say) in `group`; seconds to wait if over."""
-    usage = get_usage(
-        request, group=group, key=lambda _group, _request: value, rate=rate, increment=True
-    )
+def over_limit(request: HttpRequest, *, group: str, value: str | None, rate: str) -> int | None:
+    """Count one hit for `value` (an email address, say; None: the client's address, read as
+    the per-IP limit reads it) in `group`; the seconds to wait if over the limit, else None."""
+    key: Any = "ip" if value is None else (lambda _group, _request: value)
+    usage = get_usage(request, group=group, key=key, rate=rate, increment=True)
     if usage is not None and usage["should_limit"]:
         return max(1, usage["time_left"] + 1)
     return None

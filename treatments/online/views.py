@@ -38,12 +38,8 @@ def _choose(request: HttpRequest) -> tuple[ChooseForm, list[selectors.FreeSlot]]
 
 
 def _over_limits(request: HttpRequest, email: str) -> int | None:
-    return over_limit(
-        request,
-        group="online-ip",
-        value=request.META.get("REMOTE_ADDR", ""),
-        rate=settings.ONLINE_BOOKING_IP_RATE,
-    ) or over_limit(
+    by_ip = over_limit(request, group="online-ip", value=None, rate=settings.ONLINE_BOOKING_IP_RATE)
+    return by_ip or over_limit(
         request,
         group="online-email",
         value=email.strip().lower(),
