@@ -221,6 +221,10 @@ def online_request_confirm(*, token: str, now: datetime | None = None) -> Confir
             return _act(online_request_get(pk=request.pk), now=now)
     except LinkError:
         return Confirmation(outcome=Outcome.INVALID)
+    except DomainError:
+        # Details the desk's registration refuses: nothing was kept (the link stays unused);
+        # the neutral answer, never an error page.
+        return Confirmation(outcome=Outcome.CALL)
 
 
 def _finish(request: BookingRequest, status: str, now: datetime, **fields: object) -> None:

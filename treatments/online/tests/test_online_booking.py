@@ -5,11 +5,13 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from mesoclinic.errors import DomainError
 from patients.models import Patient
 from patients.tests.factories import PatientFactory
 from treatments.messaging.models import Kind, OutboxMessage
 from treatments.messaging.render import message_email
 from treatments.models import Clinic, OnlineBooking, Session
+from treatments.online import services
 from treatments.online.models import BookingRequest
 from treatments.online.selectors import free_slots
 from treatments.online.services import (
@@ -254,3 +256,16 @@ def test_the_desk_approves_a_request_from_its_list(front_desk, online):
     front_desk.post(url, {"decision": "decline"})
     assert Session.objects.count() == 1
     assert not OutboxMessage.objects.filter(kind=Kind.ONLINE_DECLINED).exists()
+
+
+def test_details_the_registration_refuses_give_the_neutral_answer_and_keep_nothing(
+    online, monkeypatch
+):
+    def refuse(**kwargs):
+        raise DomainError("Not a valid phone number.", field="phone")
+
+    monkeypatch.setattr(services, "patient_create", refuse)
+    token = online_link_make(request=_request(online))
+    assert online_request_confirm(token=token).outcome == Outcome.CALL
+    assert Patient.objects.count() == 0 and Session.objects.count() == 0
+    assert BookingRequest.objects.get().status == BookingRequest.Status.AWAITING_EMAIL
