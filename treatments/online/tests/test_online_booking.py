@@ -22,7 +22,7 @@ from treatments.online.services import (
     online_request_create,
     online_request_decide,
 )
-from treatments.tests.factories import SessionFactory
+from treatments.tests.factories import RoomFactory, SessionFactory, StaffProfileFactory
 
 from .conftest import DAY, LONDON, START
 
@@ -269,3 +269,19 @@ def test_details_the_registration_refuses_give_the_neutral_answer_and_keep_nothi
     assert online_request_confirm(token=token).outcome == Outcome.CALL
     assert Patient.objects.count() == 0 and Session.objects.count() == 0
     assert BookingRequest.objects.get().status == BookingRequest.Status.AWAITING_EMAIL
+
+
+@pytest.mark.parametrize("extra", [0, 8])
+def test_free_slots_read_a_flat_number_of_queries(online, django_assert_max_num_queries, extra):
+    for i in range(extra):
+        doctor = StaffProfileFactory()
+        SessionFactory(
+            practitioner=doctor,
+            session_type=online,
+            starts_at=START + dt.timedelta(minutes=15 * i),
+            ends_at=START + dt.timedelta(minutes=15 * i + 45),
+            blocked_until=START + dt.timedelta(minutes=15 * i + 60),
+            room=RoomFactory(name=f"Room {i}"),
+        )
+    with django_assert_max_num_queries(6):
+        free_slots(session_type=online, day=DAY, zone=LONDON)
