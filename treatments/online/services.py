@@ -20,7 +20,7 @@ from django.utils import timezone
 from mesoclinic.errors import BookingHeld, DomainError, NotBookable, PossibleDuplicate, SlotTaken
 from patients.models import Patient
 from patients.services import patient_create
-from treatments.messaging.models import Kind
+from treatments.messaging.models import Kind, OutboxMessage
 from treatments.messaging.outbox import message_schedule
 from treatments.messaging.tokens import LinkError, link_make, link_read, link_use
 from treatments.models import OnlineBooking, Session, SessionType, StaffProfile
@@ -240,6 +240,10 @@ def _act(request: BookingRequest, *, now: datetime) -> Confirmation:
     if request.is_new:
         patient = _register(request)
         request.patient = patient
+        # The verification email now shows on the new patient's messages page.
+        OutboxMessage.objects.filter(booking_request=request, patient__isnull=True).update(
+            patient=patient
+        )
     else:
         patient = request.patient
     if mode == OnlineBooking.OFF or patient is None or patient.booking_hold:

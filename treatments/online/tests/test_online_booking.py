@@ -78,6 +78,7 @@ def test_the_link_books_a_new_patient_once(online):
     assert result.outcome == Outcome.BOOKED
     session = Session.objects.get()
     assert session.starts_at == START and session.patient.email == "new@example.com"
+    assert OutboxMessage.objects.get(kind=Kind.ONLINE_VERIFY).patient == session.patient
     again = online_request_confirm(token=token)
     assert again.outcome == Outcome.INVALID
     assert Session.objects.count() == 1 and Patient.objects.count() == 1
