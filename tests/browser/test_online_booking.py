@@ -10,6 +10,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from patients.tests.factories import PatientFactory
 from tests.browser.conftest import log_in
 from treatments.messaging.dispatch import dispatch_in_process
 from treatments.models import Clinic, OnlineBooking, Session
@@ -79,3 +80,57 @@ def test_a_new_patient_books_a_consultation_online_and_the_desk_sees_it(
     desk_page.wait_for_selector("#calendar")
     assert "Newcombe" in desk_page.locator("#calendar").inner_text()
     desk.close()
+
+
+def test_an_existing_patient_requests_a_follow_up_and_the_desk_approves_it(
+    transactional_db,
+    live_server,
+    page,
+    settings,
+    clinic,
+    front_desk_user,
+    practitioner_profile,
+    room,
+    face,
+):
+    settings.MESSAGING_SITE_URL = live_server.url
+    Clinic.objects.filter(pk=1).update(online_booking=OnlineBooking.REQUEST)
+    face.bookable_online = True
+    face.save()
+    PatientFactory(
+        first_name="Olive",
+        last_name="Oldhand",
+        email="olive@example.com",
+        date_of_birth=dt.date(1970, 3, 2),
+    )
+    day = timezone.localdate(timezone.now(), clinic.zone) + dt.timedelta(days=10)
+
+    page.goto("/book/")
+    page.get_by_label("Session").select_option(label="Face")
+    page.get_by_label("Day").fill(day.isoformat())
+    page.get_by_role("button", name="Show free times").click()
+    page.locator("label.btn", has_text="11:00").click()
+    page.get_by_label("Yes, I am a patient").check()
+    page.get_by_label("Email").fill("olive@example.com")
+    page.get_by_label("Date of birth").fill("1970-03-02")
+    page.get_by_role("button", name="Send me the confirmation email").click()
+    page.get_by_text("Check your email").wait_for()
+    dispatch_in_process()
+    [email] = mail.outbox
+    link = re.search(rf"{re.escape(live_server.url)}/book/confirm/\S+/", email.body).group(0)
+    page.goto(link)
+    page.get_by_role("button", name="Confirm").click()
+    page.get_by_text("Request received").wait_for()
+    assert Session.objects.count() == 0
+
+    log_in(page, front_desk_user.username)
+    page.get_by_role("link", name="Online requests").click()
+    assert "Oldhand" in page.locator("table").inner_text()
+    page.get_by_role("button", name="Approve").click()
+    page.get_by_text("Booked; the patient is told.").wait_for()
+    session = Session.objects.get()
+    assert session.patient.last_name == "Oldhand"
+    assert session.starts_at.astimezone(clinic.zone).time() == dt.time(11)
+    dispatch_in_process()
+    told = [m for m in mail.outbox[1:] if "approved your request" in m.body]
+    assert len(told) == 1 and told[0].to == ["olive@example.com"]
