@@ -10,7 +10,6 @@ are created again after the change (and after its reversal). PostgreSQL alters i
 
 from django.db import migrations, models
 
-
 TABLES = ("treatments_clinic", "treatments_sessiontype")
 BUMP = "UPDATE treatments_calendarversion SET version = random() WHERE id = 1;"
 
