@@ -5,8 +5,12 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 INSTALLED := $(VENV)/.installed
 ASSETS := node_modules/bootstrap/dist/css/bootstrap.min.css
+# axe-core: the accessibility checks of the browser tests (tests/browser/axe.py).
+AXE := node_modules/axe-core/axe.min.js
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in emails and the start-up banner; set SITE_URL to override (a proxy, a public name).
+SITE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: setup run test lint format demo demo-codes bench clean
 
@@ -16,16 +20,16 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PY) -c "import django, celery, playwright" 
 	touch $(INSTALLED)
 
-$(ASSETS): package.json
+$(ASSETS) $(AXE) &: package.json
 	npm install --no-package-lock --no-audit --no-fund --loglevel=error
-	touch $(ASSETS)
+	touch $(ASSETS) $(AXE)
 
-setup: $(INSTALLED) $(ASSETS)
+setup: $(INSTALLED) $(ASSETS) $(AXE)
 
 run: setup
 	$(PY) manage.py migrate --no-input
-	$(PY) manage.py seed_demo
-	$(PY) manage.py run_clinic --host $(HOST) --port $(PORT)
+	SITE_URL=$(SITE_URL) $(PY) manage.py seed_demo
+	SITE_URL=$(SITE_URL) $(PY) manage.py run_clinic --host $(HOST) --port $(PORT)
 
 # The current two-factor code of each demo user (see README, "Demo logins").
 demo-codes:
@@ -39,6 +43,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 format: setup
 	$(VENV)/bin/ruff format .

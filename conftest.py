@@ -111,7 +111,7 @@ def scalp_superficial(clinic):
 
 @pytest.fixture
 def practitioner_profile(clinic) -> StaffProfile:
-    return StaffProfileFactory(
+    return StaffProfileFactory.create(
         user=UserFactory(
             username="doctor", first_name="Ada", last_name="Doctor", role=Role.PRACTITIONER
         ),
@@ -121,7 +121,7 @@ def practitioner_profile(clinic) -> StaffProfile:
 
 @pytest.fixture
 def therapist_profile(clinic) -> StaffProfile:
-    return StaffProfileFactory(
+    return StaffProfileFactory.create(
         user=UserFactory(
             username="therapist", first_name="Tess", last_name="Therapist", role=Role.THERAPIST
         ),

@@ -189,7 +189,8 @@ def _patients(count: int, rng: random.Random) -> list[int]:
                     date_of_birth=dt.date.fromordinal(start + rng.randrange(span)),
                     email=f"patient{n}@bench.test",
                     phone=phone,
-                    phone_digits="".join(c for c in phone if c.isdigit()),
+                    # E.164, as patients.models.phone_digits stores it.
+                    phone_digits="+" + "".join(c for c in phone if c.isdigit()),
                     email_reminders_consent=rng.random() < 0.8,
                 )
             )

@@ -11,9 +11,12 @@ from enum import StrEnum
 from functools import wraps
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from django_htmx.middleware import HtmxDetails
 
 
 class Role(StrEnum):
@@ -28,41 +31,51 @@ ALL_STAFF = frozenset(Role)
 CLINICAL = frozenset({Role.PRACTITIONER, Role.THERAPIST, Role.MANAGER})
 BOOKING = frozenset({Role.FRONT_DESK, Role.PRACTITIONER, Role.THERAPIST, Role.MANAGER})
 MANAGEMENT = frozenset({Role.MANAGER})
-PUBLIC = frozenset()  # marker: reachable without login (login page, signed patient links)
+# Marker: reachable without login (login page, signed patient links).
+PUBLIC: frozenset[Role] = frozenset()
 
 
-def user_roles(user: Any) -> frozenset[Role]:
-    """The user's roles, read once per request (cached on the user object)."""
+class StaffRequest(HttpRequest):
+    """The request an `@allow` view receives: the decorator has checked that `user` is signed
+    in, and django-htmx's middleware (on every request) has added `htmx`."""
+
+    user: User
+    htmx: HtmxDetails
+
+
+def user_roles(user: User | AnonymousUser) -> frozenset[Role]:
+    """The user's roles, read once per request (cached on the user object, in its instance
+    dict as Django's auth backend caches permissions)."""
     if not user.is_authenticated or not user.is_active:
         return frozenset()
-    cached = getattr(user, "_mesoclinic_roles", None)
+    cached: frozenset[Role] | None = user.__dict__.get("_mesoclinic_roles")
     if cached is None:
         if user.is_superuser:
             cached = frozenset({Role.MANAGER})
         else:
             names = set(user.groups.values_list("name", flat=True))
             cached = frozenset(role for role in Role if role.value in names)
-        user._mesoclinic_roles = cached
+        user.__dict__["_mesoclinic_roles"] = cached
     return cached
 
 
-def has_role(user: Any, roles: frozenset[Role] | set[Role]) -> bool:
+def has_role(user: User | AnonymousUser, roles: frozenset[Role] | set[Role]) -> bool:
     return bool(user_roles(user) & set(roles))
 
 
-def can_see_clinical(user: Any) -> bool:
+def can_see_clinical(user: User | AnonymousUser) -> bool:
     return has_role(user, CLINICAL)
 
 
-def can_book(user: Any) -> bool:
+def can_book(user: User | AnonymousUser) -> bool:
     return has_role(user, BOOKING)
 
 
-def can_manage(user: Any) -> bool:
+def can_manage(user: User | AnonymousUser) -> bool:
     return has_role(user, MANAGEMENT)
 
 
-ViewFunc = Callable[..., HttpResponse]
+ViewFunc = Callable[..., HttpResponseBase]
 
 
 def allow(*roles: Role | frozenset[Role]) -> Callable[[ViewFunc], ViewFunc]:
@@ -75,13 +88,15 @@ def allow(*roles: Role | frozenset[Role]) -> Callable[[ViewFunc], ViewFunc]:
 
     def decorator(view: ViewFunc) -> ViewFunc:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not has_role(request.user, allowed):
                 raise PermissionDenied("Your role does not give access to this page.")
             return view(request, *args, **kwargs)
 
+        # A plain attribute on the view function, read by the access test; mypy does not
+        # model attributes set on functions.
         wrapper.access_roles = frozenset(allowed)  # type: ignore[attr-defined]
         return wrapper
 
@@ -90,7 +105,7 @@ def allow(*roles: Role | frozenset[Role]) -> Callable[[ViewFunc], ViewFunc]:
 
 def public(view: ViewFunc) -> ViewFunc:
     """Mark a view as deliberately reachable without login."""
-    view.access_roles = PUBLIC  # type: ignore[attr-defined]
+    view.access_roles = PUBLIC  # type: ignore[attr-defined]  # see allow()
     return view
 
 

@@ -8,13 +8,21 @@ nothing and gets the confirmation page again. CSRF protection still applies on t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from django import forms
 from django.core import signing
 
 CONFIRM_MAX_AGE = 15 * 60
 _SALT = "mesoclinic.confirm"
+
+
+class Target(TypedDict):
+    """What a token is for: the action, its object and the user who confirms."""
+
+    action: str
+    object_id: int
+    user_id: int
 
 
 def confirm_token(*, action: str, object_id: int, user_id: int) -> str:
@@ -38,7 +46,7 @@ class ConfirmForm(forms.Form):
         self, data: Any = None, *, action: str, object_id: int, user_id: int, **kwargs: Any
     ) -> None:
         super().__init__(data, **kwargs)
-        self.target = {"action": action, "object_id": object_id, "user_id": user_id}
+        self.target: Target = {"action": action, "object_id": object_id, "user_id": user_id}
 
     def clean_confirm(self) -> str:
         token = self.cleaned_data["confirm"]

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
+from django import forms
 from django.db import IntegrityError, transaction
 
 
@@ -74,7 +74,7 @@ def unique_or_field_error(*, constraint: str, message: str, field: str) -> Itera
         raise DomainError(message, field=field) from exc
 
 
-def put_on_form(form: Any, err: DomainError) -> None:
+def put_on_form(form: forms.BaseForm, err: DomainError) -> None:
     """Show a service's refusal beside the field it names, or above the form if the form has
     no such field (a message is never lost to a ValueError, i.e. never a 500)."""
     form.add_error(err.field if err.field in form.fields else None, err.message)

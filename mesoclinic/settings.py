@@ -12,10 +12,15 @@ import re
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from mesoclinic.safety import DEVELOPMENT_SECRET_KEY, refuse_non_loopback, unsafe_to_expose
+
+# Lets Django's generic classes be subscripted at run time (`forms.ModelChoiceField[Room]`),
+# as django-stubs types them.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -166,7 +171,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": BASE_DIR / env_str("SQLITE_PATH", "db.sqlite3"),
+            "NAME": str(BASE_DIR / env_str("SQLITE_PATH", "db.sqlite3")),
             # IMMEDIATE takes SQLite's write lock at BEGIN, so the booking service's
             # check-then-insert cannot interleave with another writer.
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
@@ -246,6 +251,9 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 # Used until a manager sets the clinic's zone, and by the demo clinic.
 CLINIC_DEFAULT_TIMEZONE = env_str("CLINIC_TIMEZONE", "Europe/London")
+# Phone numbers typed without a country code are read as numbers of this region (ISO 3166
+# alpha-2) and stored in E.164, so "07700 900123" and "+44 7700 900123" are one number.
+PHONE_REGION = env_str("PHONE_REGION", "GB").upper()
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -289,7 +297,8 @@ if EMAIL_HOST:
     EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
     EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 else:
-    EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+    # One readable .eml file per message in var/mail/ (mesoclinic/mail_files.py).
+    EMAIL_BACKEND = env_str("EMAIL_BACKEND", "mesoclinic.mail_files.EmailBackend")
     EMAIL_FILE_PATH = BASE_DIR / "var" / "mail"
 
 # Celery over Redis. Without REDIS_URL the app runs with no broker: `make run` delivers due
@@ -381,7 +390,7 @@ CONTENT_SECURITY_POLICY = {
 }
 # Permissions-Policy (mesoclinic.middleware.PermissionsPolicyMiddleware): the app uses no device
 # or browser feature, so every powerful one is switched off for the page and any frame.
-PERMISSIONS_POLICY = {
+PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: []
     for feature in (
         "accelerometer",

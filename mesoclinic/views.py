@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from mesoclinic.audit import signin as signin_svc
 from mesoclinic.errors import DomainError, put_on_form
 
-from .access import ALL_STAFF, MANAGEMENT, allow, public
+from .access import ALL_STAFF, MANAGEMENT, Role, StaffRequest, allow, has_role, public
 from .client_ip import client_ip
 from .forms import SigninUnlockForm
 from .session_limits import seconds_left, session_touch
@@ -21,7 +21,13 @@ from .signin_locks import signin_locks_current
 
 
 @allow(ALL_STAFF)
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: StaffRequest) -> HttpResponse:
+    """Each role lands on its day: practitioners and therapists on their today list, the desk on
+    today's arrivals, a manager on the calendar."""
+    if has_role(request.user, {Role.PRACTITIONER, Role.THERAPIST}):
+        return redirect("clinical:today")
+    if has_role(request.user, {Role.FRONT_DESK}):
+        return redirect("treatments:today")
     return redirect("treatments:calendar")
 
 
@@ -54,7 +60,7 @@ def signin_locked(
 
 @allow(MANAGEMENT)
 @require_GET
-def signin_locks(request: HttpRequest) -> HttpResponse:
+def signin_locks(request: StaffRequest) -> HttpResponse:
     return render(
         request,
         "registration/signin_locks.html",
@@ -69,7 +75,7 @@ def signin_locks(request: HttpRequest) -> HttpResponse:
 
 
 @allow(MANAGEMENT)
-def signin_unlock(request: HttpRequest) -> HttpResponse:
+def signin_unlock(request: StaffRequest) -> HttpResponse:
     """GET asks to confirm; POST with confirm=yes lifts the lock."""
     form = SigninUnlockForm(request.POST if request.method == "POST" else request.GET)
     if request.method == "POST" and request.POST.get("confirm") == "yes" and form.is_valid():
@@ -87,7 +93,7 @@ def signin_unlock(request: HttpRequest) -> HttpResponse:
 
 @allow(ALL_STAFF)
 @require_GET
-def session_status(request: HttpRequest) -> JsonResponse:
+def session_status(request: StaffRequest) -> JsonResponse:
     """Time left in this session, for the warning; not counted as activity."""
     left, extendable = seconds_left(request)
     return JsonResponse({"seconds_left": int(left), "extendable": extendable})
@@ -95,7 +101,7 @@ def session_status(request: HttpRequest) -> JsonResponse:
 
 @allow(ALL_STAFF)
 @require_POST
-def session_extend(request: HttpRequest) -> JsonResponse:
+def session_extend(request: StaffRequest) -> JsonResponse:
     """'Stay signed in': this request is the activity; its time is recorded now."""
     session_touch(request)
     left, extendable = seconds_left(request)

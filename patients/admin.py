@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.http import HttpRequest
 
 from mesoclinic.admin_rules import NoDeleteAdmin
@@ -48,14 +49,14 @@ class PatientAdmin(NoDeleteAdmin):
         """Save through the patient services, under the same rules as the patient pages
         (trimmed details, search's copy of the phone number kept in step, who registered)."""
         details = {name: form.cleaned_data[name] for name in DETAILS}
+        # The admin site lets in signed-in staff only.
+        by = request.user if isinstance(request.user, User) else None
         if change:
-            patient_update(patient=obj, by=request.user, **details)
+            patient_update(patient=obj, by=by, **details)
             return
         # The admin has no "Create anyway" step to answer a possible-duplicate warning with;
         # it adds patients as it always has, and the desk's pages keep the warning.
-        created = patient_create(
-            created_by=request.user, confirm_duplicate=True, source="admin", **details
-        )
+        created = patient_create(created_by=by, confirm_duplicate=True, source="admin", **details)
         # The admin goes on with `obj` (inlines, the log entry, the redirect): make it that row.
         obj.pk = created.pk
         obj.refresh_from_db()

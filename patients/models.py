@@ -2,14 +2,26 @@ from __future__ import annotations
 
 import re
 
+import phonenumbers
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
 
 def phone_digits(phone: str) -> str:
-    """Digits only, for search and duplicate checks ("+44 7700 900123" -> "447700900123")."""
-    return re.sub(r"\D", "", phone or "")
+    """The number in E.164 for search, duplicate checks and `tel:` links, whatever the format
+    it was typed in: "07700 900123" and "+44 (7700) 900-123" -> "+447700900123". A number
+    without a country code is read in the clinic's region (PHONE_REGION). What phonenumbers
+    cannot read as a possible number is kept as its digits alone."""
+    if not phone:
+        return ""
+    try:
+        number = phonenumbers.parse(phone, settings.PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is not None and phonenumbers.is_possible_number(number):
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return re.sub(r"\D", "", phone)
 
 
 class Patient(models.Model):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias, TypedDict
 
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
+from django_stubs_ext import WithAnnotations
 
 from .models import ConsentChange, Patient, phone_digits
 
@@ -33,6 +34,7 @@ class SearchQuery:
     text: str
     date: dt.date | None = None
     digits: str = ""
+    e164: str = ""
     tokens: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -52,9 +54,9 @@ def parse_search_query(query: str) -> SearchQuery:
     if "@" in text:
         return SearchQuery(kind="email", text=text.lower())
     if _PHONE_LIKE.match(text):
-        digits = phone_digits(text)
+        digits = re.sub(r"\D", "", text)
         if len(digits) >= MIN_PHONE_DIGITS:
-            return SearchQuery(kind="phone", text=text, digits=digits)
+            return SearchQuery(kind="phone", text=text, digits=digits, e164=phone_digits(text))
     tokens = tuple(t for t in re.split(r"[\s,]+", text.lower()) if t)
     return SearchQuery(kind="name", text=text, tokens=tokens)
 
@@ -98,7 +100,17 @@ def _name_token_q(token: str) -> Q:
     return _prefix_q("first_lower", token) | _prefix_q("last_lower", token)
 
 
-def _lowered() -> QuerySet[Patient]:
+class _Lowered(TypedDict):
+    first_lower: str
+    last_lower: str
+    email_lower: str
+
+
+# A patient with the lower-cased copies (a string: WithAnnotations is for type checkers).
+LoweredPatient: TypeAlias = "WithAnnotations[Patient, _Lowered]"
+
+
+def _lowered() -> QuerySet[LoweredPatient]:
     """Patients with the lower-cased name and email that the expression indexes cover. An erased
     patient (anonymised after an erasure request) is never found again."""
     return Patient.objects.filter(erased_at__isnull=True).annotate(
@@ -118,6 +130,9 @@ def _search_filter(parsed: SearchQuery) -> Q | None:
         return _prefix_q("email_lower", parsed.text)
     if parsed.kind == "phone":
         q = Q(phone_digits__contains=parsed.digits)
+        # A whole number in any format ("07700 900123", "0044 7700 900123") is its E.164 form.
+        if parsed.e164.startswith("+"):
+            q |= Q(phone_digits=parsed.e164)
         national = parsed.digits.lstrip("0")
         # "07700 900123" typed for a number stored as "+44 7700 900123": drop the trunk 0.
         if national != parsed.digits and len(national) >= 6:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
-from mesoclinic.access import BOOKING, allow
+from mesoclinic.access import BOOKING, StaffRequest, allow
 from mesoclinic.errors import DomainError, PossibleDuplicate, put_on_form
 from treatments.clinical.selectors import patient_flags
 from treatments.selectors import patient_sessions
@@ -30,12 +30,12 @@ def _patient_or_404(pk: int) -> Patient:
         raise Http404("No such patient.") from None
 
 
-def _is_partial(request: HttpRequest) -> bool:
+def _is_partial(request: StaffRequest) -> bool:
     # A history restore asks for the whole page, although it comes from htmx.
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
-def _search(request: HttpRequest, *, limit: int) -> dict[str, Any]:
+def _search(request: StaffRequest, *, limit: int) -> dict[str, Any]:
     form = PatientSearchForm(request.GET)
     query = form.cleaned_data["q"] if form.is_valid() else ""
     parsed = selectors.parse_search_query(query)
@@ -44,7 +44,7 @@ def _search(request: HttpRequest, *, limit: int) -> dict[str, Any]:
 
 
 @allow(BOOKING)
-def patient_list(request: HttpRequest) -> HttpResponse:
+def patient_list(request: StaffRequest) -> HttpResponse:
     context = _search(request, limit=50)
     if not context["q"]:
         context["recent"] = selectors.patients_recent(limit=20)
@@ -56,12 +56,12 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 
 
 @allow(BOOKING)
-def patient_picker(request: HttpRequest) -> HttpResponse:
+def patient_picker(request: StaffRequest) -> HttpResponse:
     return render(request, "patients/_picker.html", _search(request, limit=PICKER_LIMIT))
 
 
 @allow(BOOKING)
-def patient_create(request: HttpRequest) -> HttpResponse:
+def patient_create(request: StaffRequest) -> HttpResponse:
     form = PatientForm(request.POST or None)
     duplicate: PossibleDuplicate | None = None
     if request.method == "POST" and form.is_valid():
@@ -80,7 +80,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 
 
 @allow(BOOKING)
-def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def patient_detail(request: StaffRequest, pk: int) -> HttpResponse:
     patient = _patient_or_404(pk)
     context = {
         "patient": patient,
@@ -94,7 +94,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @allow(BOOKING)
-def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def patient_edit(request: StaffRequest, pk: int) -> HttpResponse:
     patient = _patient_or_404(pk)
     initial = {
         name: getattr(patient, name)
@@ -114,7 +114,7 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @allow(BOOKING)
 @require_POST
-def patient_consent(request: HttpRequest, pk: int) -> HttpResponse:
+def patient_consent(request: StaffRequest, pk: int) -> HttpResponse:
     patient = _patient_or_404(pk)
     form = ConsentForm(request.POST)
     if not form.is_valid():

@@ -100,12 +100,12 @@ class World:
 
     @cached_property
     def patient(self) -> Patient:
-        return PatientFactory(first_name="Jane", last_name="Doe")
+        return PatientFactory.create(first_name="Jane", last_name="Doe")
 
     @cached_property
     def session(self) -> Session:
         """A face session that started 30 minutes ago; the patient has arrived."""
-        return SessionFactory(
+        return SessionFactory.create(
             patient=self.patient,
             session_type=self.session_type,
             practitioner=self.doctor,
@@ -144,7 +144,7 @@ class World:
 
     @cached_property
     def lot(self) -> Lot:
-        lot = LotFactory(product__name="Hydra Cocktail")
+        lot = LotFactory.create(product__name="Hydra Cocktail")
         IngredientFactory(product=lot.product, name="Hyaluronic acid")
         return lot
 
@@ -198,11 +198,11 @@ class World:
 
     @cached_property
     def protocol(self) -> Protocol:
-        return ProtocolFactory(name="Skin test", default_session_type=self.session_type)
+        return ProtocolFactory.create(name="Skin test", default_session_type=self.session_type)
 
     @cached_property
     def course(self) -> Course:
-        return CourseFactory(
+        return CourseFactory.create(
             patient=self.patient, protocol=self.protocol, practitioner=self.doctor, room=self.room
         )
 
@@ -220,7 +220,7 @@ class World:
     @cached_property
     def upcoming(self) -> Session:
         """A session booked for tomorrow: its confirm and cancel links are live."""
-        return SessionFactory(
+        return SessionFactory.create(
             patient=self.patient,
             session_type=self.session_type,
             practitioner=self.doctor,
@@ -322,8 +322,11 @@ PAGES: dict[str, Page] = {
     # calendar and sessions
     "treatments:calendar": Page(NONE, BOOKING),
     "treatments:session_create": Page(NONE, BOOKING),
+    "treatments:next_available": Page(NONE, BOOKING),
+    "treatments:today": Page(NONE, BOOKING),
     "treatments:session_detail": Page(kw(pk="session"), BOOKING),
     "treatments:session_reschedule": Page(kw(pk="session"), BOOKING),
+    "treatments:session_drop": Page(kw(pk="session"), BOOKING, POST_ONLY),
     "treatments:session_cancel": Page(kw(pk="session"), BOOKING),
     "treatments:session_status": Page(kw(pk="session"), BOOKING, POST_ONLY),
     # clinic set-up
@@ -375,6 +378,7 @@ PAGES: dict[str, Page] = {
     "courses:protocol_edit": Page(kw(pk="protocol"), MANAGER),
     # clinical
     "clinical:dashboard": Page(NONE, CLINICAL),
+    "clinical:today": Page(NONE, CLINICAL),
     "clinical:patient": Page(kw(patient_pk="patient"), CLINICAL),
     "clinical:booking_hold_lift": Page(kw(patient_pk="patient"), CLINICAL, POST_ONLY),
     "clinical:consultation_create": Page(kw(patient_pk="patient"), CLINICAL),
@@ -394,6 +398,7 @@ PAGES: dict[str, Page] = {
     "clinical:screening_rule_create": Page(NONE, MANAGER),
     "clinical:screening_rule_edit": Page(kw(pk="screening_rule"), MANAGER),
     "clinical:record": Page(kw(session_pk="session"), CLINICAL),
+    "clinical:record_draft": Page(kw(session_pk="session"), CLINICAL, POST_ONLY),
     "clinical:record_product": Page(kw(session_pk="record.session_id"), CLINICAL, POST_ONLY),
     "clinical:record_product_delete": Page(
         kw(session_pk="session", usage_pk="product_usage"), CLINICAL, POST_ONLY
@@ -407,6 +412,7 @@ PAGES: dict[str, Page] = {
     "clinical:reaction_detail": Page(kw(pk="reaction"), CLINICAL),
     "online:requests": Page(NONE, BOOKING),
     "online:request_decide": Page(lambda world: {"pk": 1}, BOOKING, POST_ONLY),
+    "clinical:reaction_acknowledge": Page(kw(pk="reaction"), CLINICAL, POST_ONLY),
 }
 
 

@@ -14,13 +14,14 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection
-from django.db.models import Count, Min, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from mesoclinic.access import Role
 from patients.models import Patient
 
 from .clinic_time import local_interval
+from .messaging.models import SessionConfirmation
 from .models import (
     CalendarVersion,
     Clinic,
@@ -53,9 +54,10 @@ _request_clinic: ContextVar[Clinic | None] = ContextVar("request_clinic", defaul
 
 @contextmanager
 def clinic_for_request() -> Iterator[Clinic]:
-    token = _request_clinic.set(_clinic_read())
+    clinic = _clinic_read()
+    token = _request_clinic.set(clinic)
     try:
-        yield _request_clinic.get()
+        yield clinic
     finally:
         _request_clinic.reset(token)
 
@@ -85,6 +87,10 @@ def rooms_active() -> QuerySet[Room]:
     return Room.objects.filter(active=True)
 
 
+def session_types_active() -> QuerySet[SessionType]:
+    return SessionType.objects.filter(active=True).order_by("name", "pk")
+
+
 def sessions_between(
     *,
     starts: datetime,
@@ -105,8 +111,13 @@ def sessions_between(
         qs = qs.filter(room_id__in=list(room_ids))
     if not include_inactive:
         qs = qs.filter(status__in=Session.ACTIVE)
-    return qs.select_related("patient", "session_type", "practitioner__user", "room").order_by(
-        "starts_at", "id"
+    # Whether the patient confirmed through their email's link (a reschedule deletes it, see
+    # messaging.reactions); the calendar marks it. The table is watched by the calendar version.
+    confirmed = SessionConfirmation.objects.filter(session=OuterRef("pk"))
+    return (
+        qs.select_related("patient", "session_type", "practitioner__user", "room")
+        .annotate(patient_confirmed=Exists(confirmed))
+        .order_by("starts_at", "id")
     )
 
 
@@ -173,10 +184,10 @@ def availability_for(
     for row in WorkingHours.objects.filter(staff_id__in=staff_ids):
         weekly[(row.staff_id, row.weekday)].append(row)
     exceptions: dict[tuple[int, date], list[WorkingException]] = defaultdict(list)
-    for row in WorkingException.objects.filter(
+    for exc in WorkingException.objects.filter(
         staff_id__in=staff_ids, date__range=(first_day, last_day)
     ):
-        exceptions[(row.staff_id, row.date)].append(row)
+        exceptions[(exc.staff_id, exc.date)].append(exc)
 
     result: dict[tuple[int, date], list[Interval]] = {}
     for offset in range(days):
@@ -189,12 +200,13 @@ def availability_for(
             ]
             intervals = _intersect(working, open_intervals)
             for exc in exceptions[(staff_id, day)]:
-                if exc.kind == WorkingException.Kind.EXTRA:
+                # Extra hours always have both times (staff_exception_add refuses them without).
+                if exc.kind == WorkingException.Kind.EXTRA and exc.starts and exc.ends:
                     intervals.append(local_interval(day, exc.starts, exc.ends, zone))
             intervals = _merge(intervals)
             for exc in exceptions[(staff_id, day)]:
                 if exc.kind == WorkingException.Kind.LEAVE:
-                    if exc.starts is None:
+                    if exc.starts is None or exc.ends is None:  # the whole day
                         intervals = []
                     else:
                         intervals = _subtract(

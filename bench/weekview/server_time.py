@@ -58,9 +58,19 @@ def child(args: argparse.Namespace) -> int:
                 f" {row['queries']} queries ({row['sql_ms']:.1f} ms SQL)",
                 flush=True,
             )
+    engine = _time_engine(seeded, args.requests)
+    print(
+        f"   availability engine, week x {engine['practitioners']} practitioners: median "
+        f"{engine['median_ms']:.1f} ms, p95 {engine['p95_ms']:.1f} ms, {engine['queries']} "
+        f"queries, {engine['offers']:,} starts offered",
+        flush=True,
+    )
     explain = _explain(server_time) if args.explain else []
-    week = next((t for t in targets if t["key"] == "week"), None)
-    throughput = measure_throughput(client, week, args) if week else {"error": "no week view"}
+    # Under gunicorn: the cached week view and the cached all-practitioner day view.
+    loaded = [t for t in targets if t["key"] in ("week", "day")]
+    throughput = (
+        measure_throughput(client, loaded, args) if loaded else {"error": "no calendar view"}
+    )
     result = {
         "sessions": seeded.sessions,
         "patients": seeded.patients,
@@ -70,12 +80,66 @@ def child(args: argparse.Namespace) -> int:
         "busy_practitioner_id": seeded.busy_practitioner_id,
         "busy_week_monday": seeded.busy_week_monday.isoformat(),
         "server_time": server_time,
+        "engine": engine,
         "throughput": throughput,
         "explain": explain,
         "environment": _environment(),
     }
     Path(args.out).write_text(json.dumps(result, indent=2, default=str))
     return 0
+
+
+def _time_engine(seeded, requests: int) -> dict[str, Any]:
+    """treatments.availability.offers_between for the busiest week, every bookable
+    practitioner and room, the first session type, from the Monday before (nothing past)."""
+    import datetime as dt
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from treatments.availability import offers_between
+    from treatments.selectors import (
+        clinic_zone,
+        rooms_active,
+        session_types_active,
+        staff_bookable,
+    )
+
+    zone = clinic_zone()
+    session_type = session_types_active().first()
+    monday = seeded.busy_week_monday
+    now = dt.datetime.combine(monday - dt.timedelta(days=7), dt.time(9), tzinfo=zone)
+
+    def run() -> int:
+        # Each run reads the people and rooms as the calendar page does (two more queries).
+        offers = offers_between(
+            session_type=session_type,
+            practitioners=list(staff_bookable()),
+            rooms=list(rooms_active()),
+            first_day=monday,
+            days=7,
+            zone=zone,
+            now=now,
+        )
+        return len(offers)
+
+    for _ in range(5):
+        run()
+    timings = []
+    for _ in range(max(requests, 20)):
+        started = time.perf_counter()
+        offered = run()
+        timings.append((time.perf_counter() - started) * 1000)
+    with CaptureQueriesContext(connection) as captured:
+        run()
+    timings.sort()
+    return {
+        "median_ms": statistics.median(timings),
+        "p95_ms": timings[int(len(timings) * 0.95) - 1],
+        "queries": len(captured.captured_queries),
+        "offers": offered,
+        "practitioners": len(list(staff_bookable())),
+    }
 
 
 def _targets(seeded) -> list[dict[str, str]]:
@@ -110,6 +174,23 @@ def _targets(seeded) -> list[dict[str, str]]:
                 "fresh": "1",
             }
         )
+        # The day view with one column per practitioner (all 10), on the busiest day.
+        day = seeded.busy_week_monday.isoformat()
+        targets.append(
+            {
+                "key": "day",
+                "name": "day view, all practitioners",
+                "path": f"{calendar}?view=day&date={day}",
+            }
+        )
+        targets.append(
+            {
+                "key": "day_uncached",
+                "name": "day view, all, grid not cached",
+                "path": f"{calendar}?view=day&date={day}",
+                "fresh": "1",
+            }
+        )
         targets.append(
             {
                 "key": "week_htmx",
@@ -131,7 +212,7 @@ def _targets(seeded) -> list[dict[str, str]]:
             ("search, name prefix 'smi'", "smi"),
             ("search, first + last name", f"{sample.first_name} {sample.last_name}"),
             ("search, phone (last 6 digits)", f"{digits[-6:-3]} {digits[-3:]}"),
-            ("search, phone (07... national)", "0" + digits[2:]),
+            ("search, phone (07... national)", "0" + digits.removeprefix("+44")),
             ("search, date of birth dd/mm/yyyy", sample.date_of_birth.strftime("%d/%m/%Y")),
         ]
         for name, q in queries:
@@ -162,7 +243,8 @@ def _count_items(body: bytes, key: str) -> int | None:
     # results in the patient list a link to the patient page.
     if key == "bare":
         return None
-    pattern = rb'href="/sessions/\d+/"' if key.startswith("week") else rb'href="/patients/\d+/"'
+    calendar = key.startswith(("week", "day"))
+    pattern = rb'href="/sessions/\d+/"' if calendar else rb'href="/patients/\d+/"'
     found = len(set(re.findall(pattern, body)))
     return found
 

@@ -126,7 +126,10 @@ def _database_backends() -> list[int]:
         return [pid for (pid,) in cursor.fetchall()]
 
 
-def measure_throughput(client, week: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+def measure_throughput(
+    client, views: list[dict[str, str]], args: argparse.Namespace
+) -> dict[str, Any]:
+    """Requests per second and CPU per request of the bare view and of each view (by key)."""
     from django.conf import settings
 
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
@@ -139,15 +142,16 @@ def measure_throughput(client, week: dict[str, str], args: argparse.Namespace) -
     tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
     try:
         with _gunicorn(args) as (port, master_pid):
-            status, body = _get(port, week["path"], cookie)
-            if status != 200 or b"calendar" not in body.lower():
-                return {"error": f"week view under gunicorn answered HTTP {status}"}
+            for view in views:
+                status, body = _get(port, view["path"], cookie)
+                if status != 200 or b"calendar" not in body.lower():
+                    return {"error": f"{view['key']} view under gunicorn answered HTTP {status}"}
             result: dict[str, Any] = {
                 "tool": tool,
                 "port": port,
                 "loadavg_before": os.getloadavg()[0],
             }
-            for key, path in (("bare", BARE), ("week", week["path"])):
+            for key, path in (("bare", BARE), *((v["key"], v["path"]) for v in views)):
                 load = _wrk if use_wrk else _python_load
                 load(port, path, cookie, 2.0, args.connections)  # warm-up
                 # CPU used per request by gunicorn's workers and by their PostgreSQL backends:

@@ -6,19 +6,25 @@ It sits at the bottom layer so that every app (patients, set-up, booking, clinic
 
 from __future__ import annotations
 
-from typing import Any
-
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db import models
 
 from .models import AuditEntry
 
 Action = AuditEntry.Action
 
+# Who acted: a signed-in user, or nobody (a patient's link, a job, a failed sign-in).
+Actor = AbstractBaseUser | AnonymousUser | None
+# The patient concerned. This app sits below `patients`, so it names the row by its model only;
+# AuditEntry.patient's foreign key says which model that is.
+PatientRow = models.Model | None
+
 
 def audit_log(
     *,
-    actor: Any,
-    patient: Any,
+    actor: Actor,
+    patient: PatientRow,
     action: str,
     obj: models.Model | None = None,
     object_type: str | None = None,
@@ -31,8 +37,8 @@ def audit_log(
         object_type = object_type or obj._meta.model_name
         object_id = object_id if object_id is not None else obj.pk
     return AuditEntry.objects.create(
-        actor=actor if getattr(actor, "pk", None) else None,
-        patient=patient if getattr(patient, "pk", None) else None,
+        actor_id=actor.pk if isinstance(actor, AbstractBaseUser) else None,
+        patient_id=patient.pk if patient is not None else None,
         action=action,
         object_type=(object_type or "")[:40],
         object_id=object_id,
@@ -43,9 +49,9 @@ def audit_log(
 
 def audit_export(
     *,
-    actor: Any,
+    actor: Actor,
     what: str,
-    patient: Any = None,
+    patient: PatientRow = None,
     obj: models.Model | None = None,
     rows: int | None = None,
 ) -> AuditEntry:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.db.models import QuerySet
+from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from mesoclinic.access import MANAGEMENT, allow
+from mesoclinic.access import MANAGEMENT, StaffRequest, allow
 from mesoclinic.exports import csv_safe
 
 from . import selectors
@@ -44,7 +46,7 @@ def _filters(form: AuditFilterForm) -> dict[str, Any] | None:
 
 
 @allow(MANAGEMENT)
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: StaffRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     filters = _filters(form)
     zone = timezone.get_current_timezone()
@@ -62,7 +64,7 @@ class _Echo:
         return value
 
 
-def _csv_rows(entries: Any, zone: Any) -> Iterator[str]:
+def _csv_rows(entries: QuerySet[AuditEntry], zone: ZoneInfo) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_HEADER)
     for entry in entries.iterator(chunk_size=2000):
@@ -83,7 +85,7 @@ def _csv_rows(entries: Any, zone: Any) -> Iterator[str]:
 
 
 @allow(MANAGEMENT)
-def audit_csv(request: HttpRequest) -> HttpResponse:
+def audit_csv(request: StaffRequest) -> HttpResponseBase:
     form = AuditFilterForm(request.GET or None)
     filters = _filters(form)
     if filters is None:  # the page shows what is wrong beside the field

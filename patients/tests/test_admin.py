@@ -47,7 +47,7 @@ def test_saving_a_patient_in_the_admin_keeps_phone_digits_in_step(admin_client, 
     }
     response = admin_client.post(reverse("admin:patients_patient_change", args=[patient.pk]), data)
     assert response.status_code == 302, response.content.decode()[:2000]
-    assert Patient.objects.get(pk=patient.pk).phone_digits == "02079460958"
+    assert Patient.objects.get(pk=patient.pk).phone_digits == "+442079460958"
 
 
 def test_adding_a_patient_in_the_admin_goes_through_the_patient_service(
@@ -71,6 +71,6 @@ def test_adding_a_patient_in_the_admin_goes_through_the_patient_service(
     patient = Patient.objects.get()
     assert f"patient {patient.pk} registered by user {admin_user.pk}" in caplog.text
     assert (patient.first_name, patient.last_name) == ("Ada", "Lovelace")
-    assert patient.phone_digits == "4402079460958"
+    assert patient.phone_digits == "+442079460958"
     assert patient.created_by == admin_user
     assert response.url == reverse("admin:patients_patient_changelist")

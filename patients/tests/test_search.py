@@ -28,7 +28,7 @@ def people():
             date_of_birth=dt.date(1985, 3, 14),
             email="ann.smith@example.test",
             phone="+44 7700 900123",
-            phone_digits="447700900123",
+            phone_digits="+447700900123",
         ),
         "anna": PatientFactory(
             first_name="Anna",
@@ -36,7 +36,7 @@ def people():
             date_of_birth=dt.date(1990, 7, 1),
             email="AJ@Mail.test",
             phone="020 7946 0958",
-            phone_digits="02079460958",
+            phone_digits="+442079460958",
         ),
         "bob": PatientFactory(
             first_name="Bob",
@@ -133,6 +133,7 @@ def test_a_phone_matches_whatever_the_formatting(people):
 
 def test_a_national_number_with_a_trunk_zero_finds_an_international_one(people):
     assert names(patients_search(query="07700 900123")) == ["Ann"]
+    assert names(patients_search(query="0044 20 7946 0958")) == ["Anna"]
 
 
 def test_an_email_matches_by_prefix_or_part_ignoring_case(people):

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from mesoclinic.errors import DomainError, PossibleDuplicate
-from patients.models import ConsentChange, Patient
+from patients.models import ConsentChange, Patient, phone_digits
 from patients.services import patient_consent_set, patient_create, patient_update
 from patients.tests.factories import PatientFactory
 
@@ -30,7 +30,7 @@ def test_it_registers_a_patient_with_phone_digits():
     patient = _create()
     patient.refresh_from_db()
     assert patient.full_name == "Ann Smith"
-    assert patient.phone_digits == "447700900123"
+    assert patient.phone_digits == "+447700900123"
 
 
 def test_it_strips_surrounding_spaces():
@@ -82,7 +82,7 @@ def test_it_warns_of_a_duplicate_by_email_ignoring_case():
 
 
 def test_it_warns_of_a_duplicate_by_phone_digits_whatever_the_formatting():
-    existing = PatientFactory(phone="+44 (7700) 900-123", phone_digits="447700900123")
+    existing = PatientFactory(phone="+44 (7700) 900-123", phone_digits="+447700900123")
     with pytest.raises(PossibleDuplicate) as caught:
         _create(first_name="Someone", last_name="Else", email="", phone="+447700900123")
     assert caught.value.matches == [existing]
@@ -93,7 +93,7 @@ def test_it_lists_every_match_once():
         first_name="Ann", last_name="Smith", date_of_birth=BORN, email="x@e.test"
     )
     by_email = PatientFactory(email="ann.smith@example.test")
-    by_both = PatientFactory(email="ANN.SMITH@example.test", phone_digits="447700900123")
+    by_both = PatientFactory(email="ANN.SMITH@example.test", phone_digits="+447700900123")
     with pytest.raises(PossibleDuplicate) as caught:
         _create()
     assert sorted(p.pk for p in caught.value.matches) == sorted(
@@ -127,7 +127,7 @@ def test_update_keeps_phone_digits_in_step(front_desk_user):
     )
     patient.refresh_from_db()
     assert patient.phone == "(020) 7946-0958"
-    assert patient.phone_digits == "02079460958"
+    assert patient.phone_digits == "+442079460958"
     assert patient.full_name == "Bea Jones"
 
 
@@ -207,3 +207,28 @@ def test_an_unknown_consent_kind_is_refused():
     with pytest.raises(DomainError):
         patient_consent_set(patient=patient, kind="sms", given=True, by=None)
     assert not patient.consent_changes.exists()
+
+
+@pytest.mark.parametrize(
+    ("stored", "typed"),
+    [
+        ("07700 900031", "+44 7700 900031"),
+        ("+44 7700 900031", "07700 900031"),
+        ("0044 7700 900031", "(07700) 900-031"),
+    ],
+)
+def test_it_warns_of_a_duplicate_phone_typed_in_national_or_international_format(
+    stored, typed, front_desk_user
+):
+    existing = _create(first_name="First", last_name="One", email="", phone=stored)
+    with pytest.raises(PossibleDuplicate) as caught:
+        _create(first_name="Someone", last_name="Else", email="", phone=typed)
+    assert caught.value.matches == [existing]
+
+
+def test_a_number_without_a_country_code_is_read_in_the_clinics_region(settings):
+    settings.PHONE_REGION = "FR"
+    assert phone_digits("06 12 34 56 78") == "+33612345678"
+    settings.PHONE_REGION = "GB"
+    assert phone_digits("07700 900031") == "+447700900031"
+    assert phone_digits("+1 415 555 0100") == "+14155550100"

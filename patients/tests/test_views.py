@@ -132,9 +132,10 @@ def test_search_markup_is_escaped(front_desk, patient):
 
 def test_the_picker_renders_buttons_the_booking_form_can_read(front_desk, patient):
     body = front_desk.get(reverse("patients:patient_picker"), {"q": "zed"}).content.decode()
-    assert '<div class="list-group">' in body
+    assert 'role="listbox" id="patient-listbox"' in body
     assert (
-        '<button type="button" class="list-group-item list-group-item-action" '
+        '<button type="button" class="list-group-item list-group-item-action" role="option" '
+        f'aria-selected="false" tabindex="-1" id="patient-option-{patient.pk}" '
         f'data-patient-id="{patient.pk}" data-patient-label="Zed Zebedee (6 May 1980)">'
     ) in body
     assert "<html" not in body
@@ -160,7 +161,7 @@ def test_registering_a_patient_saves_and_shows_them(front_desk, front_desk_user,
     patient = Patient.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("patients:patient_detail", args=[patient.pk])
-    assert patient.phone_digits == "447700900123"
+    assert patient.phone_digits == "+447700900123"
     assert patient.date_of_birth == dt.date(1985, 3, 14)
     assert patient.email_reminders_consent is True
     assert patient.marketing_consent is False
@@ -284,7 +285,14 @@ def test_editing_saves_details_and_phone_digits(front_desk, patient):
     response = front_desk.post(reverse("patients:patient_edit", args=[patient.pk]), data)
     assert response.status_code == 302
     patient.refresh_from_db()
-    assert (patient.full_name, patient.phone_digits) == ("Ann Smith", "02079460958")
+    assert (patient.full_name, patient.phone_digits) == ("Ann Smith", "+442079460958")
+
+
+def test_the_phone_link_dials_the_number_with_its_country_code(front_desk, clinic):
+    front_desk.post(reverse("patients:patient_create"), {**VALID, "phone": "07700 900031"})
+    patient = Patient.objects.get()
+    body = front_desk.get(reverse("patients:patient_detail", args=[patient.pk])).content.decode()
+    assert 'href="tel:+447700900031"' in body
 
 
 def test_the_edit_form_shows_the_current_details(front_desk, patient):

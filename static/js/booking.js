@@ -11,6 +11,7 @@
       chosen: picker.querySelector("[data-patient-chosen]"),
       label: picker.querySelector("[data-patient-chosen-label]"),
       results: picker.querySelector("[data-patient-results]"),
+      clear: picker.querySelector("[data-patient-clear]"),
     };
   }
 
@@ -40,7 +41,10 @@
       p.search.classList.add("d-none");
       p.chosen.classList.remove("d-none");
       p.results.innerHTML = "";
+      p.search.setAttribute("aria-expanded", "false");
+      p.search.removeAttribute("aria-activedescendant");
       picked(picker);
+      p.clear.focus();
       return;
     }
     var clear = event.target.closest("[data-patient-clear]");
@@ -53,6 +57,73 @@
       q.search.value = "";
       q.search.focus();
       picked(picker);
+    }
+  });
+
+  // Keyboard: the search box is an ARIA combobox over the results listbox. Arrow keys move the
+  // highlighted patient (focus stays in the box: aria-activedescendant), Enter picks it,
+  // Escape closes the list.
+  function options(picker) {
+    return Array.prototype.slice.call(picker.querySelectorAll("[data-patient-listbox] [role=option]"));
+  }
+
+  function highlight(picker, index) {
+    var search = parts(picker).search;
+    var all = options(picker);
+    all.forEach(function (option, i) {
+      var on = i === index;
+      option.setAttribute("aria-selected", on ? "true" : "false");
+      option.classList.toggle("active", on);
+      if (on) {
+        option.scrollIntoView({ block: "nearest" });
+      }
+    });
+    if (index >= 0 && all[index]) {
+      search.setAttribute("aria-activedescendant", all[index].id);
+    } else {
+      search.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  function current(picker) {
+    return options(picker).findIndex(function (option) {
+      return option.getAttribute("aria-selected") === "true";
+    });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    var search = event.target.closest && event.target.closest("[data-patient-search]");
+    var picker = search && search.closest("[data-patient-picker]");
+    if (!picker) {
+      return;
+    }
+    var all = options(picker);
+    var index = current(picker);
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      if (!all.length) {
+        return;
+      }
+      event.preventDefault();
+      var step = event.key === "ArrowDown" ? 1 : -1;
+      highlight(picker, index < 0 ? (step > 0 ? 0 : all.length - 1) : (index + step + all.length) % all.length);
+    } else if (event.key === "Enter" && index >= 0) {
+      event.preventDefault(); // pick the patient, do not submit the booking
+      all[index].click();
+    } else if (event.key === "Escape" && all.length) {
+      event.preventDefault();
+      parts(picker).results.innerHTML = "";
+      search.setAttribute("aria-expanded", "false");
+      search.removeAttribute("aria-activedescendant");
+    }
+  });
+
+  // New results: the list is open if it has options, and nothing is highlighted yet.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var picker = event.target.closest && event.target.closest("[data-patient-picker]");
+    if (picker && event.target.matches("[data-patient-results]")) {
+      var search = parts(picker).search;
+      search.setAttribute("aria-expanded", options(picker).length ? "true" : "false");
+      search.removeAttribute("aria-activedescendant");
     }
   });
 

@@ -3,7 +3,8 @@
 // round; without them (a signed record) it shows the zones listed in data-selected.
 (function () {
   "use strict";
-  document.querySelectorAll(".zone-picker").forEach(function (picker) {
+  function init(root) {
+  root.querySelectorAll(".zone-picker").forEach(function (picker) {
     var svg = picker.querySelector("svg");
     if (!svg) return;
     var boxes = Array.prototype.slice.call(picker.querySelectorAll("input[name=zones]"));
@@ -24,12 +25,20 @@
           var box = boxes.find(function (b) { return b.value === shape.dataset.zone; });
           if (box) {
             box.checked = !box.checked;
-            paint();
+            // As a click on the box would: the record page's autosave listens for it.
+            box.dispatchEvent(new Event("input", { bubbles: true }));
+            box.dispatchEvent(new Event("change", { bubbles: true }));
           }
         });
       });
       boxes.forEach(function (b) { b.addEventListener("change", paint); });
     }
     paint();
+  });
+  }
+  init(document);
+  // Parts of the record page are swapped in by htmx: draw their maps too.
+  document.addEventListener("htmx:load", function (event) {
+    if (event.detail.elt !== document.body) init(event.detail.elt);
   });
 })();

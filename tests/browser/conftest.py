@@ -14,6 +14,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tests.browser.axe import assert_accessible, install_axe
 from tests.support.second_factor import app_device, current_code
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,15 +42,49 @@ def browser() -> Iterator:
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+def check_each_page(page) -> None:
+    """Run axe-core after every navigation a test makes or waits for (goto, wait_for_url) and
+    on the page the test ends on: a serious or critical violation fails the test there."""
+    if getattr(page, "_axe_checked", False):
+        return
+    page._axe_checked = True
+    for name in ("goto", "wait_for_url"):
+        navigate = getattr(page, name)
+
+        def checked(*args, _navigate=navigate, **kwargs):
+            response = _navigate(*args, **kwargs)
+            page._axe_url = page.url
+            assert_accessible(page)
+            return response
+
+        setattr(page, name, checked)
+
+
+def checked_context(browser, base_url: str, **options):
+    """A browser context whose every page is checked by axe-core (see check_each_page)."""
+    options.setdefault("viewport", {"width": 1400, "height": 1000})
+    options.setdefault("locale", "en-GB")
+    # No transitions (Bootstrap honours the setting): axe must not measure a colour half-way.
+    options.setdefault("reduced_motion", "reduce")
+    context = browser.new_context(base_url=base_url, **options)
+    context.set_default_timeout(10_000)
+    install_axe(context)
+    context.on("page", check_each_page)
+    return context
+
+
 @pytest.fixture
 def page(browser, live_server) -> Iterator:
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 1400, "height": 1000}, locale="en-GB"
-    )
-    context.set_default_timeout(10_000)
+    context = checked_context(browser, live_server.url)
     page = context.new_page()
-    yield page
-    context.close()
+    check_each_page(page)
+    try:
+        yield page
+        # The page the test ended on, if no check has seen it (reached by a click).
+        if not page.is_closed() and page.url != getattr(page, "_axe_url", None):
+            assert_accessible(page)
+    finally:
+        context.close()
 
 
 @pytest.fixture

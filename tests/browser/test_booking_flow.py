@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
 
 from patients.tests.factories import PatientFactory
-from tests.browser.conftest import log_in
+from tests.browser.conftest import check_each_page, log_in
 from treatments.models import Session
 
 pytestmark = [pytest.mark.browser]
@@ -55,7 +56,10 @@ def test_front_desk_books_a_free_slot_and_cannot_book_it_twice(
         page.wait_for_function(
             "t => document.querySelector('#calendar-title').innerText !== t", arg=title
         )
-    slot_name = f"Book 10:00 on {day:%a} {day.day} {day:%b} with Ada Doctor"
+    # The calendar's session type (the first active one) and the room picked are in the name.
+    slot_name = re.compile(
+        rf"^Book .+ at 10:00 on {day:%a} {day.day} {day:%b} with Ada Doctor in Room 1$"
+    )
     slot = page.get_by_role("link", name=slot_name)
     page.screenshot(path=screenshots / "calendar-week-before.png", full_page=True)
     slot_url = slot.get_attribute("href")
@@ -63,6 +67,7 @@ def test_front_desk_books_a_free_slot_and_cannot_book_it_twice(
 
     # A second receptionist opens the same free slot before the first one saves.
     other = page.context.new_page()
+    check_each_page(other)
     other.goto(slot_url)
 
     # The first desk picks the patient with the picker and books.
@@ -82,7 +87,9 @@ def test_front_desk_books_a_free_slot_and_cannot_book_it_twice(
         .startswith(f"Booked Face for Jane Austen on {day:%a} {day.day} {day:%b %Y} at 10:00")
     )
     block = page.locator(f"#session-{session.pk}")
-    assert "Jane Austen" in block.inner_text()
+    # The block shows a short name; its popover (hover, focus) the full one.
+    assert "J. Austen" in block.inner_text()
+    assert "Jane Austen" in block.locator(".cal-pop").text_content()
     assert "Booked" in block.inner_text()
     assert page.get_by_role("link", name=slot_name).count() == 0
     page.screenshot(path=screenshots / "calendar-week-booked.png", full_page=True)

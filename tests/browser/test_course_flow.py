@@ -11,7 +11,7 @@ from itertools import pairwise
 import pytest
 
 from patients.tests.factories import PatientFactory
-from tests.browser.conftest import log_in
+from tests.browser.conftest import check_each_page, checked_context, log_in
 from treatments.courses.models import Course
 from treatments.courses.tests.factories import ProtocolFactory
 from treatments.products.models import Lot
@@ -50,10 +50,9 @@ def test_a_course_is_created_and_all_its_sessions_booked(
     assert page.get_by_role("button", name="Book", exact=True).count() == 4
 
     # The front desk, on another browser context, books everything.
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 1400, "height": 1000}
-    )
+    context = checked_context(browser, live_server.url)
     desk = context.new_page()
+    check_each_page(desk)
     log_in(desk, front_desk_user.username)
     desk.goto(f"/courses/{course.pk}/")
     desk.get_by_role("button", name="Book", exact=True).first.click()

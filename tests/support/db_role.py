@@ -76,7 +76,8 @@ def connected_as_app_role(alias: str = "default") -> Iterator[None]:
     db = connections[alias].settings_dict
     owner = {"USER": db["USER"], "PASSWORD": db["PASSWORD"]}
     original_flush = DatabaseOperations.execute_sql_flush
-    DatabaseOperations.execute_sql_flush = _owner_flush(owner)
+    # A deliberate patch for the test run (restored below); the stubs see a method.
+    DatabaseOperations.execute_sql_flush = _owner_flush(owner)  # type: ignore[method-assign,assignment]
     if role:
         call_command("db_app_role", role=role, database=alias, verbosity=0)
         OWNER.update(owner)
@@ -84,7 +85,7 @@ def connected_as_app_role(alias: str = "default") -> Iterator[None]:
     try:
         yield
     finally:
-        DatabaseOperations.execute_sql_flush = original_flush
+        DatabaseOperations.execute_sql_flush = original_flush  # type: ignore[method-assign]
         if role:  # back to the owner, who drops the test database
             _set_login(alias, owner["USER"], owner["PASSWORD"])
             OWNER.clear()

@@ -21,7 +21,12 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from mesoclinic.access import PUBLIC
 
-from .selectors import password_change_due, second_factor_enrolled, second_factor_required
+from .selectors import (
+    password_change_due,
+    second_factor_enrolled,
+    second_factor_required,
+    second_factor_verified,
+)
 
 # The session's own bookkeeping (time left, stay signed in) answers JSON on every page,
 # the code page included; it shows nothing of the clinic.
@@ -65,7 +70,7 @@ class AccountGateMiddleware:
         name = request.resolver_match.view_name if request.resolver_match else ""
         if name in BEFORE_SECOND_FACTOR:
             return None
-        if not user.is_verified():
+        if not second_factor_verified(user=user):
             if second_factor_enrolled(user=user):
                 return _go(request, "accounts:second_factor_verify")
             if second_factor_required(user=user):

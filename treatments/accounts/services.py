@@ -8,7 +8,7 @@ password change writes one audit entry: who, from which address, when; never a c
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -28,9 +28,7 @@ WRONG_CODE = (
 )
 
 
-def _audit_user(
-    *, action: str, user: AbstractBaseUser, by: AbstractBaseUser, ip: str | None
-) -> None:
+def _audit_user(*, action: str, user: User, by: User, ip: str | None) -> None:
     audit_log(actor=by, patient=None, action=action, object_type="user", object_id=user.pk, ip=ip)
 
 
@@ -39,7 +37,7 @@ def _clean_code(code: str) -> str:
 
 
 @transaction.atomic
-def second_factor_enrol_start(*, user: AbstractBaseUser) -> TOTPDevice:
+def second_factor_enrol_start(*, user: User) -> TOTPDevice:
     """The device being set up: one unconfirmed app device, kept until confirmed or reset."""
     if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
         raise DomainError("Two-factor authentication is already set up for this account.")
@@ -48,7 +46,7 @@ def second_factor_enrol_start(*, user: AbstractBaseUser) -> TOTPDevice:
 
 
 def second_factor_enrol_confirm(
-    *, user: AbstractBaseUser, code: str, ip: str | None
+    *, user: User, code: str, ip: str | None
 ) -> tuple[TOTPDevice, list[str]]:
     """Confirm the app with a code it shows; returns the device and the new recovery codes,
     which are shown once and never again."""
@@ -80,7 +78,7 @@ def second_factor_enrol_confirm(
     return device, codes
 
 
-def second_factor_verify(*, user: AbstractBaseUser, code: str) -> Device:
+def second_factor_verify(*, user: User, code: str) -> Device:
     """The device that accepts `code`: six digits go to the app, anything else is tried as a
     recovery code (used up when accepted). Only the device asked counts a failure."""
     code = _clean_code(code)
@@ -95,7 +93,7 @@ def second_factor_verify(*, user: AbstractBaseUser, code: str) -> Device:
 
 
 @transaction.atomic
-def second_factor_reset(*, user: AbstractBaseUser, by: AbstractBaseUser, ip: str | None) -> None:
+def second_factor_reset(*, user: User, by: User, ip: str | None) -> None:
     """A manager removes someone's app and recovery codes; they enrol again at next sign-in.
     A session verified with a removed device stops being verified at its next request."""
     TOTPDevice.objects.filter(user=user).delete()
@@ -104,7 +102,7 @@ def second_factor_reset(*, user: AbstractBaseUser, by: AbstractBaseUser, ip: str
 
 
 @transaction.atomic
-def password_changed(*, user: AbstractBaseUser, ip: str | None, reset: bool) -> None:
+def password_changed(*, user: User, ip: str | None, reset: bool) -> None:
     """The person chose their own password (changed while signed in, or by an emailed link)."""
     StaffProfile.objects.filter(user=user, must_change_password=True).update(
         must_change_password=False

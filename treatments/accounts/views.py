@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from mesoclinic.access import ALL_STAFF, MANAGEMENT, allow, public
+from mesoclinic.access import ALL_STAFF, MANAGEMENT, StaffRequest, allow, public
 from mesoclinic.errors import DomainError, put_on_form
 from treatments.messaging.conf import site_url
 from treatments.models import StaffProfile
@@ -48,7 +48,7 @@ def _qr_svg(uri: str) -> str:
 
 
 @allow(ALL_STAFF)
-def second_factor_enrol(request: HttpRequest) -> HttpResponse:
+def second_factor_enrol(request: StaffRequest) -> HttpResponse:
     if selectors.second_factor_enrolled(user=request.user):
         return redirect(_next(request))
     device = services.second_factor_enrol_start(user=request.user)
@@ -62,8 +62,8 @@ def second_factor_enrol(request: HttpRequest) -> HttpResponse:
             put_on_form(form, err)
         else:
             django_otp.login(request, device)
-            context = {"codes": codes, "next": _next(request)}
-            return render(request, "accounts/recovery_codes.html", context)
+            done = {"codes": codes, "next": _next(request)}
+            return render(request, "accounts/recovery_codes.html", done)
     context = {
         "form": form,
         "next": _next(request),
@@ -75,8 +75,8 @@ def second_factor_enrol(request: HttpRequest) -> HttpResponse:
 
 
 @allow(ALL_STAFF)
-def second_factor_verify(request: HttpRequest) -> HttpResponse:
-    if request.user.is_verified():
+def second_factor_verify(request: StaffRequest) -> HttpResponse:
+    if selectors.second_factor_verified(user=request.user):
         return redirect(_next(request))
     if not selectors.second_factor_enrolled(user=request.user):
         return redirect("accounts:second_factor_enrol")
@@ -102,7 +102,7 @@ def second_factor_verify(request: HttpRequest) -> HttpResponse:
 
 
 @allow(MANAGEMENT)
-def second_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
+def second_factor_reset(request: StaffRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(StaffProfile.objects.select_related("user"), pk=pk)
     form = ResetConfirmForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -9,9 +9,11 @@ process (LocMemCache) stay correct too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
@@ -24,8 +26,10 @@ from .page import CalendarPage, calendar_page
 
 CACHE_SECONDS = 60 * 60
 # Part of every key: bump it when the grid's markup changes, so a deploy never serves grids cached
-# by the previous release (2: classes instead of style attributes, for the CSP).
-MARKUP_VERSION = 2
+# by the previous release (2: classes instead of style attributes, for the CSP; 3: the patient's
+# confirmation mark; 4: free slots are those offered for the chosen session type, which is part
+# of the key; 5: session-type colours, status symbols, popovers, drag and drop).
+MARKUP_VERSION = 5
 QUARTER = timedelta(minutes=15)
 
 
@@ -33,8 +37,9 @@ QUARTER = timedelta(minutes=15)
 class CalendarFragment:
     title: str
     html: str
-    # The page the grid was rendered from; on a cache hit it is only built if someone asks.
-    page: CalendarPage | Any
+    # The page the grid was rendered from; on a cache hit it is only built if someone asks
+    # (a SimpleLazyObject standing in for the CalendarPage).
+    page: CalendarPage
     cached: bool
 
 
@@ -52,7 +57,8 @@ def _clock_key(*, view: str, day: date, zone: ZoneInfo, now: datetime) -> str:
     last = first + timedelta(days=6) if view == "week" else first
     if not first <= today <= last:
         return today.isoformat()
-    step = 900 if local_now.utcoffset() % QUARTER == timedelta(0) else 60
+    offset = local_now.utcoffset() or timedelta(0)  # never None: local_now is aware
+    step = 900 if offset % QUARTER == timedelta(0) else 60
     return f"{today.isoformat()}@{int(now.timestamp()) // step}"
 
 
@@ -67,21 +73,24 @@ def calendar_fragment(
     now: datetime,
     user_id: int | None,
     query_errors: dict[str, Any],
+    session_type_id: int | None = None,
 ) -> CalendarFragment:
-    args = {
-        "view": view,
-        "day": day,
-        "practitioner_id": practitioner_id,
-        "room_id": room_id,
-        "by": by,
-        "zone": zone,
-        "now": now,
-        "user_id": user_id,
-    }
+    page_for = partial(
+        calendar_page,
+        view=view,
+        day=day,
+        practitioner_id=practitioner_id,
+        room_id=room_id,
+        by=by,
+        zone=zone,
+        now=now,
+        user_id=user_id,
+        session_type_id=session_type_id,
+    )
     version = calendar_version()
     # A bad address renders its own notice; rare enough not to cache.
     if version is None or query_errors:
-        return _render(args, query_errors)
+        return _render(page_for, query_errors)
     # A week with no (or no longer valid) practitioner or room shows the viewer's own column.
     viewer = user_id if view == "week" else ""
     key = ":".join(
@@ -96,6 +105,8 @@ def calendar_fragment(
             room_id or "",
             by,
             viewer,
+            # Free slots are those offered for this type (asked for, or the first active).
+            session_type_id or "",
             _clock_key(view=view, day=day, zone=zone, now=now),
         )
     )
@@ -105,16 +116,16 @@ def calendar_fragment(
         return CalendarFragment(
             title=title,
             html=mark_safe(html),  # noqa: S308 (rendered by the template engine)
-            page=SimpleLazyObject(lambda: calendar_page(**args)),
+            page=cast(CalendarPage, SimpleLazyObject(page_for)),
             cached=True,
         )
-    fragment = _render(args, query_errors)
+    fragment = _render(page_for, query_errors)
     cache.set(key, (fragment.title, fragment.html), CACHE_SECONDS)
     return fragment
 
 
-def _render(args: dict[str, Any], query_errors: dict[str, Any]) -> CalendarFragment:
-    page = calendar_page(**args)
+def _render(page_for: Callable[[], CalendarPage], query_errors: dict[str, Any]) -> CalendarFragment:
+    page = page_for()
     html = render_to_string(
         "treatments/partials/calendar_body.html", {"page": page, "query_errors": query_errors}
     )

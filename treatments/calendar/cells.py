@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time
 
+from ..availability import Offer
 from ..models import Room, Session, StaffProfile
 from ..selectors import Interval
 
@@ -16,11 +17,26 @@ class Column:
     sublabel: str
     url: str
     is_today: bool
+    # " cal-on-today" on today's column (the current-time line), else "".
+    today: str = ""
+    # The header's data- attributes: where a session dropped in this column goes.
+    drop: str = ""  # SafeString once filled
     practitioner: StaffProfile | None = None
     room: Room | None = None
     working: list[Interval] = field(default_factory=list)
     active: list[Session] = field(default_factory=list)
     freed: list[Session] = field(default_factory=list)
+    # The starts offered for the chosen session type (`treatments.availability`).
+    offers: dict[datetime, Offer] = field(default_factory=dict)
+
+    @property
+    def resource(self) -> StaffProfile | Room:
+        """Whose column this is: a practitioner's or a room's, never neither."""
+        if self.practitioner is not None:
+            return self.practitioner
+        if self.room is not None:
+            return self.room
+        raise ValueError("A calendar column belongs to a practitioner or a room.")
 
 
 @dataclass
@@ -47,6 +63,7 @@ class Cell:
     meta: str = ""
     url: str = ""
     extra: str = ""  # SafeString once filled
+    html: str = ""  # a session's block and popover; SafeString once filled
     share: int = 100
 
     @property
@@ -76,3 +93,7 @@ class SlotText:
     url: str
     resource: str
     aria: str
+    type_name: str = ""
+    held: int = 0
+    # ("p", practitioner id) / ("r", room id) -> name, for the slots' labels.
+    names: dict[tuple[str, int], str] = field(default_factory=dict)

@@ -16,9 +16,11 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.urls import reverse
+from django.utils.html import format_html
 
+from ..availability import Offer, offers_between
 from ..clinic_time import day_bounds, exists, local_to_utc
-from ..models import Room, Session, StaffProfile
+from ..models import Room, Session, SessionType, StaffProfile
 from ..selectors import (
     Interval,
     availability_for,
@@ -106,6 +108,14 @@ def build_columns(
                 room=r,
             )
         )
+    for column in columns:
+        column.today = " cal-on-today" if column.is_today else ""
+        column.drop = format_html(
+            ' data-day="{}" data-practitioner="{}" data-room="{}"',
+            column.day.isoformat(),
+            column.practitioner.pk if column.practitioner else "",
+            column.room.pk if column.room else "",
+        )
     return columns
 
 
@@ -140,7 +150,7 @@ def load_columns(columns: list[Column], *, days: list[date], zone: ZoneInfo) -> 
         local_day = session.starts_at.astimezone(zone).date()
         by_column[(getattr(session, key), local_day)].append(session)
     for column in columns:
-        resource = column.practitioner or column.room
+        resource = column.resource
         column.working = working.get((resource.pk, column.day), [])
         for session in by_column[(resource.pk, column.day)]:
             (column.active if session.is_active else column.freed).append(session)
@@ -165,7 +175,62 @@ def _row_range(columns: list[Column], zone: ZoneInfo) -> tuple[int, int]:
     return first, max(last, first + 60)
 
 
-def build_rows(columns: list[Column], *, zone: ZoneInfo, now: datetime) -> list[Row]:
+def load_offers(
+    columns: list[Column],
+    *,
+    session_type: SessionType | None,
+    staff: list[StaffProfile],
+    rooms: list[Room],
+    days: list[date],
+    zone: ZoneInfo,
+    now: datetime,
+) -> None:
+    """Fill each column's offered starts for the session type (`treatments.availability`): a
+    practitioner's column with the room picked for them, a room's with the first practitioner
+    free then. Four queries whatever the columns."""
+    if session_type is None or not columns:
+        return
+    shown_staff = [c.practitioner for c in columns if c.practitioner]
+    shown_rooms = [c.room for c in columns if c.room and not c.practitioner]
+    offers = offers_between(
+        session_type=session_type,
+        practitioners=list({p.pk: p for p in shown_staff}.values()) if shown_staff else staff,
+        rooms=rooms if shown_staff else list({r.pk: r for r in shown_rooms}.values()),
+        first_day=days[0],
+        days=len(days),
+        zone=zone,
+        now=now,
+    )
+    by_key: dict[tuple[str, int, date], dict[datetime, Offer]] = defaultdict(dict)
+    for offer in offers:
+        day = offer.starts_at.astimezone(zone).date()
+        by_key[("p", offer.practitioner_id, day)].setdefault(offer.starts_at, offer)
+        for room_id in offer.room_ids:
+            # In a room's column: this room, with the first practitioner free (offers come
+            # in the practitioners' order).
+            if ("r", room_id, day) in by_key and offer.starts_at in by_key[("r", room_id, day)]:
+                continue
+            by_key[("r", room_id, day)][offer.starts_at] = Offer(
+                offer.starts_at, offer.practitioner_id, (room_id,)
+            )
+    for column in columns:
+        if column.practitioner is not None:
+            key: tuple[str, int] = ("p", column.practitioner.pk)
+        elif column.room is not None:
+            key = ("r", column.room.pk)
+        else:
+            continue
+        column.offers = by_key.get((*key, column.day), {})
+
+
+def build_rows(
+    columns: list[Column],
+    *,
+    zone: ZoneInfo,
+    now: datetime,
+    session_type: SessionType | None = None,
+    names: dict[tuple[str, int], str] | None = None,
+) -> list[Row]:
     first, last = _row_range(columns, zone)
     times = [time(m // 60, m % 60) for m in range(first, last, SLOT_MINUTES)]
     labels = [f"{at:%H:%M}" for at in times]
@@ -173,48 +238,53 @@ def build_rows(columns: list[Column], *, zone: ZoneInfo, now: datetime) -> list[
     book_base = reverse("treatments:session_create")
 
     for col, column in enumerate(columns):
-        owner: list[int | None] = [None] * len(times)
+        # The cell that covers each row of this column (a session spans several rows).
+        owner: list[Cell | None] = [None] * len(times)
 
         def row_of(instant: datetime) -> int:
             return max(0, (_minutes(instant.astimezone(zone)) - first) // SLOT_MINUTES)
 
         for session in column.active:
             r = row_of(session.starts_at)
-            if owner[r] is not None:
-                grid[owner[r]][col].overlapping.append(session)
+            covering = owner[r]
+            if covering is not None:
+                covering.overlapping.append(session)
                 continue
             span = math.ceil((session.blocked_until - session.starts_at) / SLOT)
             span = max(1, min(span, len(times) - r))
-            grid[r][col] = Cell(kind="session", column=column, rowspan=span, session=session)
+            cell = Cell(kind="session", column=column, rowspan=span, session=session)
+            grid[r][col] = cell
             for covered in range(r, r + span):
-                owner[covered] = r
+                owner[covered] = cell
 
         busy = [(s.starts_at, s.blocked_until) for s in column.active]
         free = free_intervals(column.working, busy)
         # What every free quarter hour of the column shares, formatted once (the booking link
         # is exactly what urlencode() gave: "time=09%3A00").
         day = column.day
-        resource = (f"&practitioner={column.practitioner.pk}" if column.practitioner else "") + (
-            f"&room={column.room.pk}" if column.room else ""
-        )
-        who = column.practitioner.display_name if column.practitioner else column.room.name
+        type_part = f"session_type={session_type.pk}&" if session_type else ""
         slot = SlotText(
-            url=f"{book_base}?date={day.isoformat()}&time=",
-            resource=resource,
-            aria=f" on {day:%a} {day.day} {day:%b} with {who}",
+            url=f"{book_base}?{type_part}date={day.isoformat()}&time=",
+            resource="",
+            aria=f" on {day:%a} {day.day} {day:%b}",
+            type_name=session_type.name if session_type else "",
+            held=(session_type.duration_minutes + session_type.buffer_minutes)
+            if session_type
+            else 0,
+            names=names or {},
         )
         for r, at in enumerate(times):
             if owner[r] is not None:
                 continue
-            grid[r][col] = _slot_cell(
+            owner[r] = grid[r][col] = _slot_cell(
                 column, at, labels[r], free=free, zone=zone, now=now, slot=slot
             )
-            owner[r] = r
 
         for session in column.freed:
             r = row_of(session.starts_at)
-            if r < len(times):
-                grid[owner[r]][col].freed.append(session)
+            covering = owner[r] if r < len(times) else None
+            if covering is not None:  # every row has its cell by now
+                covering.freed.append(session)
 
     detail = reverse("treatments:session_detail", args=[0]).removesuffix("0/")
     rows = []
@@ -239,19 +309,39 @@ def _slot_cell(
 ) -> Cell:
     naive = datetime.combine(column.day, at)
     if not exists(naive, zone):
-        return Cell(kind="gap", column=column, label="Clocks go forward", css="cal-cell cal-gap")
+        return Cell(
+            kind="gap",
+            column=column,
+            label="Clocks go forward",
+            css=f"cal-cell cal-gap{column.today}",
+        )
     start = local_to_utc(naive, zone)
     end = start + SLOT
-    if any(f_start <= start and end <= f_end for f_start, f_end in free):
-        if start <= now:
-            return Cell(kind="past", column=column, css="cal-cell cal-past")
+    offer = column.offers.get(start)
+    if offer is not None:
+        who = slot.names.get(("p", offer.practitioner_id), "")
+        where = slot.names.get(("r", offer.room_id), "")
         return Cell(
             kind="free",
             column=column,
-            book_url=f"{slot.url}{label[:2]}%3A{label[3:]}{slot.resource}",
+            book_url=(
+                f"{slot.url}{label[:2]}%3A{label[3:]}"
+                f"&practitioner={offer.practitioner_id}&room={offer.room_id}"
+            ),
             label=label,
-            aria=f"Book {label}{slot.aria}",
+            aria=f"Book {slot.type_name} at {label}{slot.aria} with {who} in {where}",
+            css=f"cal-cell cal-free{column.today}",
+        )
+    if any(f_start <= start and end <= f_end for f_start, f_end in free):
+        if start <= now:
+            return Cell(kind="past", column=column, css=f"cal-cell cal-past{column.today}")
+        # Free now, but the session type does not fit (its clean-up included) or no room is.
+        return Cell(
+            kind="busy",
+            column=column,
+            css=f"cal-cell cal-busy cal-nofit{column.today}",
+            label=f"{slot.type_name} ({slot.held} min incl. clean-up) does not fit here",
         )
     if any(w_start <= start < w_end for w_start, w_end in column.working):
-        return Cell(kind="busy", column=column, css="cal-cell cal-busy")
-    return Cell(kind="closed", column=column, css="cal-cell cal-closed")
+        return Cell(kind="busy", column=column, css=f"cal-cell cal-busy{column.today}")
+    return Cell(kind="closed", column=column, css=f"cal-cell cal-closed{column.today}")

@@ -21,3 +21,9 @@ def session_calendar_url(session: Session) -> str:
     day = timezone.localtime(session.starts_at).date()
     query = urlencode({"view": "week", "date": day, "practitioner": session.practitioner_id})
     return f"{reverse('treatments:calendar')}?{query}#session-{session.pk}"
+
+
+def next_available_url(**params: object) -> str:
+    """The nearest offered starts; empty parameters (None, "") are left out."""
+    query = {k: v for k, v in params.items() if v not in (None, "")}
+    return f"{reverse('treatments:next_available')}?{urlencode(query)}"

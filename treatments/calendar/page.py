@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ..models import Room, StaffProfile
-from ..selectors import rooms_active, staff_bookable
+from ..models import Room, SessionType, StaffProfile
+from ..selectors import rooms_active, session_types_active, staff_bookable
 from .cells import Column, Row
-from .grid import build_columns, build_rows, load_columns
-from .links import calendar_url
+from .grid import build_columns, build_rows, load_columns, load_offers
+from .links import calendar_url, next_available_url
 
 
 @dataclass
@@ -36,6 +36,13 @@ class CalendarPage:
     hidden: dict[str, str]
     notices: list[str]
     session_count: int
+    session_type: SessionType | None
+    session_type_choices: list[Choice]
+    next_available_url: str
+    # The clinic's zone and today's date when today is shown: static/js/calendar.js draws the
+    # current-time line from them (the grid is cached, so the line is not rendered in).
+    zone_name: str = ""
+    today: str = ""
 
 
 def calendar_page(
@@ -48,15 +55,28 @@ def calendar_page(
     zone: ZoneInfo,
     now: datetime,
     user_id: int | None = None,
+    session_type_id: int | None = None,
 ) -> CalendarPage:
     """Everything the calendar template shows, for the day or the Monday-to-Sunday week.
 
-    A week not narrowed down shows the practitioner looking at it, else the first one.
+    A week not narrowed down shows the practitioner looking at it, else the first one. Free
+    quarter hours are those the booking service accepts for the session type (the one asked
+    for, else the first active one).
     """
     today = now.astimezone(zone).date()
     staff = list(staff_bookable())
     rooms = list(rooms_active())
+    types = list(session_types_active())
     notices: list[str] = []
+    session_type = next((t for t in types if t.pk == session_type_id), None)
+    if session_type_id and session_type is None:
+        notices.append("That session type is no longer offered; showing the first one.")
+    session_type = session_type or (types[0] if types else None)
+    if session_type is None:
+        notices.append(
+            "No session type is offered yet, so nothing can be booked. A clinic manager adds "
+            "session types in Clinic set-up."
+        )
 
     practitioner = next((p for p in staff if p.pk == practitioner_id), None)
     room = next((r for r in rooms if r.pk == room_id), None) if practitioner is None else None
@@ -92,6 +112,7 @@ def calendar_page(
 
     # The query string that keeps the current selection while moving in time.
     keep = {
+        "session_type": session_type.pk if session_type else None,
         "practitioner": practitioner.pk if practitioner else None,
         "room": room.pk if room else None,
         "by": "rooms"
@@ -126,7 +147,17 @@ def calendar_page(
         day_url=day_url,
     )
     load_columns(columns, days=days, zone=zone)
-    rows = build_rows(columns, zone=zone, now=now)
+    load_offers(
+        columns,
+        session_type=session_type,
+        staff=staff,
+        rooms=rooms,
+        days=days,
+        zone=zone,
+        now=now,
+    )
+    names = {("p", p.pk): p.display_name for p in staff} | {("r", r.pk): r.name for r in rooms}
+    rows = build_rows(columns, zone=zone, now=now, session_type=session_type, names=names)
 
     return CalendarPage(
         view=view,
@@ -143,6 +174,7 @@ def calendar_page(
             room=room,
             by=by,
             day=day,
+            session_type=session_type,
         ),
         view_urls={
             "day": day_url(day),
@@ -154,6 +186,21 @@ def calendar_page(
         hidden={k: str(v) for k, v in {"view": view, **keep}.items() if v},
         notices=notices,
         session_count=sum(len(c.active) for c in columns),
+        session_type=session_type,
+        next_available_url=next_available_url(
+            session_type=session_type.pk if session_type else None,
+            practitioner=practitioner.pk if practitioner else None,
+        ),
+        session_type_choices=[
+            Choice(
+                f"{t.name} · {t.duration_minutes}+{t.buffer_minutes} min",
+                url(session_type=t.pk),
+                t == session_type,
+            )
+            for t in types
+        ],
+        zone_name=zone.key,
+        today=today.isoformat() if any(c.is_today for c in columns) else "",
     )
 
 
@@ -177,8 +224,13 @@ def _resource_choices(
     room: Room | None,
     by: str,
     day: date,
+    session_type: SessionType | None,
 ) -> list[tuple[str, list[Choice]]]:
-    base = {"view": view, "date": day.isoformat()}
+    base = {
+        "view": view,
+        "date": day.isoformat(),
+        "session_type": session_type.pk if session_type else None,
+    }
     groups: list[tuple[str, list[Choice]]] = []
     if view == "day":
         groups.append(

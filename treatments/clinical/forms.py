@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -27,6 +27,10 @@ from .models import (
 YES_NO = [("no", "No"), ("yes", "Yes")]
 
 
+def _blank(choices: list) -> list:
+    return [("", "Choose…"), *choices]
+
+
 class ConsultationForm(forms.Form):
     concerns = forms.MultipleChoiceField(
         choices=Consultation.Concern.choices, widget=forms.CheckboxSelectMultiple
@@ -35,13 +39,31 @@ class ConsultationForm(forms.Form):
     goals = forms.CharField(
         max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    skin_type = forms.ChoiceField(choices=Consultation.SkinType.choices)
-    fitzpatrick = forms.TypedChoiceField(
-        choices=Consultation.Fitzpatrick.choices, coerce=int, label="Fitzpatrick type"
+    # The skin assessment starts empty: a pre-selected "Normal, I, Low" would be saved untouched
+    # as if it had been assessed.
+    skin_type = forms.ChoiceField(
+        choices=_blank(Consultation.SkinType.choices),
+        error_messages={"required": "Choose the skin type you assessed."},
     )
-    hydration = forms.ChoiceField(choices=Consultation.Level.choices)
-    elasticity = forms.ChoiceField(choices=Consultation.Level.choices)
-    sensitivity = forms.ChoiceField(choices=Consultation.Level.choices)
+    fitzpatrick = forms.TypedChoiceField(
+        choices=_blank(Consultation.Fitzpatrick.choices),
+        coerce=int,
+        empty_value=None,
+        label="Fitzpatrick type",
+        error_messages={"required": "Choose the Fitzpatrick type you assessed."},
+    )
+    hydration = forms.ChoiceField(
+        choices=_blank(Consultation.Level.choices),
+        error_messages={"required": "Choose the hydration level you assessed."},
+    )
+    elasticity = forms.ChoiceField(
+        choices=_blank(Consultation.Level.choices),
+        error_messages={"required": "Choose the elasticity level you assessed."},
+    )
+    sensitivity = forms.ChoiceField(
+        choices=_blank(Consultation.Level.choices),
+        error_messages={"required": "Choose the sensitivity level you assessed."},
+    )
     skin_notes = forms.CharField(
         max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -198,10 +220,11 @@ class ProductUseForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Any lot may be posted, so that an expired or withdrawn one gets the service's
         # explanation rather than "not a valid choice"; the list offers the usable ones.
-        self.fields["lot"].queryset = Lot.objects.select_related("product")
+        lot = cast(forms.ModelChoiceField, self.fields["lot"])
+        lot.queryset = Lot.objects.select_related("product")
         # Read when the list is drawn, once (the widget iterates it more than once), and not
         # for a form that is only validated (a POST that succeeds) or replaced by a refused one.
-        self.fields["lot"].choices = functools.cache(self._usable_lot_choices)
+        lot.choices = functools.cache(self._usable_lot_choices)
 
     @staticmethod
     def _usable_lot_choices() -> list[tuple[Any, str]]:
@@ -292,7 +315,8 @@ class ScreeningRuleForm(forms.ModelForm):
         }
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("scope") == ScreeningRule.Scope.TECHNIQUE and not data.get("technique"):
             self.add_error("technique", "Choose the technique this rule applies to.")
         if data.get("scope") != ScreeningRule.Scope.TECHNIQUE:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from mesoclinic.access import Role
 from patients.models import Patient
 from treatments.clinic_time import day_bounds
-from treatments.models import Session, SessionType
+from treatments.models import Session, SessionType, StaffProfile
 from treatments.products.models import LotUsage
-from treatments.selectors import clinic_zone
+from treatments.selectors import availability_for, clinic_zone
 
 from .models import (
     Addendum,
@@ -23,8 +25,10 @@ from .models import (
     Consultation,
     PhotoConsent,
     Reaction,
+    RecordDraft,
     Screening,
     ScreeningAnswer,
+    SessionRecord,
     Severity,
 )
 
@@ -118,8 +122,8 @@ def patients_flags(
     )
     if connection.vendor == "postgresql":
         screenings = screenings.distinct("patient_id")
-    for screening in screenings.only("id", "patient_id", "taken_at", "valid_until"):
-        latest.setdefault(screening.patient_id, screening)
+    for row in screenings.only("id", "patient_id", "taken_at", "valid_until"):
+        latest.setdefault(row.patient_id, row)
 
     # The hold, not the screening: a practitioner may have lifted it (clinical/services/holds.py).
     held = set(Patient.objects.filter(pk__in=ids, booking_hold=True).values_list("pk", flat=True))
@@ -220,8 +224,36 @@ def photos_compare(*, patient: Patient, zone: str | None = None) -> list[dict]:
     return list(pairs.values())
 
 
+def practitioners_to_alert(*, now: datetime | None = None) -> tuple[list[StaffProfile], bool]:
+    """Who a severe reaction is emailed to, and whether they are the ones on duty today.
+
+    On duty = bookable time on today's date in the clinic's zone (weekly hours within opening
+    hours, plus extra hours, minus leave: `availability_for`), at any hour of the day, so that
+    someone starting at 14:00 hears of a report made at 09:00. If no practitioner is on duty
+    (a Sunday, everyone on leave), every active practitioner is alerted instead (returned with
+    False): a severe reaction must reach someone the same day (DOMAIN.md, "Side effects").
+    """
+    now = now or timezone.now()
+    zone = clinic_zone()
+    practitioners = list(
+        StaffProfile.objects.filter(user__is_active=True, user__groups__name=Role.PRACTITIONER)
+        .select_related("user")
+        .distinct()
+        .order_by("pk")
+    )
+    today = timezone.localdate(now, zone)
+    hours = availability_for(
+        staff_ids=[p.pk for p in practitioners], first_day=today, days=1, zone=zone
+    )
+    on_duty = [p for p in practitioners if hours.get((p.pk, today))]
+    if on_duty:
+        return on_duty, True
+    return practitioners, False
+
+
 def dashboard_reactions(*, now: datetime | None = None) -> dict:
-    """Severe reactions reported today (clinic day) and every unresolved severe one."""
+    """Severe reactions not yet acknowledged: reported today (clinic day), and earlier ones
+    still unresolved; plus every reaction of the last 7 days."""
     now = now or timezone.now()
     # The clinic's day, not the active time zone's (UTC outside a request).
     zone = clinic_zone()
@@ -229,12 +261,26 @@ def dashboard_reactions(*, now: datetime | None = None) -> dict:
     base = Reaction.objects.select_related(
         "patient", "session__session_type", "reported_by"
     ).order_by("-recorded_at", "-id")
+    # A severe reaction leaves the dashboard's alert cards once a practitioner acknowledges it.
+    waiting = base.filter(acknowledged_at__isnull=True)
     return {
-        "severe_today": list(base.filter(severity=Severity.SEVERE, recorded_at__gte=start_of_day)),
+        "severe_today": list(
+            waiting.filter(severity=Severity.SEVERE, recorded_at__gte=start_of_day)
+        ),
         "severe_open": list(
-            base.filter(
+            waiting.filter(
                 severity=Severity.SEVERE, resolved_on__isnull=True, recorded_at__lt=start_of_day
             )
         ),
         "recent": list(base.filter(recorded_at__gte=start_of_day - timedelta(days=7))[:50]),
     }
+
+
+def record_draft_current(
+    *, session: Session, by: Any, record: SessionRecord | None
+) -> RecordDraft | None:
+    """`by`'s autosaved draft of the session record, if newer than the saved record."""
+    draft = RecordDraft.objects.filter(session=session, author_id=by.pk).first()
+    if draft is None or (record is not None and draft.saved_at <= record.updated_at):
+        return None
+    return draft

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from .views import consent, consultation, overview, photos, reactions, records, screening
+from .views import consent, consultation, overview, photos, reactions, records, screening, today
 
 app_name = "clinical"
 urlpatterns = [
     path("dashboard/", overview.dashboard, name="dashboard"),
+    path("today/", today.today, name="today"),
     path("patients/<int:patient_pk>/", overview.patient_clinical, name="patient"),
     path(
         "patients/<int:patient_pk>/booking-hold/lift/",
@@ -60,6 +61,7 @@ urlpatterns = [
     path("screening-rules/<int:pk>/", screening.screening_rule_edit, name="screening_rule_edit"),
     # Session record
     path("sessions/<int:session_pk>/record/", records.record, name="record"),
+    path("sessions/<int:session_pk>/record/draft/", records.record_draft, name="record_draft"),
     path(
         "sessions/<int:session_pk>/record/products/", records.record_product, name="record_product"
     ),
@@ -83,4 +85,9 @@ urlpatterns = [
         name="reaction_create",
     ),
     path("reactions/<int:pk>/", reactions.reaction_detail, name="reaction_detail"),
+    path(
+        "reactions/<int:pk>/acknowledge/",
+        reactions.reaction_acknowledge_view,
+        name="reaction_acknowledge",
+    ),
 ]

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
 from mesoclinic.errors import LocalTimeError
+from patients.models import Patient
 from treatments.clinic_time import AMBIGUOUS_RULE, local_to_utc
 from treatments.clinical.models import Consultation
-from treatments.models import Room, SessionType
+from treatments.models import Room, SessionType, StaffProfile
 from treatments.selectors import clinic_zone, rooms_active, staff_bookable
 
 from .models import SESSIONS_MAX, SESSIONS_MIN, Protocol
@@ -38,16 +39,24 @@ class ProtocolForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["default_session_type"].queryset = SessionType.objects.filter(active=True)
+        field = cast(forms.ModelChoiceField, self.fields["default_session_type"])
+        field.queryset = SessionType.objects.filter(active=True)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         low, high = data.get("interval_min_days"), data.get("interval_max_days")
         if low is not None and high is not None and low > high:
             self.add_error(
                 "interval_max_days", "The interval must end on or after the day it starts."
             )
         return data
+
+
+class ConsultationChoiceField(forms.ModelChoiceField[Consultation]):
+    def label_from_instance(self, obj: Consultation) -> str:
+        planned = f" ({obj.plan_sessions} sessions planned)" if obj.plan_sessions else ""
+        return f"Consultation of {obj.created_at:%d %b %Y}{planned}"
 
 
 class CourseForm(forms.Form):
@@ -59,27 +68,29 @@ class CourseForm(forms.Form):
         required=False,
         help_text="Leave empty to follow the protocol (usually 3 to 6).",
     )
-    practitioner = forms.ModelChoiceField(queryset=None)
-    session_type = forms.ModelChoiceField(
+    practitioner: forms.ModelChoiceField[StaffProfile] = forms.ModelChoiceField(queryset=None)
+    session_type: forms.ModelChoiceField[SessionType] = forms.ModelChoiceField(
         queryset=None, required=False, help_text="Empty: the protocol's default."
     )
-    room = forms.ModelChoiceField(queryset=None, required=False, help_text="Empty: any free room.")
-    consultation = forms.ModelChoiceField(
+    room: forms.ModelChoiceField[Room] = forms.ModelChoiceField(
+        queryset=None, required=False, help_text="Empty: any free room."
+    )
+    consultation = ConsultationChoiceField(
         queryset=None, required=False, label="From the consultation's plan"
     )
     plan_reference = forms.CharField(label="Plan note", max_length=200, required=False)
 
-    def __init__(self, *args: Any, patient: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["protocol"].queryset = Protocol.objects.filter(active=True)
-        self.fields["practitioner"].queryset = staff_bookable()
-        self.fields["session_type"].queryset = SessionType.objects.filter(active=True)
-        self.fields["room"].queryset = rooms_active()
-        self.fields["consultation"].queryset = Consultation.objects.filter(patient=patient)
-        self.fields["consultation"].label_from_instance = lambda c: (
-            f"Consultation of {c.created_at:%d %b %Y}"
-            + (f" ({c.plan_sessions} sessions planned)" if c.plan_sessions else "")
-        )
+        fields = {
+            name: cast(forms.ModelChoiceField, self.fields[name])
+            for name in ("protocol", "practitioner", "session_type", "room", "consultation")
+        }
+        fields["protocol"].queryset = Protocol.objects.filter(active=True)
+        fields["practitioner"].queryset = staff_bookable()
+        fields["session_type"].queryset = SessionType.objects.filter(active=True)
+        fields["room"].queryset = rooms_active()
+        fields["consultation"].queryset = Consultation.objects.filter(patient=patient)
 
 
 class StepBookForm(forms.Form):
@@ -97,7 +108,8 @@ class StepBookForm(forms.Form):
     room = forms.ModelChoiceField(queryset=Room.objects.filter(active=True), required=False)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         if data.get("starts_at") is None:

@@ -32,7 +32,7 @@ class Protocol(models.Model):
     sessions_count = models.PositiveSmallIntegerField(
         default=4,
         validators=[MinValueValidator(SESSIONS_MIN), MaxValueValidator(SESSIONS_MAX)],
-        help_text="Usually 3 to 6 (seed); 1 to 10 allowed.",
+        help_text="Usually 3 to 6; 1 to 10 allowed.",
     )
     interval_min_days = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(INTERVAL_MAX_DAYS)],
@@ -147,6 +147,11 @@ class Course(models.Model):
 
     def __str__(self) -> str:
         return f"{self.protocol} for {self.patient}"
+
+    def desk_label(self, step_number: int) -> str:
+        """What the front desk reads about a course session: its session type and step. Never
+        the protocol, whose name ("Hair loss protocol") reveals the patient's condition."""
+        return f"{self.session_type.name} course, session {step_number} of {self.sessions_count}"
 
     def step_window(self, previous_day: date) -> tuple[date, date]:
         """The first and last local day for the step after one held on `previous_day` (a local

@@ -177,8 +177,7 @@ class SlotCalendar:
         if preferred is not None:
             for day in days:
                 start = self.at(day, preferred)
-                room = self.free_room(start) if start is not None else None
-                if room is not None:
+                if start is not None and (room := self.free_room(start)) is not None:
                     return start, room
         for day in days:
             free = [
@@ -234,9 +233,8 @@ def course_propose(*, course: Course, first_start: datetime | None = None) -> li
     plans: list[StepPlan] = []
     anchor: datetime | None = None  # local aware datetime of the previous step
     for step in steps:
-        window_open = window_close = None
-        if anchor is not None:
-            window_open, window_close = course.step_window(anchor.date())
+        window = course.step_window(anchor.date()) if anchor is not None else None
+        window_open, window_close = window if window is not None else (None, None)
         session = step_active_session(step)
         if session is not None:
             plans.append(
@@ -253,19 +251,20 @@ def course_propose(*, course: Course, first_start: datetime | None = None) -> li
             continue
 
         note = ""
-        if anchor is None:
+        if anchor is None or window is None:  # the first step: no window yet
             days = _days(first_day, first_day + timedelta(days=FIRST_STEP_SEARCH_DAYS - 1))
             preferred = search_from.astimezone(zone).time() if first_start else None
         else:
             preferred = anchor.time().replace(tzinfo=None)
-            if window_close < today:
+            opens, closes = window
+            if closes < today:
                 note = (
-                    f"Its window closed on {window_close:%a %d %b %Y}; the earliest free time "
+                    f"Its window closed on {closes:%a %d %b %Y}; the earliest free time "
                     "is proposed. Booking it now is late."
                 )
                 days = _days(today, today + timedelta(days=LATE_SEARCH_DAYS - 1))
             else:
-                days = _days(max(window_open, today), window_close)
+                days = _days(max(opens, today), closes)
         found = calendar.find(days, preferred)
         if found is None:
             last = days[-1]

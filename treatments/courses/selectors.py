@@ -20,8 +20,9 @@ from django.db.models import Prefetch, QuerySet
 
 from mesoclinic.errors import NotBookable
 from patients.models import Patient
+from treatments.clinical.models import Consultation
 from treatments.models import Room, Session
-from treatments.selectors import clinic_zone, rooms_active, session_conflicts
+from treatments.selectors import clinic_zone, rooms_active, session_conflicts, staff_bookable
 
 from .models import Course, CourseStep, Protocol
 from .planner import step_active_session
@@ -148,22 +149,23 @@ def course_step_choices(
     choices: list[StepChoice] = []
     courses = (
         Course.objects.filter(patient=patient, status=Course.Status.ACTIVE)
-        .select_related("protocol")
+        .select_related("session_type")
         .prefetch_related(Prefetch("steps", queryset=CourseStep.objects.select_related("session")))
         .order_by("created_at", "id")
     )
     for course in courses:
         steps = sorted(course.steps.all(), key=lambda s: s.number)
-        previous = None
+        previous_session = None  # of the last booked step before the first open one
         for step in steps:
-            if step_active_session(step) is None:
+            session = step_active_session(step)
+            if session is None:
                 break
-            previous = step
+            previous_session = session
         else:
             continue  # every step is booked
         opens = closes = None
-        if previous is not None:
-            opens, closes = course.step_window(previous.session.starts_at.astimezone(zone).date())
+        if previous_session is not None:
+            opens, closes = course.step_window(previous_session.starts_at.astimezone(zone).date())
         timing = ""
         if day is not None and opens is not None and closes is not None:
             timing = "before" if day < opens else "after" if day > closes else "inside"
@@ -229,3 +231,38 @@ def booking_step_context(
     else:
         selected = next((choice.value for choice in choices if choice.preselected), "")
     return {"step_choices": choices, "step_selected": selected, "step_type_id": session_type_id}
+
+
+def course_plan_initial(*, patient: Patient, consultation_pk: str) -> dict[str, Any]:
+    """The course form's starting values from a consultation's treatment plan: its protocol
+    (the active protocol the plan names, longest name first), its practitioner when bookable,
+    its number of sessions, and the plan's text as the course's plan note."""
+    consultation = (
+        Consultation.objects.filter(patient=patient, pk=consultation_pk).first()
+        if consultation_pk.isdigit()
+        else None
+    )
+    if consultation is None:
+        return {}
+    text = consultation.plan_protocol.casefold()
+    named = [p for p in Protocol.objects.filter(active=True) if p.name.casefold() in text]
+    practitioner = staff_bookable().filter(user_id=consultation.practitioner_id).first()
+    return {
+        "consultation": consultation.pk,
+        "protocol": max(named, key=lambda p: len(p.name)).pk if named else None,
+        "practitioner": practitioner.pk if practitioner else None,
+        "sessions_count": consultation.plan_sessions,
+        "plan_reference": consultation.plan_protocol[:200],
+    }
+
+
+def course_label_for_session(*, session: Session) -> str:
+    """The neutral label of the course step a session fills ("Face course, session 2 of 6"),
+    or "": what the booking pages show, never the protocol (Course.desk_label)."""
+    step = (
+        CourseStep.objects.filter(session=session)
+        .select_related("course__session_type")
+        .only("number", "course__sessions_count", "course__session_type__name")
+        .first()
+    )
+    return step.course.desk_label(step.number) if step is not None else ""

@@ -269,7 +269,8 @@ def _link_step(*, course: Course, step: CourseStep, session: Session) -> None:
 
 
 def _step_label(course: Course, step_number: int) -> str:
-    return f"{course.protocol.name}: session {step_number} of {course.sessions_count}"[:500]
+    # The session's desk note: neutral, the front desk reads it (Course.desk_label).
+    return course.desk_label(step_number)[:500]
 
 
 def course_book_step(
@@ -362,6 +363,7 @@ def session_book_at_desk(
     notes: str = "",
     course_step: tuple[Course, int] | None = None,
     by: User | None = None,
+    shown_at: datetime | None = None,
 ) -> DeskBooking:
     """Book as the desk's form says: an ordinary booking, or one counted as step `n` of a course
     (same locks and rules as course_book_step, with the type, practitioner and room chosen)."""
@@ -374,6 +376,7 @@ def session_book_at_desk(
             starts_at=starts_at,
             booked_by=by,
             notes=notes,
+            shown_at=shown_at,
         )
         return DeskBooking(session=session)
     course, number = course_step
@@ -388,7 +391,7 @@ def session_book_at_desk(
         by=by,
         notes=notes,
     )
-    counted = f" Counted as step {number} of {course.sessions_count} of {course.protocol.name}."
+    counted = f" Counted as {course.desk_label(number)}."
     return DeskBooking(session=result.session, counted=counted, warning=result.warning)
 
 

@@ -31,9 +31,12 @@ def course_on_session_completed(*, session: Session) -> Course | None:
         if course.status != Course.Status.ACTIVE:
             return course
         steps = list(course.steps.select_related("session").order_by("number"))
-        if not all(s.session and s.session.status == Session.Status.COMPLETED for s in steps):
+        sessions = [s.session for s in steps if s.session is not None]
+        if len(sessions) < len(steps) or any(
+            s.status != Session.Status.COMPLETED for s in sessions
+        ):
             return course
-        last = max((s.session for s in steps), key=lambda s: s.completed_at or s.starts_at)
+        last = max(sessions, key=lambda s: s.completed_at or s.starts_at)
         course.status = Course.Status.COMPLETED
         course.completed_at = timezone.now()
         course.maintenance_due = maintenance_due_for(course, last)

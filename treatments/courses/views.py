@@ -1,21 +1,22 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from mesoclinic.access import BOOKING, CLINICAL, MANAGEMENT, allow
+from mesoclinic.access import BOOKING, CLINICAL, MANAGEMENT, StaffRequest, allow
 from mesoclinic.audit.services import Action, audit_log
 from mesoclinic.errors import DomainError, put_on_form
 from patients.models import Patient
 
+from ..rebook import book_next_url
+from ..selectors import clinic_zone
 from . import selectors
 from .forms import CourseForm, ProtocolForm, StepBookForm, StepChoiceQueryForm, StopForm
 from .models import Course, Protocol
-from .planner import course_propose
+from .planner import StepPlan, course_propose
 from .services import (
     course_book_all,
     course_book_step,
@@ -32,8 +33,27 @@ def _course_or_404(pk: int) -> Course:
         raise Http404("No such course.") from None
 
 
+def _book_next(course: Course, plans: list[StepPlan]) -> str | None:
+    """The booking form for the next unbooked step, from the day its window opens."""
+    step = next((plan for plan in plans if not plan.booked), None)
+    if step is None:
+        return None
+    today = timezone.localdate(timezone.now(), clinic_zone())
+    return book_next_url(
+        patient_id=course.patient_id,
+        session_type_id=course.session_type_id,
+        practitioner_id=course.practitioner_id,
+        room_id=course.room_id,
+        day=max(step.window_open, today) if step.window_open else None,
+    )
+
+
 def _detail(
-    request: HttpRequest, course: Course, *, errors: dict[int, Any] | None = None, status=200
+    request: StaffRequest,
+    course: Course,
+    *,
+    errors: dict[int, StepBookForm] | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     plans = course_propose(course=course) if course.status == Course.Status.ACTIVE else []
     done, total = selectors.course_progress(course)
@@ -48,6 +68,7 @@ def _detail(
             "total": total,
             "percent": round(100 * done / total) if total else 0,
             "bookable": any(plan.proposed for plan in plans),
+            "book_next_url": _book_next(course, plans),
             "errors": errors or {},
             "stop_form": StopForm(),
         },
@@ -56,7 +77,7 @@ def _detail(
 
 
 @allow(BOOKING)
-def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def course_detail(request: StaffRequest, pk: int) -> HttpResponse:
     course = _course_or_404(pk)
     # The page names the protocol (it reveals the condition) and, to clinical staff, why a
     # course stopped: each look at one patient's course is audited.
@@ -65,7 +86,7 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @allow(BOOKING)
-def course_list(request: HttpRequest) -> HttpResponse:
+def course_list(request: StaffRequest) -> HttpResponse:
     courses = list(selectors.courses_list())
     rows = [(course, *selectors.course_progress(course)) for course in courses]
     return render(request, "courses/course_list.html", {"rows": rows})
@@ -73,7 +94,7 @@ def course_list(request: HttpRequest) -> HttpResponse:
 
 @allow(BOOKING)
 @require_POST
-def course_book_step_view(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+def course_book_step_view(request: StaffRequest, pk: int, number: int) -> HttpResponse:
     course = _course_or_404(pk)
     form = StepBookForm(request.POST)
     if form.is_valid():
@@ -98,7 +119,7 @@ def course_book_step_view(request: HttpRequest, pk: int, number: int) -> HttpRes
 
 @allow(BOOKING)
 @require_POST
-def course_book_all_view(request: HttpRequest, pk: int) -> HttpResponse:
+def course_book_all_view(request: StaffRequest, pk: int) -> HttpResponse:
     course = _course_or_404(pk)
     try:
         result = course_book_all(course=course, by=request.user)
@@ -119,7 +140,7 @@ def course_book_all_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @allow(CLINICAL)
 @require_POST
-def course_stop_view(request: HttpRequest, pk: int) -> HttpResponse:
+def course_stop_view(request: StaffRequest, pk: int) -> HttpResponse:
     course = _course_or_404(pk)
     form = StopForm(request.POST)
     if form.is_valid():
@@ -135,10 +156,12 @@ def course_stop_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @allow(CLINICAL)
-def course_create_view(request: HttpRequest, patient_pk: int) -> HttpResponse:
+def course_create_view(request: StaffRequest, patient_pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=patient_pk)
-    # ?consultation=<id> preselects the plan when coming from a consultation page.
-    initial = {"consultation": request.GET.get("consultation", "")[:12]}
+    # ?consultation=<id> comes from "Start a course from this plan": the plan fills the form.
+    initial = selectors.course_plan_initial(
+        patient=patient, consultation_pk=request.GET.get("consultation", "")[:12]
+    )
     form = CourseForm(request.POST or None, patient=patient, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -152,7 +175,7 @@ def course_create_view(request: HttpRequest, patient_pk: int) -> HttpResponse:
 
 
 @allow(BOOKING)
-def patient_courses(request: HttpRequest, patient_pk: int) -> HttpResponse:
+def patient_courses(request: StaffRequest, patient_pk: int) -> HttpResponse:
     """A patient's courses: a full page, or the card alone for the patient page (htmx)."""
     patient = get_object_or_404(Patient, pk=patient_pk)
     courses = list(selectors.courses_for_patient(patient=patient))
@@ -169,11 +192,11 @@ def patient_courses(request: HttpRequest, patient_pk: int) -> HttpResponse:
 
 
 @allow(CLINICAL)
-def protocol_list(request: HttpRequest) -> HttpResponse:
+def protocol_list(request: StaffRequest) -> HttpResponse:
     return render(request, "courses/protocol_list.html", {"protocols": selectors.protocols_list()})
 
 
-def _protocol_form(request: HttpRequest, protocol: Protocol | None) -> HttpResponse:
+def _protocol_form(request: StaffRequest, protocol: Protocol | None) -> HttpResponse:
     form = ProtocolForm(request.POST or None, instance=protocol)
     if request.method == "POST" and form.is_valid():
         try:
@@ -187,17 +210,17 @@ def _protocol_form(request: HttpRequest, protocol: Protocol | None) -> HttpRespo
 
 
 @allow(MANAGEMENT)
-def protocol_create(request: HttpRequest) -> HttpResponse:
+def protocol_create(request: StaffRequest) -> HttpResponse:
     return _protocol_form(request, None)
 
 
 @allow(MANAGEMENT)
-def protocol_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def protocol_edit(request: StaffRequest, pk: int) -> HttpResponse:
     return _protocol_form(request, get_object_or_404(Protocol, pk=pk))
 
 
 @allow(BOOKING)
-def booking_step_choice(request: HttpRequest) -> HttpResponse:
+def booking_step_choice(request: StaffRequest) -> HttpResponse:
     """The booking form's "count this as session k of the course" choice, refreshed by htmx
     when the desk picks the patient or changes the session type or the date."""
     query = StepChoiceQueryForm(request.GET)

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Max, Prefetch
 from django.utils import timezone
 
@@ -28,7 +28,7 @@ from treatments.clinical.models import (
     SessionRecord,
 )
 from treatments.courses.models import Course
-from treatments.messaging.models import OutboxMessage
+from treatments.messaging.models import STAFF_KINDS, OutboxMessage
 from treatments.models import Clinic, Session
 from treatments.products.models import LotUsage
 
@@ -56,7 +56,7 @@ def _at(value: dt.datetime | dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _who(user: AbstractBaseUser | None) -> str | None:
+def _who(user: User | None) -> str | None:
     if user is None:
         return None
     return user.get_full_name() or user.get_username()
@@ -206,7 +206,7 @@ def _records(patient: Patient) -> list[dict[str, Any]]:
 
 
 def _photo_name(photo: ClinicalPhoto) -> str:
-    ext = os.path.splitext(photo.image.name)[1].lower() or ".jpg"
+    ext = os.path.splitext(photo.image.name or "")[1].lower() or ".jpg"
     return f"photos/{photo.pk}-{photo.stage}-{photo.zone}-{photo.view}{ext}"
 
 
@@ -224,8 +224,9 @@ def patient_export_read(*, patient: Patient) -> PatientExport:
         )
     )
     photos = list(ClinicalPhoto.objects.filter(patient=patient).select_related("uploaded_by"))
-    files = [ExportFile(f"signatures/{s.pk}.png", s.signature.name) for s in signatures]
-    files += [ExportFile(_photo_name(p), p.image.name) for p in photos]
+    # A saved signature or photo always has a file name (the stubs allow None).
+    files = [ExportFile(f"signatures/{s.pk}.png", s.signature.name or "") for s in signatures]
+    files += [ExportFile(_photo_name(p), p.image.name or "") for p in photos]
     courses = (
         Course.objects.filter(patient=patient)
         .select_related("protocol", "practitioner__user", "session_type")
@@ -366,7 +367,11 @@ def patient_export_read(*, patient: Patient) -> PatientExport:
                 "session_id": m["session_id"],
                 "course_id": m["course_id"],
             }
-            for m in OutboxMessage.objects.filter(patient=patient).values(
+            # Staff alerts about the patient (a severe reaction) went to staff, not to them;
+            # the reaction itself is exported above.
+            for m in OutboxMessage.objects.filter(patient=patient)
+            .exclude(kind__in=STAFF_KINDS)
+            .values(
                 "id",
                 "kind",
                 "status",

@@ -36,10 +36,11 @@ from treatments.clinical.models import (
     Consultation,
     PhotoConsent,
     Reaction,
+    RecordDraft,
     ScreeningAnswer,
     SessionRecord,
 )
-from treatments.clinical.services.consent import photo_consent_set
+from treatments.clinical.services.consent import photo_consent_withdraw_on_request
 from treatments.courses.models import Course
 from treatments.messaging.models import NUDGE_KINDS, OutboxMessage, Reason, Status
 from treatments.models import Clinic, Session
@@ -103,17 +104,12 @@ def _stop_marketing(*, patient: Patient, by: Any) -> None:
         status_reason=NUDGES_STOPPED,
         updated_at=timezone.now(),
     )
-    wanted = (PhotoConsent.Purpose.TEACHING, PhotoConsent.Purpose.MARKETING)
-    latest: dict[str, bool] = {}
-    for purpose, given in (
-        PhotoConsent.objects.filter(patient=patient, purpose__in=wanted)
-        .order_by("purpose", "-at", "-id")
-        .values_list("purpose", "given")
-    ):
-        latest.setdefault(purpose, given)
-    for purpose, given in latest.items():
-        if given and by is not None:
-            photo_consent_set(patient=patient, purpose=purpose, given=False, by=by)
+    if by is not None:  # the daily job has no one to record it in the patient's name
+        photo_consent_withdraw_on_request(
+            patient=patient,
+            purposes=(PhotoConsent.Purpose.TEACHING, PhotoConsent.Purpose.MARKETING),
+            by=by,
+        )
 
 
 def _erase_clinical(*, patient: Patient) -> list[str]:
@@ -137,6 +133,8 @@ def _erase_clinical(*, patient: Patient) -> list[str]:
     SessionRecord.objects.filter(patient=patient).update(
         notes="", immediate_reactions="", risk_reason=""
     )
+    # An autosaved draft is a typing aid, not part of the record: nothing to retain.
+    RecordDraft.objects.filter(session__patient=patient).delete()
     Reaction.objects.filter(patient=patient).update(description="", resolution="", action_taken="")
     ScreeningAnswer.objects.filter(screening__patient=patient).update(detail="")
     Addendum.objects.filter(consultation__patient=patient).update(text="")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -19,7 +19,7 @@ from patients.models import Patient
 from ..clinic_time import AMBIGUOUS_RULE, combine
 from ..courses.models import Course
 from ..models import Room, SessionType, StaffProfile
-from ..selectors import rooms_active, staff_bookable
+from ..selectors import rooms_active, session_types_active, staff_bookable
 
 SLOT_MINUTES = 15
 # Dates outside this range are typing mistakes; refusing them also keeps date arithmetic
@@ -44,9 +44,32 @@ class CalendarQueryForm(forms.Form):
     by = forms.ChoiceField(
         choices=[("practitioners", "Practitioners"), ("rooms", "Rooms")], required=False
     )
+    session_type = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
 
     def clean_date(self) -> dt.date | None:
         return _check_year(self.cleaned_data.get("date"))
+
+
+class NextAvailableForm(forms.Form):
+    """The "next available" query: a session type and, optionally, one practitioner."""
+
+    session_type = forms.ModelChoiceField(
+        queryset=SessionType.objects.none(),
+        required=False,
+        empty_label=None,
+        error_messages={"invalid_choice": "Choose a session type from the list."},
+    )
+    practitioner = forms.ModelChoiceField(
+        queryset=StaffProfile.objects.none(),
+        required=False,
+        empty_label="Any practitioner",
+        error_messages={"invalid_choice": "Choose a practitioner from the list."},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["session_type"]).queryset = session_types_active()
+        cast(forms.ModelChoiceField, self.fields["practitioner"]).queryset = staff_bookable()
 
 
 class PractitionerChoiceField(forms.ModelChoiceField):
@@ -76,12 +99,14 @@ class WallTimeForm(forms.Form):
         queryset=Room.objects.none(),
         error_messages={"invalid_choice": "Choose a room from the list."},
     )
+    # When the form was shown: a clash booked after it is "just taken", an older one is named.
+    shown_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, zone: ZoneInfo, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.zone = zone
-        self.fields["practitioner"].queryset = staff_bookable()
-        self.fields["room"].queryset = rooms_active()
+        cast(PractitionerChoiceField, self.fields["practitioner"]).queryset = staff_bookable()
+        cast(forms.ModelChoiceField, self.fields["room"]).queryset = rooms_active()
 
     def clean_date(self) -> dt.date | None:
         return _check_year(self.cleaned_data.get("date"))
@@ -95,7 +120,8 @@ class WallTimeForm(forms.Form):
         return at
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         day, at = cleaned.get("date"), cleaned.get("time")
         if day is not None and at is not None:
             try:
@@ -138,7 +164,7 @@ class SessionBookForm(WallTimeForm):
         super().__init__(*args, **kwargs)
         if not self.is_bound and not self.initial.get("room"):
             # A clinic with one room should not make the desk pick it every time.
-            rooms = list(self.fields["room"].queryset[:2])
+            rooms = list(rooms_active()[:2])
             if len(rooms) == 1:
                 self.initial["room"] = rooms[0].pk
 
@@ -149,7 +175,8 @@ class SessionBookForm(WallTimeForm):
         match = re.fullmatch(r"(\d{1,9}):(\d{1,2})", raw)
         if match is None:
             raise forms.ValidationError("Choose the course session from the list, or untick it.")
-        course = Course.objects.select_related("protocol").filter(pk=int(match[1])).first()
+        courses = Course.objects.select_related("protocol", "session_type")
+        course = courses.filter(pk=int(match[1])).first()
         if course is None:
             raise forms.ValidationError("That course was not found. Untick it or reload the page.")
         return course, int(match[2])
@@ -164,6 +191,16 @@ class SessionBookForm(WallTimeForm):
 
 class SessionMoveForm(WallTimeForm):
     pass
+
+
+class SessionDropForm(WallTimeForm):
+    """Where a session was dropped on the calendar: the column's day and the row's time; the
+    column's practitioner or room when the columns are people or rooms (else the session's)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].required = False
+        self.fields["room"].required = False
 
 
 class SessionCancelForm(forms.Form):
@@ -181,6 +218,32 @@ class SessionStatusForm(forms.Form):
             ("arrived", "Patient arrived"),
             ("completed", "Session completed"),
             ("no_show", "No-show"),
+            ("undo_arrived", "Undo check-in"),
+            ("undo_no_show", "Undo no-show"),
         ],
         error_messages={"invalid_choice": "That is not a status change the desk can make."},
     )
+    # Set by the confirmation page (no-show; completing without a signed record).
+    confirm = forms.BooleanField(required=False)
+
+
+class OfferedSlotsQueryForm(forms.Form):
+    """The booking form's GET prefill, read to offer the nearest free starts ("Book next")."""
+
+    session_type = forms.ModelChoiceField(queryset=SessionType.objects.filter(active=True))
+    practitioner = forms.ModelChoiceField(queryset=StaffProfile.objects.none())
+    room = forms.ModelChoiceField(queryset=Room.objects.none(), required=False)
+    date = forms.DateField(required=False)
+    # The day the offered starts were searched from, carried by their links.
+    slots_from = forms.DateField(required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["practitioner"]).queryset = staff_bookable()
+        cast(forms.ModelChoiceField, self.fields["room"]).queryset = rooms_active()
+
+    def clean_date(self) -> dt.date | None:
+        return _check_year(self.cleaned_data.get("date"))
+
+    def clean_slots_from(self) -> dt.date | None:
+        return _check_year(self.cleaned_data.get("slots_from"))

@@ -116,7 +116,8 @@ class WeeklyHoursForm(SetupForm):
         ]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         hours: Hours = {}
         for day in Weekday:
             if data.get(f"off_{day.value}"):
@@ -240,7 +241,8 @@ class StaffForm(SetupForm):
         return Role(self.cleaned_data["role"])
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("qualification") in REGISTERED:
             for name in ("registration_body", "registration_number"):
                 if not data.get(name) and name not in self.errors:
@@ -299,7 +301,8 @@ class WorkingExceptionForm(SetupForm):
         )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         starts, ends = data.get("starts"), data.get("ends")
         if "starts" in self.errors or "ends" in self.errors:
             return data

@@ -156,8 +156,8 @@ def offered_slots(
     return offered[:limit]
 
 
-def course_context(message: OutboxMessage, *, clinic: Clinic) -> dict[str, Any]:
-    course = message.course
+def course_context(message: OutboxMessage, *, course: Course, clinic: Clinic) -> dict[str, Any]:
+    """The template values of a message about `course` (the message's own course)."""
     ctx: dict[str, Any] = {
         "course": course,
         "practitioner": course.practitioner.display_name,

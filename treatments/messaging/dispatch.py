@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
-from django.core.mail import get_connection
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -41,7 +41,7 @@ from treatments.selectors import clinic_get
 
 from . import conf
 from .models import OutboxMessage, Reason, Status
-from .outbox import REASON_TEXT, block_reason
+from .outbox import REASON_TEXT, message_block, recipient_email
 from .render import message_email
 from .selectors import message_still_applies
 
@@ -121,11 +121,13 @@ def messages_reap_stale(
     lease = timedelta(seconds=conf.lease_seconds())
     # Read without locks first (and ask the broker outside any transaction); then lock only the
     # candidates, so that senders are never kept waiting on a row the reaper merely looked at.
-    sending = list(
-        OutboxMessage.objects.filter(status=Status.SENDING).values_list(
+    sending = [
+        (pk, claim, until)
+        for pk, claim, until in OutboxMessage.objects.filter(status=Status.SENDING).values_list(
             "pk", "claim", "lease_until"
         )
-    )
+        if until is not None  # a claimed row always has a lease (messages_claim_due sets both)
+    ]
     candidates = {pk: claim for pk, claim, until in sending if until <= now}
     lost_ids: set[int] = set()
     if claims_alive is not None:
@@ -260,11 +262,11 @@ class _Sender:
         self.connection = get_connection(fail_silently=False)
         self.open = False
 
-    def send(self, email: object) -> None:
+    def send(self, email: EmailMessage) -> None:
         if not self.open:
             self.connection.open()
             self.open = True
-        email.connection = self.connection  # type: ignore[attr-defined]
+        email.connection = self.connection
         self.connection.send_messages([email])
 
     def reset(self) -> None:
@@ -296,15 +298,17 @@ def _send_one(pk: int, claim: str, sender: _Sender, clinic: Clinic) -> str:
                 "session__room",
                 "session__session_type",
                 "booking_request__session_type",
+                "staff_user",
+                "reaction",
             )
             .filter(pk=pk, status=Status.SENDING, claim=claim)
             .first()
         )
         if message is None:
             return "not ours"  # sent, reaped and re-claimed, or being sent elsewhere
-        code = block_reason(message.kind, message.patient)
+        code, reason = message_block(message)
         if code:
-            _finish(message, Status.SKIPPED, code, REASON_TEXT[code])
+            _finish(message, Status.SKIPPED, code, reason)
             return Status.SKIPPED
         if message.expires_at <= now:
             _finish(message, Status.MISSED, Reason.PAST_USEFUL, REASON_TEXT[Reason.PAST_USEFUL])
@@ -341,7 +345,7 @@ def _send_one(pk: int, claim: str, sender: _Sender, clinic: Clinic) -> str:
             _finish(message, Status.FAILED, Reason.SMTP, "The mail server refused it.")
             return Status.FAILED
         message.sent_at = timezone.now()
-        message.sent_to = message.recipient
+        message.sent_to = recipient_email(message)
         message.subject = email.subject[:200]
         message.retry_at = None
         _finish(message, Status.SENT)
@@ -363,12 +367,14 @@ def messages_send_batch(*, ids: Iterable[int], claim: str) -> dict[str, int]:
     return outcomes
 
 
+def _send_now(ids: list[int], claim: str) -> None:
+    messages_send_batch(ids=ids, claim=claim)
+
+
 def dispatch_in_process() -> int:
     """`make run` without Redis: the same claim and send, in this process. Never raises."""
     try:
-        return messages_dispatch_due(
-            enqueue=lambda ids, claim: messages_send_batch(ids=ids, claim=claim) and None
-        )
+        return messages_dispatch_due(enqueue=_send_now)
     except Exception:
         log.exception("in-process message dispatch failed; trying again next interval")
         return 0

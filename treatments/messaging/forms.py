@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
 from django import forms
 
@@ -44,10 +45,10 @@ class ReactionReportForm(forms.Form):
 class SlotForm(forms.Form):
     slot = forms.ChoiceField(label="Choose a time", widget=forms.RadioSelect)
 
-    def __init__(self, *args: object, slots: list[datetime], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, slots: list[datetime], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.slots = {slot.isoformat(): slot for slot in slots}
-        self.fields["slot"].choices = [
+        cast(forms.ChoiceField, self.fields["slot"]).choices = [
             (key, f"{slot:%A} {slot.day} {slot:%B} at {slot:%H:%M}")
             for key, slot in self.slots.items()
         ]

@@ -25,8 +25,13 @@ from treatments.models import Session
 from treatments.services.booking import session_book, session_cancel
 
 from . import tokens
-from .models import Kind, SessionConfirmation
-from .selectors import cancel_blocked_reason, nudge_for_link
+from .models import Kind, OutboxMessage, SessionConfirmation
+from .selectors import (
+    cancel_blocked_reason,
+    confirm_link_sent_for,
+    nudge_for_link,
+    status_for_patient,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +49,19 @@ class BookByPhone(tokens.LinkError):
     status = 200
 
 
+def _payload_id(payload: dict[str, Any], key: str) -> int:
+    """The id the signed payload carries under `key`; LinkInvalid if it carries none."""
+    value = payload.get(key)
+    if not isinstance(value, int):
+        raise tokens.LinkInvalid()
+    return value
+
+
 def _linked_session(payload: dict[str, Any]) -> Session:
     session = (
         Session.objects.select_for_update(of=("self",))
         .select_related("patient", "practitioner__user", "room", "session_type")
-        .filter(pk=payload.get("s"))
+        .filter(pk=_payload_id(payload, "s"))
         .first()
     )
     if session is None:
@@ -56,18 +69,38 @@ def _linked_session(payload: dict[str, Any]) -> Session:
     return session
 
 
+class ConfirmationSuperseded(DomainError):
+    """The link confirms a start time the appointment no longer has."""
+
+    def __init__(self, *, sent_for: datetime, session: Session) -> None:
+        super().__init__("This confirmation was for an earlier time of your appointment.")
+        self.sent_for = sent_for
+        self.session = session
+
+
 def link_session_confirm(*, token: str) -> Session:
+    """Confirm the time the email was sent for. A link from before a move confirms nothing
+    (and stays unspent): the patient is told the new time, whose confirmation was sent."""
     with transaction.atomic():
         payload = tokens.link_use(action="confirm", token=token)
         session = _linked_session(payload)
         if session.status != Session.Status.BOOKED:
-            raise DomainError(
-                f"This appointment is {session.get_status_display().lower()}, so there is "
-                "nothing to confirm."
+            raise DomainError(f"{status_for_patient(session)} There is nothing to confirm.")
+        sent_for = confirm_link_sent_for(payload=payload, session=session)
+        if sent_for is not None:
+            raise ConfirmationSuperseded(sent_for=sent_for, session=session)
+        message_id = payload.get("m") if isinstance(payload.get("m"), int) else None
+        message = OutboxMessage.objects.filter(pk=message_id).first() if message_id else None
+        confirmation = SessionConfirmation.objects.filter(session=session).first()
+        if confirmation is None or confirmation.starts_at not in (session.starts_at, None):
+            SessionConfirmation.objects.update_or_create(
+                session=session,
+                defaults={
+                    "confirmed_at": timezone.now(),
+                    "starts_at": session.starts_at,
+                    "message": message,
+                },
             )
-        SessionConfirmation.objects.get_or_create(
-            session=session, defaults={"confirmed_at": timezone.now()}
-        )
     return session
 
 
@@ -88,7 +121,7 @@ def link_session_cancel(*, token: str) -> Session:
 def link_unsubscribe(*, token: str) -> Patient:
     with transaction.atomic():
         payload = tokens.link_use(action="unsubscribe", token=token)
-        patient = Patient.objects.filter(pk=payload.get("p")).first()
+        patient = Patient.objects.filter(pk=_payload_id(payload, "p")).first()
         if patient is None:
             raise tokens.LinkInvalid()
         patient_consent_set(
@@ -146,7 +179,8 @@ def link_book_slot(*, token: str, starts_at: datetime) -> Session:
                     practitioner=course.practitioner,
                     room=room_for_slot(course, starts_at),
                     starts_at=starts_at,
-                    notes=f"{course.protocol.name}: maintenance (booked by the patient)"[:500],
+                    # Neutral for the desk: the session type, never the protocol's name.
+                    notes=f"{course.session_type.name}: maintenance (booked by the patient)"[:500],
                 )
             booking = course_book_step(course=course, step_number=message.step, starts_at=starts_at)
     except BookingHeld:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from mesoclinic.access import public
 from mesoclinic.errors import DomainError, put_on_form
+from treatments.clinical.services.reactions import TOOK_PLACE
 from treatments.courses.models import Course
 from treatments.models import Session
 from treatments.selectors import clinic_get
@@ -22,7 +23,9 @@ from .models import Kind, OutboxMessage
 from .tokens import LinkError
 
 
-def _page(request: HttpRequest, template: str, ctx: dict[str, Any], status: int = 200) -> Any:
+def _page(
+    request: HttpRequest, template: str, ctx: dict[str, Any], status: int = 200
+) -> HttpResponse:
     return render(
         request, f"messaging/links/{template}", {"clinic": clinic_get(), **ctx}, status=status
     )
@@ -44,19 +47,46 @@ def _session_for(action: str, token: str) -> Session:
     return session
 
 
+def _at(instant: datetime) -> str:
+    local = instant.astimezone(clinic_get().zone)
+    return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M}"
+
+
+def _moved(request: HttpRequest, sent_for: datetime, session: Session) -> HttpResponse:
+    return _done(
+        request,
+        "Your appointment has moved",
+        f"This confirmation was for {_at(sent_for)}; your appointment has moved to "
+        f"{_at(session.starts_at)}. A new confirmation was sent: please use the link in it.",
+        status=409,
+    )
+
+
 @public
 @require_http_methods(["GET", "POST"])
 def link_confirm(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        session = _session_for("confirm", token)
+        payload = tokens.link_read(action="confirm", token=token)
+        session = selectors.session_for_link(pk=payload.get("s"))
+        if session is None:
+            raise tokens.LinkInvalid()
+        sent_for = selectors.confirm_link_sent_for(payload=payload, session=session)
+        if sent_for is not None and session.status == Session.Status.BOOKED:
+            return _moved(request, sent_for, session)
         if request.method == "POST":
             link_actions.link_session_confirm(token=token)
             return _done(request, "Thank you", "Your appointment is confirmed. See you then.")
     except LinkError as err:
         return _link_error(request, err)
+    except link_actions.ConfirmationSuperseded as err:
+        return _moved(request, err.sent_for, err.session)
     except DomainError as err:
         return _done(request, "Nothing to confirm", err.message, status=409)
-    return _page(request, "confirm.html", {"session": session})
+    return _page(
+        request,
+        "confirm.html",
+        {"session": session, "status": selectors.status_for_patient(session)},
+    )
 
 
 @public
@@ -100,6 +130,14 @@ def link_reaction(request: HttpRequest, token: str) -> HttpResponse:
         session = _session_for("reaction", token)
     except LinkError as err:
         return _link_error(request, err)
+    if session.status not in TOOK_PLACE:
+        return _done(
+            request,
+            "Nothing to report for this appointment",
+            "Our records show this appointment did not take place. If you have a reaction after "
+            "another treatment, please call the clinic.",
+            status=409,
+        )
     form = ReactionReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -8,6 +8,7 @@ back leaves no confirmation behind, and a cancel that commits always cancels its
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -22,6 +23,7 @@ class Kind(models.TextChoices):
     FOLLOW_UP_AGAIN = "follow_up_again", "Follow-up nudge, second"
     MAINTENANCE = "maintenance", "Maintenance nudge"
     COURSE_COMPLETED = "course_completed", "Course completed"
+    SEVERE_REACTION_ALERT = "severe_reaction_alert", "Severe reaction alert (to staff)"
     ONLINE_VERIFY = "online_verify", "Online booking: confirm your email"
     ONLINE_APPROVED = "online_approved", "Online booking: approved"
     ONLINE_DECLINED = "online_declined", "Online booking: declined"
@@ -44,6 +46,9 @@ NUDGE_KINDS = frozenset({Kind.FOLLOW_UP, Kind.FOLLOW_UP_AGAIN, Kind.MAINTENANCE}
 # Answers to what the person asked for on the public booking page, sent to the address they
 # gave (`to_email`), which may not be a patient's yet: no consent gate, no patient needed.
 ONLINE_KINDS = frozenset({Kind.ONLINE_VERIFY, Kind.ONLINE_APPROVED, Kind.ONLINE_DECLINED})
+# Sent to a member of staff (OutboxMessage.staff_user), about a patient: never subject to the
+# patient's consents, never listed among the patient's own messages.
+STAFF_KINDS = frozenset({Kind.SEVERE_REACTION_ALERT})
 # What a booked session is told before it takes place. Each row describes one version of the
 # booking (OutboxMessage.step): only the newest row of each kind is ever sent, and all of them
 # stop once the session has taken place.
@@ -111,6 +116,21 @@ class OutboxMessage(models.Model):
         on_delete=models.CASCADE,
         related_name="outbox_messages",
     )
+    # Staff kinds: who receives it, and the reaction it is about (the patient is the reaction's).
+    staff_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff_outbox_messages",
+    )
+    reaction = models.ForeignKey(
+        "clinical.Reaction",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="alerts",
+    )
     # Session kinds: the booking's revision (confirmation n is sent after the n-th change;
     # a reminder sent for the old date gets a fresh row for the new one). Course kinds: the
     # course step the message is about.
@@ -156,11 +176,18 @@ class OutboxMessage(models.Model):
                 condition=models.Q(course__isnull=False),
                 name="outbox_once_per_course_kind_step",
             ),
+            # One alert per reaction and member of staff, however often it is raised.
+            models.UniqueConstraint(
+                fields=["kind", "reaction", "staff_user"],
+                condition=models.Q(reaction__isnull=False),
+                name="outbox_once_per_reaction_staff",
+            ),
             models.CheckConstraint(
                 condition=models.Q(session__isnull=False)
                 | models.Q(course__isnull=False)
+                | models.Q(reaction__isnull=False, staff_user__isnull=False)
                 | models.Q(booking_request__isnull=False),
-                name="outbox_about_session_or_course",
+                name="outbox_about_session_course_reaction_or_request",
             ),
             models.CheckConstraint(
                 condition=~models.Q(status="sending")
@@ -191,10 +218,6 @@ class OutboxMessage(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for patient {self.patient_id} ({self.status})"
 
-    @property
-    def recipient(self) -> str:
-        return self.to_email or (self.patient.email if self.patient else "")
-
 
 class SessionConfirmation(models.Model):
     """The patient confirmed attendance through the confirmation email's link."""
@@ -203,6 +226,13 @@ class SessionConfirmation(models.Model):
         "treatments.Session", on_delete=models.CASCADE, related_name="patient_confirmation"
     )
     confirmed_at = models.DateTimeField()
+    # The start time the patient confirmed: a confirmation belongs to one time, and a reschedule
+    # deletes it (messaging.reactions) so the desk never reads "confirmed" for a new time.
+    starts_at = models.DateTimeField(null=True, blank=True)
+    # The confirmation email whose link was used.
+    message = models.ForeignKey(
+        OutboxMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     def __str__(self) -> str:
         return f"Session {self.session_id} confirmed at {self.confirmed_at:%Y-%m-%d %H:%M}"

@@ -9,7 +9,7 @@ booking and courses and never imports them.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -19,17 +19,54 @@ from django.utils import timezone
 from mesoclinic.errors import DomainError
 from patients.models import Patient
 
-from .models import NUDGE_KINDS, ONLINE_KINDS, Kind, OutboxMessage, Reason, Status
+from .models import NUDGE_KINDS, ONLINE_KINDS, STAFF_KINDS, Kind, OutboxMessage, Reason, Status
 
 log = logging.getLogger(__name__)
 
-REASON_TEXT = {
+REASON_TEXT: dict[str, str] = {
     Reason.NO_EMAIL: "The patient has no email address on file.",
     Reason.NO_CARE_CONSENT: "The patient has not consented to email reminders and aftercare.",
     Reason.NO_MARKETING_CONSENT: "The patient has not consented to follow-up nudges.",
     Reason.BOOKED_LATE: "Booked after the reminder time; the confirmation covers it.",
     Reason.PAST_USEFUL: "Past its useful moment; not sent late.",
 }
+
+
+STAFF_REASON_TEXT = {
+    Reason.NO_EMAIL: "The member of staff has no email address on file.",
+    Reason.NOT_APPLICABLE: "The member of staff's account is deactivated.",
+}
+# A staff alert is about something happening now: after a day it is stale, and the dashboard
+# shows the reaction until it is acknowledged anyway.
+STAFF_ALERT_USEFUL_FOR = timedelta(hours=24)
+
+
+def recipient_email(message: OutboxMessage) -> str:
+    """Where the row goes: its member of staff (staff kinds), the address typed on the booking
+    page (online kinds), else the patient."""
+    if message.kind in STAFF_KINDS:
+        return message.staff_user.email if message.staff_user is not None else ""
+    if message.kind in ONLINE_KINDS and message.to_email:
+        return message.to_email
+    return message.patient.email if message.patient is not None else ""
+
+
+def message_block(message: OutboxMessage) -> tuple[str, str]:
+    """(reason code, sentence) that stops the row reaching its recipient now, or ("", "")."""
+    if message.kind in STAFF_KINDS:
+        user = message.staff_user
+        if user is None or not user.email:
+            return Reason.NO_EMAIL, STAFF_REASON_TEXT[Reason.NO_EMAIL]
+        if not user.is_active:
+            return Reason.NOT_APPLICABLE, STAFF_REASON_TEXT[Reason.NOT_APPLICABLE]
+        return "", ""
+    if message.kind in ONLINE_KINDS:
+        # Sent at the person's own request to the address they gave: no consent gate.
+        if not recipient_email(message):
+            return Reason.NO_EMAIL, REASON_TEXT[Reason.NO_EMAIL]
+        return "", ""
+    code = block_reason(message.kind, message.patient)
+    return code, REASON_TEXT[code] if code else ""
 
 
 def block_reason(kind: str, patient: Patient | None) -> str:
@@ -89,6 +126,42 @@ def message_schedule(
         reason_code=code,
         status_reason=reason,
     )
+
+
+def staff_alert_schedule(
+    *,
+    kind: str,
+    patient: Patient,
+    staff_user: User,
+    reaction_id: int,
+    now: datetime | None = None,
+) -> OutboxMessage:
+    """One alert to one member of staff about a patient's reaction, due at once.
+
+    Idempotent: the row already scheduled for this reaction and person is returned as it is
+    (a reaction raised to severe twice alerts each person once). The patient's consents do not
+    apply: the email goes to staff, about care the clinic owes the patient.
+    """
+    if kind not in STAFF_KINDS:
+        raise ValueError(f"{kind!r} is not a staff message")
+    now = now or timezone.now()
+    existing = OutboxMessage.objects.filter(
+        kind=kind, reaction_id=reaction_id, staff_user=staff_user
+    ).first()
+    if existing is not None:
+        return existing
+    message = OutboxMessage(
+        kind=kind,
+        patient=patient,
+        staff_user=staff_user,
+        reaction_id=reaction_id,
+        due_at=now,
+        expires_at=now + STAFF_ALERT_USEFUL_FOR,
+    )
+    message.reason_code, message.status_reason = message_block(message)
+    message.status = Status.SKIPPED if message.reason_code else Status.PENDING
+    message.save()
+    return message
 
 
 def messages_close(

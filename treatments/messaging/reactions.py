@@ -19,7 +19,15 @@ from treatments.models import Session
 from treatments.selectors import clinic_zone
 
 from . import course_messages, timing
-from .models import CONSENT_REASONS, PRE_SESSION_KINDS, Kind, OutboxMessage, Reason, Status
+from .models import (
+    CONSENT_REASONS,
+    PRE_SESSION_KINDS,
+    Kind,
+    OutboxMessage,
+    Reason,
+    SessionConfirmation,
+    Status,
+)
 from .outbox import initial_state, message_retime, message_schedule, messages_close
 from .selectors import message_still_applies
 
@@ -82,6 +90,11 @@ def messages_on_session_change(*, session: Session, change: str) -> None:
                 now=now,
             )
     elif change == "rescheduled":
+        # A patient's confirmation belongs to the start time they confirmed: moved, the
+        # session is unconfirmed until they confirm the new time's email.
+        SessionConfirmation.objects.filter(session=session).exclude(
+            starts_at=session.starts_at
+        ).delete()
         messages_close(
             rows.filter(kind=Kind.CONFIRMATION),
             status=Status.CANCELLED,

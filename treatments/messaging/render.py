@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.backends.base import BaseEmailBackend
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -22,12 +23,13 @@ from icalendar import Calendar, Event, Timezone
 from treatments.models import Clinic, Session
 
 from . import conf, course_messages, tokens
-from .models import NUDGE_KINDS, PRE_SESSION_KINDS, Kind, OutboxMessage
+from .models import NUDGE_KINDS, PRE_SESSION_KINDS, STAFF_KINDS, Kind, OutboxMessage
+from .outbox import recipient_email
 
 REACTION_LINK_DAYS = 14
 NUDGE_LINK_DAYS = 30
 
-WHY = {
+WHY: dict[str, str] = {
     Kind.CONFIRMATION: "you have an appointment booked with us",
     Kind.CANCELLATION: "an appointment you had booked with us has been cancelled",
     Kind.PREPARATION: "you have an appointment with us in a few days",
@@ -41,6 +43,7 @@ WHY = {
     Kind.ONLINE_VERIFY: "this address was given on our online booking page",
     Kind.ONLINE_APPROVED: "you asked for an appointment on our online booking page",
     Kind.ONLINE_DECLINED: "you asked for an appointment on our online booking page",
+    Kind.SEVERE_REACTION_ALERT: "you are a practitioner on duty at the clinic today",
 }
 
 
@@ -66,7 +69,10 @@ def _links(message: OutboxMessage, *, preview: bool) -> dict[str, str]:
     if session is not None and message.kind in PRE_SESSION_KINDS:
         payload = {"s": session.pk, "m": message.pk}
         if message.kind == Kind.CONFIRMATION:
-            wanted["confirm"] = (payload, session.starts_at)
+            # The start time it confirms: a link from before a move says so and confirms
+            # nothing (link_actions.link_session_confirm).
+            confirm = {**payload, "t": int(session.starts_at.timestamp())}
+            wanted["confirm"] = (confirm, session.starts_at)
         wanted["cancel"] = (payload, session.starts_at)
     if session is not None and message.kind in (Kind.AFTERCARE_24H, Kind.AFTERCARE_48H):
         wanted["reaction"] = (
@@ -99,7 +105,34 @@ def _links(message: OutboxMessage, *, preview: bool) -> dict[str, str]:
     }
 
 
+def _staff_context(message: OutboxMessage, *, clinic: Clinic, preview: bool) -> dict[str, Any]:
+    """A staff alert: who it is for, which patient, and a link to the reaction's page. No
+    clinical free text (the patient's own words stay behind the staff sign-in)."""
+    user, reaction = message.staff_user, message.reaction
+    link = "[reaction page link]"
+    if not preview and reaction is not None:
+        link = conf.site_url() + reverse("clinical:reaction_detail", args=[reaction.pk])
+    return {
+        "message": message,
+        "kind": message.kind,
+        "clinic": clinic,
+        "zone_name": clinic.timezone,
+        "first_name": (user.first_name or user.get_username()) if user is not None else "",
+        "why": WHY[message.kind],
+        "patient": message.patient,
+        "reaction": reaction,
+        "onset": reaction.onset.astimezone(clinic.zone) if reaction is not None else None,
+        "reported_by_patient": reaction is not None and reaction.source == "patient",
+        "reaction_link": link,
+        "dashboard_link": "[dashboard link]"
+        if preview
+        else conf.site_url() + reverse("clinical:dashboard"),
+    }
+
+
 def context_for(message: OutboxMessage, *, clinic: Clinic, preview: bool) -> dict[str, Any]:
+    if message.kind in STAFF_KINDS:
+        return _staff_context(message, clinic=clinic, preview=preview)
     session = message.session
     ctx: dict[str, Any] = {
         "message": message,
@@ -134,8 +167,9 @@ def context_for(message: OutboxMessage, *, clinic: Clinic, preview: bool) -> dic
             session_type=request.session_type.name,
             expires=request.expires_at.astimezone(clinic.zone),
         )
-    if message.course_id:
-        ctx.update(course_messages.course_context(message, clinic=clinic))
+    course = message.course
+    if course is not None:
+        ctx.update(course_messages.course_context(message, course=course, clinic=clinic))
     return ctx
 
 
@@ -185,7 +219,7 @@ def _vtimezone(key: str, year: int) -> Timezone:
 
 
 def message_email(
-    message: OutboxMessage, *, clinic: Clinic, connection: Any = None
+    message: OutboxMessage, *, clinic: Clinic, connection: BaseEmailBackend | None = None
 ) -> EmailMultiAlternatives:
     ctx = context_for(message, clinic=clinic, preview=False)
     subject, text, html = _render(message, ctx, clinic)
@@ -198,7 +232,7 @@ def message_email(
         subject=subject,
         body=text,
         from_email=from_email,
-        to=[message.recipient],
+        to=[recipient_email(message)],
         reply_to=[clinic.email] if clinic.email else None,
         connection=connection,
         headers={"Message-ID": message_id(message), "X-Mesoclinic-Outbox": str(message.pk)},

@@ -3,10 +3,10 @@ there are), whether a message still applies before it is sent, and what a patien
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from patients.models import Patient
@@ -16,15 +16,26 @@ from treatments.models import Session
 from treatments.selectors import clinic_get
 
 from . import conf
-from .models import ONLINE_KINDS, PRE_SESSION_KINDS, Kind, OutboxMessage, Status
+from .models import (
+    ONLINE_KINDS,
+    PRE_SESSION_KINDS,
+    STAFF_KINDS,
+    Kind,
+    OutboxMessage,
+    SessionConfirmation,
+    Status,
+)
 from .tokens import LinkInvalid
 
 ATTENTION_STATUSES = (Status.PENDING, Status.FAILED, Status.MISSED, Status.SENDING)
 
 
 def messages_for_patient(*, patient: Patient) -> QuerySet[OutboxMessage]:
+    """What the patient was sent. Staff alerts about the patient are not among them: the front
+    desk reads this page, and an alert would tell them of a severe reaction."""
     return (
         OutboxMessage.objects.filter(patient=patient)
+        .exclude(kind__in=STAFF_KINDS)
         .select_related("session__practitioner__user", "session__room")
         .order_by("-due_at", "-id")
     )
@@ -36,7 +47,7 @@ def messages_clinic_wide(*, status: str) -> QuerySet[OutboxMessage]:
     order = "due_at" if status in (Status.PENDING, Status.SENDING) else "-due_at"
     return (
         OutboxMessage.objects.filter(status=status)
-        .select_related("patient", "session")
+        .select_related("patient", "session", "staff_user")
         .order_by(order, "id")
     )
 
@@ -47,14 +58,20 @@ def messages_status_counts() -> dict[str, int]:
         .values("status")
         .annotate(n=Count("id"))
     )
-    counts = dict.fromkeys(ATTENTION_STATUSES, 0)
+    counts: dict[str, int] = dict.fromkeys(ATTENTION_STATUSES, 0)
     counts.update({row["status"]: row["n"] for row in rows})
     return counts
 
 
 def message_get(*, pk: int) -> OutboxMessage:
     return OutboxMessage.objects.select_related(
-        "patient", "session__practitioner__user", "session__room", "session__session_type"
+        "patient",
+        "session__practitioner__user",
+        "session__room",
+        "session__session_type",
+        "staff_user",
+        "reaction",
+        "booking_request",
     ).get(pk=pk)
 
 
@@ -68,15 +85,57 @@ def session_for_link(*, pk: object) -> Session | None:
     )
 
 
+def confirm_link_sent_for(*, payload: dict[str, Any], session: Session) -> datetime | None:
+    """The start time a confirm link was sent for, if the session has moved since; else None.
+
+    Links name the start time ("t"). Older ones name only their confirmation email ("m"): that
+    row's useful moment is the start time it was written for (reactions._timing), and a newer
+    confirmation of the session means it was moved since.
+    """
+    sent_for = payload.get("t")
+    if isinstance(sent_for, int):
+        if sent_for == int(session.starts_at.timestamp()):
+            return None
+        return datetime.fromtimestamp(sent_for, tz=UTC)
+    message_id = payload.get("m")
+    message = (
+        OutboxMessage.objects.filter(
+            pk=message_id, session_id=session.pk, kind=Kind.CONFIRMATION
+        ).first()
+        if isinstance(message_id, int)
+        else None
+    )
+    if message is None or message.expires_at == session.starts_at:
+        return None
+    newer = OutboxMessage.objects.filter(
+        session_id=session.pk, kind=Kind.CONFIRMATION, step__gt=message.step
+    )
+    return message.expires_at if newer.exists() else None
+
+
+def session_confirmation(*, session: Session) -> SessionConfirmation | None:
+    """The patient's confirmation of the session's current start time, if they gave one."""
+    return (
+        SessionConfirmation.objects.filter(session=session)
+        .filter(Q(starts_at=session.starts_at) | Q(starts_at__isnull=True))
+        .first()
+    )
+
+
 def nudge_for_link(*, payload: dict[str, Any]) -> tuple[OutboxMessage, Course]:
     """The nudge a book-next-session link came from, and its course; LinkInvalid if either is
     gone or the course is not the patient's."""
-    message = OutboxMessage.objects.filter(pk=payload.get("m")).first()
+    message_pk, course_pk, patient_pk = payload.get("m"), payload.get("c"), payload.get("p")
+    if not (
+        isinstance(message_pk, int) and isinstance(course_pk, int) and isinstance(patient_pk, int)
+    ):
+        raise LinkInvalid()
+    message = OutboxMessage.objects.filter(pk=message_pk).first()
     course = (
         Course.objects.select_related(
             "patient", "practitioner__user", "session_type", "room", "protocol"
         )
-        .filter(pk=payload.get("c"), patient_id=payload.get("p"))
+        .filter(pk=course_pk, patient_id=patient_pk)
         .first()
     )
     if message is None or course is None:
@@ -87,6 +146,9 @@ def nudge_for_link(*, payload: dict[str, Any]) -> tuple[OutboxMessage, Course]:
 def message_still_applies(message: OutboxMessage) -> bool:
     """Whether the event the message is about still stands (re-checked before sending)."""
     session = message.session
+    if message.kind in STAFF_KINDS:
+        # Once a practitioner has acknowledged the reaction, the others need not be alerted.
+        return message.reaction is not None and message.reaction.acknowledged_at is None
     if message.kind in PRE_SESSION_KINDS:
         if session is None or session.status != Session.Status.BOOKED:
             return False
@@ -123,11 +185,28 @@ def course_message_applies(message: OutboxMessage) -> bool:
     return message.kind == Kind.COURSE_COMPLETED
 
 
+# What a patient reads when a link reaches an appointment that is no longer simply booked.
+_STATUS_FOR_PATIENT = {
+    Session.Status.BOOKED: "This appointment is booked.",
+    Session.Status.ARRIVED: "This appointment has already started.",
+    Session.Status.COMPLETED: "This appointment has already taken place.",
+    Session.Status.CANCELLED: "This appointment has been cancelled.",
+    Session.Status.NO_SHOW: "The time of this appointment has passed.",
+}
+
+
+def status_for_patient(session: Session) -> str:
+    """The session's state in a sentence for the patient (never the desk's status label)."""
+    return _STATUS_FOR_PATIENT.get(
+        Session.Status(session.status), "This appointment can no longer be changed."
+    )
+
+
 def cancel_blocked_reason(session: Session, now: datetime | None = None) -> str:
     """Why the patient cannot cancel this session through a link, or "" if they can."""
     now = now or timezone.now()
     if session.status != Session.Status.BOOKED:
-        return f"This appointment is already {session.get_status_display().lower()}."
+        return status_for_patient(session)
     hours = conf.cancel_notice_hours()
     if session.starts_at - now < timedelta(hours=hours):
         phone = clinic_get().phone

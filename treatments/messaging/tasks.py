@@ -9,19 +9,22 @@ of waiting for the lease: everything is sent again within two dispatcher interva
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING
 
 from celery import current_app, shared_task
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 MARKER = "mesoclinic:messaging:claim:{}"
 
 
-def _redis() -> Any:
+def _redis() -> Redis | None:
     return _redis_for(str(current_app.conf.broker_url or ""))
 
 
 @functools.cache
-def _redis_for(url: str) -> Any:
+def _redis_for(url: str) -> Redis | None:
     if not url.startswith(("redis://", "rediss://")):
         return None  # in-memory broker (tests, `make run`): the lease alone covers lost tasks
     import redis

@@ -11,7 +11,7 @@ from .staff import StaffProfile
 
 class SessionType(models.Model):
     name = models.CharField(max_length=80, unique=True)
-    duration_minutes = models.PositiveSmallIntegerField(help_text="30 to 60 minutes (seed).")
+    duration_minutes = models.PositiveSmallIntegerField(help_text="Usually 30 to 60 minutes.")
     buffer_minutes = models.PositiveSmallIntegerField(
         default=15,
         help_text="Time blocked after the session to clean and reset the room.",
@@ -94,6 +94,9 @@ class Session(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=500, blank=True)
     notes = models.CharField(max_length=500, blank=True, help_text="Front-desk note, not clinical.")
+    # Set when the desk completed the session, after confirming, while it had no signed clinical
+    # record: the practitioner's today list shows it until the record is signed.
+    record_flagged_at = models.DateTimeField(null=True, blank=True)
 
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -21,8 +21,8 @@ class ChooseForm(forms.Form):
 
     def __init__(self, *args: Any, types: Any, staff: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["session_type"].queryset = types
-        self.fields["practitioner"].queryset = staff
+        cast(forms.ModelChoiceField, self.fields["session_type"]).queryset = types
+        cast(forms.ModelChoiceField, self.fields["practitioner"]).queryset = staff
 
 
 class IdentifyForm(forms.Form):
@@ -51,7 +51,7 @@ class IdentifyForm(forms.Form):
         return value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("is_new"):
             for name in ("first_name", "last_name", "phone"):
                 if not (data.get(name) or "").strip():

@@ -135,24 +135,28 @@ def online_request_create(
 
 def _register(request: BookingRequest) -> Patient:
     """A new patient as the desk registers one; a likely duplicate is flagged, never merged."""
-    details = {
-        "first_name": request.first_name,
-        "last_name": request.last_name,
-        "date_of_birth": request.date_of_birth,
-        "email": request.email,
-        "phone": request.phone,
-        "created_by": None,
-        "source": "online booking",
-    }
+
+    def register(*, confirm_duplicate: bool) -> Patient:
+        return patient_create(
+            first_name=request.first_name,
+            last_name=request.last_name,
+            date_of_birth=request.date_of_birth,
+            email=request.email,
+            phone=request.phone,
+            created_by=None,
+            source="online booking",
+            confirm_duplicate=confirm_duplicate,
+        )
+
     try:
-        return patient_create(**details)
+        return register(confirm_duplicate=False)
     except PossibleDuplicate as dup:
         request.duplicate_note = (
             "Possible duplicate of patient(s) "
             + ", ".join(str(p.pk) for p in dup.matches)
             + ": check and merge by hand."
         )[:300]
-        return patient_create(**details, confirm_duplicate=True)
+        return register(confirm_duplicate=True)
 
 
 def _book(request: BookingRequest, patient: Patient, by: User | None) -> Session:
@@ -160,8 +164,8 @@ def _book(request: BookingRequest, patient: Patient, by: User | None) -> Session
     held = session_type.duration + session_type.buffer
     zone = clinic_get().zone
     candidates = (
-        [request.practitioner.pk]
-        if request.practitioner_id
+        [request.practitioner_id]
+        if request.practitioner_id is not None
         else [
             pk
             for slot in free_slots(
@@ -211,14 +215,18 @@ def online_request_confirm(*, token: str, now: datetime | None = None) -> Confir
     try:
         with transaction.atomic():
             payload = link_use(action=ACTION, token=token, now=now)
+            request_pk = payload.get("r")
+            if not isinstance(request_pk, int):
+                raise LinkError()
             request = (
                 BookingRequest.objects.select_for_update(of=("self",))
-                .filter(pk=payload.get("r"), status=BookingRequest.Status.AWAITING_EMAIL)
+                .filter(pk=request_pk, status=BookingRequest.Status.AWAITING_EMAIL)
                 .first()
             )
-            if request is None:
+            full = online_request_get(pk=request.pk) if request is not None else None
+            if full is None:
                 raise LinkError()
-            return _act(online_request_get(pk=request.pk), now=now)
+            return _act(full, now=now)
     except LinkError:
         return Confirmation(outcome=Outcome.INVALID)
     except DomainError:
@@ -237,6 +245,7 @@ def _finish(request: BookingRequest, status: str, now: datetime, **fields: objec
 
 def _act(request: BookingRequest, *, now: datetime) -> Confirmation:
     mode = clinic_get().online_booking
+    patient: Patient | None
     if request.is_new:
         patient = _register(request)
         request.patient = patient
@@ -275,9 +284,12 @@ def online_request_decide(
         locked = BookingRequest.objects.select_for_update(of=("self",)).get(pk=request.pk)
         if locked.status != BookingRequest.Status.REQUESTED:
             raise DomainError("This request has already been dealt with.")
-        locked = online_request_get(pk=locked.pk)
+        full = online_request_get(pk=locked.pk)
+        if full is None or full.patient is None:
+            raise DomainError("This request has no patient to book for; call the person.")
+        locked = full
         if approve:
-            session = _book(locked, locked.patient, by)
+            session = _book(locked, full.patient, by)
             _finish(locked, BookingRequest.Status.APPROVED, now, session=session)
         else:
             _finish(locked, BookingRequest.Status.DECLINED, now)

@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from mesoclinic.access import BOOKING, allow, public
+from mesoclinic.access import BOOKING, StaffRequest, allow, public
 from mesoclinic.errors import DomainError
 from mesoclinic.ratelimit import over_limit, rate_limited_per_ip, too_many
 from treatments.models import OnlineBooking
@@ -96,14 +96,14 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @allow(BOOKING)
-def requests(request: HttpRequest) -> HttpResponse:
+def requests(request: StaffRequest) -> HttpResponse:
     waiting = selectors.online_requests_waiting()
     return render(request, "online/requests.html", {"requests": waiting})
 
 
 @allow(BOOKING)
 @require_POST
-def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def request_decide(request: StaffRequest, pk: int) -> HttpResponse:
     booking_request = selectors.online_request_get(pk=pk)
     if booking_request is None:
         raise Http404

@@ -5,15 +5,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
 from django.conf import settings
-from django.db.models import DecimalField, Q, QuerySet, Sum, Value
+from django.db.models import (
+    BooleanField,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from treatments.selectors import clinic_zone
 
 from .models import Lot, LotUsage, Product
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 # Clinic default when a product has no threshold of its own; overridable in settings.
 LOW_STOCK_DEFAULT_ML = Decimal(str(getattr(settings, "PRODUCTS_LOW_STOCK_DEFAULT_ML", "20")))
@@ -24,18 +39,53 @@ def clinic_today() -> date:
     return timezone.now().astimezone(clinic_zone()).date()
 
 
-def _with_stock(products: QuerySet[Product], *, today: date) -> QuerySet[Product]:
-    """`stock_ml`: the volume left in the product's lots still usable on `today`."""
-    stock_ml = Coalesce(
+# A product line counts as used once its session's clinical record is signed. A draft (or a line
+# with no record yet) may be for a session that has not happened: it is shown apart, never
+# counted in stock nor in a recall's patients.
+SIGNED_USE = Q(session__clinical_record__signed_at__isnull=False)
+ML = DecimalField(max_digits=10, decimal_places=2)
+
+
+class _Stock(TypedDict):
+    stock_ml: Decimal
+    draft_ml: Decimal
+
+
+class _Signed(TypedDict):
+    signed: bool
+
+
+# Annotated rows (strings: WithAnnotations is for type checkers).
+ProductWithStock: TypeAlias = "WithAnnotations[Product, _Stock]"
+SignedUsage: TypeAlias = "WithAnnotations[LotUsage, _Signed]"
+
+
+def _with_stock(products: QuerySet[Product], *, today: date) -> QuerySet[ProductWithStock]:
+    """`stock_ml`: the volume left in the product's lots still usable on `today`, counting
+    only signed records' use; `draft_ml`: the part of it held by unsigned drafts."""
+    draft_use = (
+        LotUsage.objects.filter(lot__product=OuterRef("pk"), lot__expiry_date__gte=today)
+        .exclude(SIGNED_USE)
+        .order_by()
+        .values("lot__product")
+        .annotate(total=Sum("volume_ml"))
+        .values("total")
+    )
+    draft_ml = Coalesce(Subquery(draft_use, output_field=ML), Value(Decimal("0")), output_field=ML)
+    remaining = Coalesce(
         Sum("lots__quantity_remaining_ml", filter=Q(lots__expiry_date__gte=today)),
         Value(Decimal("0")),
-        output_field=DecimalField(max_digits=10, decimal_places=2),
+        output_field=ML,
     )
     # Meta.ordering is ignored by aggregate queries, so order explicitly.
-    return products.annotate(stock_ml=stock_ml).order_by("name", "manufacturer", "id")
+    return (
+        products.annotate(draft_ml=draft_ml)
+        .annotate(stock_ml=ExpressionWrapper(remaining + F("draft_ml"), output_field=ML))
+        .order_by("name", "manufacturer", "id")
+    )
 
 
-def products_list() -> QuerySet[Product]:
+def products_list() -> QuerySet[ProductWithStock]:
     """The register with usable stock per product (unexpired lots only), in two queries."""
     return _with_stock(Product.objects.prefetch_related("ingredients"), today=clinic_today())
 
@@ -119,10 +169,14 @@ def lots_search(*, query: str) -> QuerySet[Lot]:
     )
 
 
-def lot_recall(*, lot: Lot) -> list[LotUsage]:
-    """Every use of `lot`: patient with contact details, session, practitioner. One query."""
+def lot_recall(*, lot: Lot) -> list[SignedUsage]:
+    """Every use of `lot`: patient with contact details, session, practitioner. One query.
+
+    Each line carries `signed`: whether its session's clinical record is signed (see SIGNED_USE).
+    """
     return list(
         LotUsage.objects.filter(lot=lot)
+        .annotate(signed=ExpressionWrapper(SIGNED_USE, output_field=BooleanField()))
         .select_related(
             "session__patient",
             "session__session_type",

@@ -29,8 +29,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
@@ -101,7 +101,7 @@ def product_save(
     ingredients: Sequence[IngredientData],
     evidence: Sequence[EvidenceData],
     product: Product | None = None,
-    by: Any = None,
+    by: User | None = None,
 ) -> Product:
     """Create or update a product with its whole composition and evidence list."""
     names = [item.name.strip().lower() for item in ingredients]
@@ -152,7 +152,7 @@ def lot_receive(
     expiry_date: date,
     quantity_ml: Decimal,
     received_on: date,
-    by: Any = None,
+    by: User | None = None,
 ) -> Lot:
     lot_number = lot_number.strip()
     if not lot_number:
@@ -185,7 +185,7 @@ def lot_receive(
         ) from exc
 
 
-def lot_use(*, lot: Lot, session: Session, volume_ml: Decimal, by: Any = None) -> LotUsage:
+def lot_use(*, lot: Lot, session: Session, volume_ml: Decimal, by: User | None = None) -> LotUsage:
     volume_ml = Decimal(volume_ml)
     if volume_ml <= 0:
         raise DomainError("The volume used must be more than 0 ml.", field="volume_ml")
@@ -240,7 +240,7 @@ def lot_use(*, lot: Lot, session: Session, volume_ml: Decimal, by: Any = None) -
     return usage
 
 
-def lot_usage_reverse(*, usage: LotUsage, by: Any = None) -> None:
+def lot_usage_reverse(*, usage: LotUsage, by: User | None = None) -> None:
     with transaction.atomic():
         # Lock and re-read the line: a double-clicked "remove" (or two screens) would otherwise
         # put the volume back twice from a stale object while the second delete did nothing.

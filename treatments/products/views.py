@@ -3,11 +3,11 @@ from __future__ import annotations
 import csv
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from mesoclinic.access import CLINICAL, MANAGEMENT, allow
+from mesoclinic.access import CLINICAL, MANAGEMENT, StaffRequest, allow
 from mesoclinic.audit.services import Action, audit_export, audit_log
 from mesoclinic.errors import DomainError, put_on_form
 from mesoclinic.exports import csv_safe
@@ -19,7 +19,7 @@ from .services import lot_receive, product_save
 
 
 @allow(CLINICAL)
-def product_list(request: HttpRequest) -> HttpResponse:
+def product_list(request: StaffRequest) -> HttpResponse:
     return render(
         request,
         "products/product_list.html",
@@ -31,7 +31,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
 
 
 @allow(CLINICAL)
-def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def product_detail(request: StaffRequest, pk: int) -> HttpResponse:
     try:
         product = selectors.product_detail(pk=pk)
     except Product.DoesNotExist:
@@ -43,7 +43,7 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _product_form(request: HttpRequest, product: Product | None) -> HttpResponse:
+def _product_form(request: StaffRequest, product: Product | None) -> HttpResponse:
     initial = ProductForm.initial_for(product) if product else None
     evidence_initial = (
         [{"kind": e.kind, "url": e.url, "title": e.title} for e in product.evidence.all()]
@@ -74,17 +74,17 @@ def _product_form(request: HttpRequest, product: Product | None) -> HttpResponse
 
 
 @allow(MANAGEMENT)
-def product_create(request: HttpRequest) -> HttpResponse:
+def product_create(request: StaffRequest) -> HttpResponse:
     return _product_form(request, None)
 
 
 @allow(MANAGEMENT)
-def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def product_edit(request: StaffRequest, pk: int) -> HttpResponse:
     return _product_form(request, get_object_or_404(Product, pk=pk))
 
 
 @allow(MANAGEMENT)
-def lot_create(request: HttpRequest, pk: int) -> HttpResponse:
+def lot_create(request: StaffRequest, pk: int) -> HttpResponse:
     product = get_object_or_404(Product, pk=pk)
     form = LotForm(request.POST or None, initial={"received_on": selectors.clinic_today()})
     if request.method == "POST" and form.is_valid():
@@ -99,13 +99,13 @@ def lot_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @allow(MANAGEMENT)
-def stock_dashboard(request: HttpRequest) -> HttpResponse:
+def stock_dashboard(request: StaffRequest) -> HttpResponse:
     template = "products/_stock_warnings.html" if request.htmx else "products/stock_dashboard.html"
     return render(request, template, {"warnings": selectors.stock_warnings()})
 
 
 @allow(MANAGEMENT)
-def recall_search(request: HttpRequest) -> HttpResponse:
+def recall_search(request: StaffRequest) -> HttpResponse:
     form = LotSearchForm(request.GET or None)
     lots = None
     if form.is_valid() and form.cleaned_data["q"].strip():
@@ -114,10 +114,10 @@ def recall_search(request: HttpRequest) -> HttpResponse:
 
 
 @allow(MANAGEMENT)
-def lot_recall(request: HttpRequest, pk: int) -> HttpResponse:
+def lot_recall(request: StaffRequest, pk: int) -> HttpResponse:
     lot = get_object_or_404(Lot.objects.select_related("product"), pk=pk)
     usages = selectors.lot_recall(lot=lot)
-    patients = {usage.session.patient_id for usage in usages}
+    patients = {usage.session.patient_id for usage in usages if usage.signed}
     # The list names every treated patient with their contact details: one entry per look.
     audit_log(
         actor=request.user,
@@ -129,7 +129,12 @@ def lot_recall(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "products/lot_recall.html",
-        {"lot": lot, "usages": usages, "patient_count": len(patients)},
+        {
+            "lot": lot,
+            "usages": [usage for usage in usages if usage.signed],
+            "drafts": [usage for usage in usages if not usage.signed],
+            "patient_count": len(patients),
+        },
     )
 
 
@@ -148,11 +153,12 @@ CSV_HEADER = [
     "product",
     "lot_number",
     "volume_ml",
+    "record",
 ]
 
 
 @allow(MANAGEMENT)
-def lot_recall_csv(request: HttpRequest, pk: int) -> HttpResponse:
+def lot_recall_csv(request: StaffRequest, pk: int) -> HttpResponse:
     lot = get_object_or_404(Lot.objects.select_related("product"), pk=pk)
     usages = selectors.lot_recall(lot=lot)
     audit_export(actor=request.user, what="lot recall CSV", obj=lot, rows=len(usages))
@@ -179,6 +185,7 @@ def lot_recall_csv(request: HttpRequest, pk: int) -> HttpResponse:
             lot.product.name,
             lot.lot_number,
             usage.volume_ml,
+            "signed" if usage.signed else "draft",
         ]
         writer.writerow([csv_safe(value) for value in row])
     return response

@@ -46,6 +46,16 @@ HELD = (
     "{patient} cannot be booked at the moment: a practitioner needs to see them first. "
     "Ask a practitioner; they can lift the hold from the patient's clinical page."
 )
+PATIENT_BUSY = (
+    "{patient} is already booked from {start} to {end} with {practitioner}. One patient cannot "
+    "be in two sessions at once; choose another time."
+)
+# A clash that was already there when the desk opened the form: say what is in the way.
+DOES_NOT_FIT = (
+    "{type} needs {held} min incl. clean-up; only {free} min free before {start} "
+    "({who} is booked {start}–{end}). Choose another time."
+)
+BOOKED_THEN = "{who} is booked {start}–{end} (clean-up included). Choose another time."
 
 
 def _lock(patient_id: int, practitioner_ids: set[int], room_ids: set[int]) -> Patient:
@@ -110,6 +120,15 @@ def _check_rules(
     if not any(
         start <= starts_at and ends_at <= end for start, end in intervals[(practitioner.pk, day)]
     ):
+        # Starts inside working time but runs past its end: say when they stop.
+        stop = next((e for s, e in intervals[(practitioner.pk, day)] if s <= starts_at < e), None)
+        if stop is not None:
+            raise NotBookable(
+                f"{practitioner} is not working from {stop.astimezone(zone):%H:%M} on "
+                f"{day:%a %d %b %Y}; {session_type} needs {session_type.duration_minutes} min "
+                f"and would end at {ends_at.astimezone(zone):%H:%M}. Choose an earlier time.",
+                field="time",
+            )
         raise NotBookable(
             f"{practitioner} is not working, or the clinic is closed, for the whole of "
             f"{starts_at.astimezone(zone):%H:%M}–{ends_at.astimezone(zone):%H:%M} on "
@@ -127,7 +146,12 @@ def _raise_if_taken(
     practitioner: StaffProfile,
     room: Room,
     exclude_id: int | None = None,
+    session_type: SessionType | None = None,
+    shown_at: datetime | None = None,
 ) -> None:
+    """Refuse a slot held by another active session. Given when the desk's form was shown
+    (`shown_at`), "just taken" only if that session was booked since, else what is in the way;
+    without it (no form: courses, patient links, races between services), "just taken"."""
     zone = clinic_zone()
     own = (
         patient_session_conflicts(
@@ -137,8 +161,9 @@ def _raise_if_taken(
         .first()
     )
     if own is not None:
+        wording = PATIENT_TAKEN if shown_at is None or own.created_at > shown_at else PATIENT_BUSY
         raise SlotTaken(
-            PATIENT_TAKEN.format(
+            wording.format(
                 patient=patient.full_name,
                 start=f"{own.starts_at.astimezone(zone):%H:%M}",
                 end=f"{own.ends_at.astimezone(zone):%H:%M}",
@@ -160,14 +185,22 @@ def _raise_if_taken(
     if clash is None:
         return
     who = clash.practitioner if clash.practitioner_id == practitioner.pk else clash.room
-    raise SlotTaken(
-        SLOT_TAKEN.format(
+    start = f"{clash.starts_at.astimezone(zone):%H:%M}"
+    end = f"{clash.blocked_until.astimezone(zone):%H:%M}"
+    if shown_at is None or clash.created_at > shown_at:
+        message = SLOT_TAKEN.format(who=who, start=start, end=end)
+    elif session_type is not None and clash.starts_at > starts_at:
+        message = DOES_NOT_FIT.format(
+            type=session_type,
+            held=(blocked_until - starts_at) // timedelta(minutes=1),
+            free=(clash.starts_at - starts_at) // timedelta(minutes=1),
             who=who,
-            start=f"{clash.starts_at.astimezone(zone):%H:%M}",
-            end=f"{clash.blocked_until.astimezone(zone):%H:%M}",
-        ),
-        field="time",
-    )
+            start=start,
+            end=end,
+        )
+    else:
+        message = BOOKED_THEN.format(who=who, start=start, end=end)
+    raise SlotTaken(message, field="time")
 
 
 # PostgreSQL's SQLSTATE for an exclusion-constraint violation (the no-overlap backstop).
@@ -217,7 +250,10 @@ def session_book(
     starts_at: datetime,
     booked_by: User | None = None,
     notes: str = "",
+    shown_at: datetime | None = None,
 ) -> Session:
+    """`shown_at`: when the desk's form was shown, so that a clash booked since then reads
+    "just taken" and an older one says what is in the way."""
     ends_at, blocked_until = _held_slot(session_type, starts_at)
     _check_rules(
         session_type=session_type,
@@ -237,6 +273,8 @@ def session_book(
                 blocked_until=blocked_until,
                 practitioner=practitioner,
                 room=room,
+                session_type=session_type,
+                shown_at=shown_at,
             )
             session = Session.objects.create(
                 patient=patient,
@@ -262,6 +300,7 @@ def session_reschedule(
     practitioner: StaffProfile | None = None,
     room: Room | None = None,
     by: User | None = None,
+    shown_at: datetime | None = None,
 ) -> Session:
     practitioner = practitioner or session.practitioner
     room = room or session.room
@@ -299,6 +338,8 @@ def session_reschedule(
                 practitioner=practitioner,
                 room=room,
                 exclude_id=session.pk,
+                session_type=session.session_type,
+                shown_at=shown_at,
             )
             current.starts_at, current.ends_at, current.blocked_until = (
                 starts_at,

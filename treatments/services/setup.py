@@ -18,7 +18,6 @@ import zoneinfo
 from contextlib import AbstractContextManager
 from datetime import time
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from mesoclinic.errors import DomainError, unique_or_field_error
@@ -32,8 +31,6 @@ from ..models import (
     StaffProfile,
 )
 from ..selectors import clinic_get, future_booked_count
-
-User = get_user_model()
 
 Hours = dict[int, tuple[time, time] | None]  # weekday -> (start, end), None = closed / off
 

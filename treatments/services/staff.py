@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, time
-from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -24,9 +22,6 @@ from mesoclinic.errors import DomainError, unique_or_field_error
 from ..models import StaffProfile, WorkingException, WorkingHours
 from ..selectors import clinic_zone, future_booked_count, sessions_booked_from_now
 from .setup import REGISTERED, Hours, _check_hours
-
-User = get_user_model()
-
 
 # --- staff ------------------------------------------------------------------------------------
 
@@ -87,25 +82,25 @@ def _check_staff(details: StaffDetails) -> StaffDetails:
     return replace(details, registration_body=body, registration_number=number)
 
 
-def _set_role(user: Any, role: Role) -> None:
+def _set_role(user: User, role: Role) -> None:
     # Roles are exclusive; any non-role group the user has stays untouched.
     user.groups.remove(*Group.objects.filter(name__in=[r.value for r in Role]))
     user.groups.add(Group.objects.get_or_create(name=role.value)[0])
 
 
-def _check_password(password: str, user: Any) -> None:
+def _check_password(password: str, user: User) -> None:
     try:
         validate_password(password, user)
     except ValidationError as exc:
         raise DomainError(" ".join(exc.messages), field="password") from None
 
 
-def _audit_staff(*, by: Any, user: Any, note: str) -> None:
+def _audit_staff(*, by: User | None, user: User, note: str) -> None:
     # One entry per change, naming what changed (never a value: no password, no registration).
     audit_log(actor=by, patient=None, action=Action.STAFF_CHANGE, obj=user, note=note)
 
 
-def _role_of(user: Any) -> str:
+def _role_of(user: User) -> str:
     names = {r.value for r in Role}
     return next((g.name for g in user.groups.all() if g.name in names), "")
 
@@ -120,7 +115,7 @@ def _managers_left(excluding_user_id: int) -> bool:
 
 @transaction.atomic
 def staff_create(
-    *, username: str, password: str, details: StaffDetails, by: Any = None
+    *, username: str, password: str, details: StaffDetails, by: User | None = None
 ) -> StaffProfile:
     if User.objects.filter(username__iexact=username).exists():
         raise DomainError(f"The username “{username}” is taken.", field="username")
@@ -155,7 +150,7 @@ def staff_create(
 
 @transaction.atomic
 def staff_update(
-    *, staff: StaffProfile, details: StaffDetails, password: str = "", by: Any = None
+    *, staff: StaffProfile, details: StaffDetails, password: str = "", by: User | None = None
 ) -> StaffProfile:
     staff = (
         StaffProfile.objects.select_for_update(of=("self",)).select_related("user").get(pk=staff.pk)
@@ -222,7 +217,7 @@ def _staff_changes(*, staff: StaffProfile, details: StaffDetails, password: str)
 
 
 @transaction.atomic
-def staff_deactivate(*, staff: StaffProfile, by: Any = None) -> StaffProfile:
+def staff_deactivate(*, staff: StaffProfile, by: User | None = None) -> StaffProfile:
     """Stop someone logging in and being booked. Their records and past sessions stay."""
     staff = (
         StaffProfile.objects.select_for_update(of=("self",)).select_related("user").get(pk=staff.pk)
@@ -233,9 +228,10 @@ def staff_deactivate(*, staff: StaffProfile, by: Any = None) -> StaffProfile:
     if user.groups.filter(name=Role.MANAGER.value).exists() and not _managers_left(user.pk):
         raise DomainError("This is the only clinic manager. Make someone else a manager first.")
     booked = sessions_booked_from_now(practitioner=staff).order_by("starts_at")
-    count = booked.count()
-    if count:
-        first = booked.first().starts_at.astimezone(clinic_zone())
+    first_booked = booked.first()
+    if first_booked is not None:
+        count = booked.count()
+        first = first_booked.starts_at.astimezone(clinic_zone())
         raise DomainError(
             f"{staff} has {count} booked session{'s' if count != 1 else ''} from now on "
             f"(the first on {first:%a %d %b %Y at %H:%M}). Move or cancel them in the "
@@ -248,7 +244,7 @@ def staff_deactivate(*, staff: StaffProfile, by: Any = None) -> StaffProfile:
 
 
 @transaction.atomic
-def staff_reactivate(*, staff: StaffProfile, by: Any = None) -> StaffProfile:
+def staff_reactivate(*, staff: StaffProfile, by: User | None = None) -> StaffProfile:
     user = staff.user
     user.is_active = True
     user.save(update_fields=["is_active"])
@@ -285,7 +281,7 @@ def working_exception_add(
         raise DomainError("Give both a start and an end time, or neither.", field="starts")
     if kind == WorkingException.Kind.EXTRA and starts is None:
         raise DomainError("Extra hours need a start and an end time.", field="starts")
-    if starts is not None and starts >= ends:
+    if starts is not None and ends is not None and starts >= ends:
         raise DomainError(
             f"The start ({starts:%H:%M}) must be before the end ({ends:%H:%M}).", field="starts"
         )

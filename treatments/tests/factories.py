@@ -26,7 +26,7 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.groups.add(Group.objects.get_or_create(name=Role(extracted).value)[0])
 
 
-class StaffProfileFactory(factory.django.DjangoModelFactory):
+class StaffProfileFactory(factory.django.DjangoModelFactory[StaffProfile]):
     class Meta:
         model = StaffProfile
         skip_postgeneration_save = True
@@ -66,7 +66,7 @@ class SessionTypeFactory(factory.django.DjangoModelFactory):
     medical_only = True
 
 
-class SessionFactory(factory.django.DjangoModelFactory):
+class SessionFactory(factory.django.DjangoModelFactory[Session]):
     """A session written directly (no service): for fixtures and bulk data only."""
 
     class Meta:

@@ -161,7 +161,9 @@ def test_a_therapist_may_do_a_superficial_type(book, therapist_profile, scalp_su
 @pytest.mark.parametrize(("hour", "minute"), [(7, 0), (19, 30), (20, 0), (23, 0)])
 def test_it_refuses_outside_working_or_opening_hours(book, hour, minute):
     # Open 08:00-20:00: a 45-minute session must also end by 20:00.
-    with pytest.raises(NotBookable, match="not working, or the clinic is closed"):
+    # 19:30 starts inside the hours but runs past 20:00: the message says when they stop.
+    reason = "not working from 20:00" if (hour, minute) == (19, 30) else "or the clinic is closed"
+    with pytest.raises(NotBookable, match=reason):
         book(at(hour, minute))
 
 
@@ -335,3 +337,85 @@ def test_an_integrity_error_other_than_an_overlap_is_not_called_slot_taken(book,
     with pytest.raises(IntegrityError, match="some other constraint"):
         book(at(10))
     assert not Session.objects.exists()
+
+
+# --- the true reason for a refusal --------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_slot_too_short_for_the_session_and_its_clean_up_says_how_much_is_free(
+    book, practitioner_profile, room, face
+):
+    book(at(10))  # held 10:00-11:00, booked before the form below was shown
+    with pytest.raises(
+        SlotTaken,
+        match="Face needs 60 min incl. clean-up; only 45 min free before 10:00 "
+        r"\(Ada Doctor is booked 10:00–11:00\)",
+    ):
+        session_book(
+            patient=PatientFactory(),
+            session_type=face,
+            practitioner=practitioner_profile,
+            room=room,
+            starts_at=at(9, 15),
+            shown_at=NOW,
+        )
+
+
+@pytest.mark.django_db
+def test_a_room_in_use_names_the_room_and_its_times(book, room, therapist_profile):
+    from treatments.tests.factories import SessionTypeFactory
+
+    superficial = SessionTypeFactory(
+        name="Superficial", duration_minutes=30, buffer_minutes=10, medical_only=False
+    )
+    book(at(16), session_type=superficial)  # Room 1 held 16:00-16:40
+    with pytest.raises(SlotTaken, match="Room 1 is booked 16:00–16:40"):
+        session_book(
+            patient=PatientFactory(),
+            session_type=superficial,
+            practitioner=therapist_profile,
+            room=room,
+            starts_at=at(16, 15),
+            shown_at=NOW,
+        )
+
+
+@pytest.mark.django_db
+def test_running_past_the_end_of_work_says_when_they_stop(book, practitioner_profile):
+    WorkingException.objects.create(
+        staff=practitioner_profile,
+        date=DAY,
+        kind=WorkingException.Kind.LEAVE,
+        starts=dt.time(17),
+        ends=dt.time(20),
+    )
+    with pytest.raises(NotBookable, match="Ada Doctor is not working from 17:00 on Tue 02 Jun"):
+        book(at(16, 30))
+
+
+@pytest.mark.django_db
+def test_just_taken_only_when_the_clash_was_booked_after_the_form_was_shown(
+    practitioner_profile, room, face
+):
+    shown_at = NOW - dt.timedelta(minutes=5)
+    first = session_book(
+        patient=PatientFactory(),
+        session_type=face,
+        practitioner=practitioner_profile,
+        room=room,
+        starts_at=at(10),
+    )
+    assert first.created_at > shown_at
+    second = {
+        "patient": PatientFactory(),
+        "session_type": face,
+        "practitioner": practitioner_profile,
+        "room": room,
+        "starts_at": at(10, 30),
+    }
+    with pytest.raises(SlotTaken, match="That slot was just taken"):
+        session_book(**second, shown_at=shown_at)
+    with pytest.raises(SlotTaken, match="Ada Doctor is booked 10:00–11:00") as refused:
+        session_book(**second, shown_at=NOW + dt.timedelta(minutes=1))
+    assert "just taken" not in str(refused.value)

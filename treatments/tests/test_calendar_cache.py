@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from patients.models import Patient
 from patients.tests.factories import PatientFactory
+from treatments.messaging.models import SessionConfirmation
 from treatments.models import (
     Clinic,
     OpeningHours,
@@ -124,24 +125,27 @@ def test_a_cancellation_a_move_and_a_rename_show_at_once(
     assert "<s>15:00 Janet Austen</s> cancelled" in html
 
 
-def test_a_change_of_working_hours_shows_at_once(front_desk, practitioner_profile, room):
-    response, _ = get(front_desk)
+def test_a_change_of_working_hours_shows_at_once(front_desk, practitioner_profile, room, face):
+    response, _ = get(front_desk, {**WEEK, "session_type": face.pk})
     assert response.context["page"].rows[0].cells[1].kind == "free"
     WorkingHours.objects.filter(staff=practitioner_profile, weekday=1).update(starts=dt.time(12))
-    response, _ = get(front_desk)
+    response, _ = get(front_desk, {**WEEK, "session_type": face.pk})
     assert not cached(response)
     first = next(r for r in response.context["page"].rows if r.at == dt.time(8))
     assert first.cells[1].kind == "closed"
 
 
-def test_two_quarter_hours_of_today_are_two_grids(front_desk, practitioner_profile):
-    today = {"view": "day", "date": "2026-03-20"}
+def test_two_quarter_hours_of_today_are_two_grids(front_desk, practitioner_profile, room, face):
+    today = {"view": "day", "date": "2026-03-20", "session_type": face.pk}
     _, html = get(front_desk, today)
-    assert 'aria-label="Book 09:15 on Fri 20 Mar with Ada Doctor"' in html
+    assert 'aria-label="Book Face at 09:15 on Fri 20 Mar with Ada Doctor in Room 1"' in html
     with time_machine.travel(NOW + dt.timedelta(minutes=16), tick=False):
         later, later_html = get(front_desk, today)
         assert not cached(later)
-        assert 'aria-label="Book 09:15 on Fri 20 Mar with Ada Doctor"' not in later_html
+        assert (
+            'aria-label="Book Face at 09:15 on Fri 20 Mar with Ada Doctor in Room 1"'
+            not in later_html
+        )
         assert cached(get(front_desk, today)[0])
 
 
@@ -171,9 +175,9 @@ def test_the_week_without_a_practitioner_is_the_viewers_own(
 
 
 def test_a_week_of_someone_not_bookable_falls_back_to_the_viewers_own(
-    front_desk, therapist, practitioner_profile, therapist_profile
+    front_desk, therapist, practitioner_profile, therapist_profile, room, scalp_superficial
 ):
-    gone = {"date": "2026-03-24", "practitioner": "99999"}
+    gone = {"date": "2026-03-24", "practitioner": "99999", "session_type": scalp_superficial.pk}
     response, _ = get(front_desk, gone)
     assert {c.practitioner for c in response.context["page"].columns} == {practitioner_profile}
     response, html = get(therapist, gone)
@@ -215,6 +219,12 @@ def _writes():
         ("patient name", lambda: Patient.objects.update(last_name="Other")),
         ("new room", lambda: RoomFactory(name="Room 9")),
         ("new session type", lambda: SessionTypeFactory(name="Neck")),
+        (
+            "patient confirmation",
+            lambda: SessionConfirmation.objects.create(
+                session=Session.objects.get(), confirmed_at=timezone.now()
+            ),
+        ),
     ]
 
 

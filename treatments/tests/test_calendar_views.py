@@ -36,7 +36,7 @@ def local(y, m, d, hh, mm=0) -> dt.datetime:
 
 
 def book(practitioner, room, session_type, starts_at, **kwargs) -> Session:
-    return SessionFactory(
+    return SessionFactory.create(
         practitioner=practitioner,
         room=room,
         session_type=session_type,
@@ -105,16 +105,24 @@ def test_the_week_view_shows_one_room_when_asked(
     front_desk, room, room2, practitioner_profile, face
 ):
     book(practitioner_profile, room2, face, local(2026, 3, 24, 11))
-    response = front_desk.get(URL, {"date": "2026-03-24", "room": room2.pk})
+    response = front_desk.get(
+        URL, {"date": "2026-03-24", "room": room2.pk, "session_type": face.pk}
+    )
     page = page_of(response)
     assert {c.room for c in page.columns} == {room2}
     assert cell_at(page, dt.time(11), 1).kind == "session"
     link = cell_at(page, dt.time(9), 1).book_url
+    # A room's free slot comes with the practitioner free then and the session type.
     assert parse_qs(urlsplit(link).query) == {
+        "session_type": [str(face.pk)],
         "date": ["2026-03-24"],
         "time": ["09:00"],
+        "practitioner": [str(practitioner_profile.pk)],
         "room": [str(room2.pk)],
     }
+    # Face holds 60 min: 10:00 ends back to back with the 11:00 booking, 10:15 runs into it.
+    assert cell_at(page, dt.time(10), 1).kind == "free"
+    assert cell_at(page, dt.time(10, 15), 1).kind == "busy"
 
 
 def test_it_shows_a_booked_session_with_patient_type_and_status(
@@ -135,19 +143,21 @@ def test_it_shows_a_booked_session_with_patient_type_and_status(
 
 
 def test_a_free_quarter_hour_links_to_the_prefilled_booking_form(
-    front_desk, practitioner_profile, room
+    front_desk, practitioner_profile, room, face
 ):
-    page = page_of(front_desk.get(URL, {"date": "2026-03-24"}))
+    page = page_of(front_desk.get(URL, {"date": "2026-03-24", "session_type": face.pk}))
     cell = cell_at(page, dt.time(14, 15), 1)
     assert cell.kind == "free"
     url = urlsplit(cell.book_url)
     assert url.path == reverse("treatments:session_create")
     assert parse_qs(url.query) == {
+        "session_type": [str(face.pk)],
         "date": ["2026-03-24"],
         "time": ["14:15"],
         "practitioner": [str(practitioner_profile.pk)],
+        "room": [str(room.pk)],
     }
-    html = front_desk.get(URL, {"date": "2026-03-24"}).content.decode()
+    html = front_desk.get(URL, {"date": "2026-03-24"}).content.decode()  # type remembered
     assert cell.book_url.replace("&", "&amp;") in html
 
 
@@ -181,7 +191,9 @@ def test_cancelled_and_no_show_sessions_are_struck_through_and_free_their_slot(
     assert "<s>12:00 Nora Noshow</s> no-show" in html
 
 
-def test_time_already_gone_and_time_off_work_are_not_clickable(front_desk, practitioner_profile):
+def test_time_already_gone_and_time_off_work_are_not_clickable(
+    front_desk, practitioner_profile, room, face
+):
     page = page_of(front_desk.get(URL, {"view": "day", "date": "2026-03-20"}))
     # Now is 09:00 GMT on that Friday: 08:45 has gone, 09:15 can be booked.
     assert cell_at(page, dt.time(8, 45), 0).kind == "past"
@@ -191,7 +203,7 @@ def test_time_already_gone_and_time_off_work_are_not_clickable(front_desk, pract
     assert page.rows[-1].at == dt.time(19, 45)
 
 
-def test_leave_shows_as_not_working(front_desk, practitioner_profile):
+def test_leave_shows_as_not_working(front_desk, practitioner_profile, room, face):
     from treatments.models import WorkingException
 
     WorkingException.objects.create(
@@ -199,7 +211,9 @@ def test_leave_shows_as_not_working(front_desk, practitioner_profile):
     )
     page = page_of(front_desk.get(URL, {"date": "2026-03-25"}))
     assert {row.cells[2].kind for row in page.rows} == {"closed"}
-    assert {row.cells[1].kind for row in page.rows} == {"free"}
+    # Face needs 45 minutes: the last three quarter hours before 20:00 cannot hold it.
+    kinds = [row.cells[1].kind for row in page.rows]
+    assert set(kinds[:-3]) == {"free"} and set(kinds[-3:]) == {"busy"}
 
 
 def test_prev_next_and_today_keep_the_view_and_the_practitioner(
@@ -209,6 +223,7 @@ def test_prev_next_and_today_keep_the_view_and_the_practitioner(
         front_desk.get(URL, {"date": "2026-04-08", "practitioner": therapist_profile.pk})
     )
     assert parse_qs(urlsplit(page.prev_url).query) == {
+        "session_type": [str(page.session_type.pk)],
         "view": ["week"],
         "date": ["2026-04-01"],
         "practitioner": [str(therapist_profile.pk)],
@@ -216,7 +231,11 @@ def test_prev_next_and_today_keep_the_view_and_the_practitioner(
     assert parse_qs(urlsplit(page.next_url).query)["date"] == ["2026-04-15"]
     assert parse_qs(urlsplit(page.today_url).query)["date"] == ["2026-03-20"]
     day = page_of(front_desk.get(URL, {"view": "day", "date": "2026-04-08"}))
-    assert parse_qs(urlsplit(day.next_url).query) == {"view": ["day"], "date": ["2026-04-09"]}
+    assert parse_qs(urlsplit(day.next_url).query) == {
+        "session_type": [str(page.session_type.pk)],
+        "view": ["day"],
+        "date": ["2026-04-09"],
+    }
 
 
 def test_switching_to_a_day_keeps_a_chosen_practitioner_but_not_the_default_one(
@@ -224,6 +243,7 @@ def test_switching_to_a_day_keeps_a_chosen_practitioner_but_not_the_default_one(
 ):
     default = page_of(front_desk.get(URL, {"date": "2026-03-24"}))
     assert parse_qs(urlsplit(default.view_urls["day"]).query) == {
+        "session_type": [str(default.session_type.pk)],
         "view": ["day"],
         "date": ["2026-03-24"],
     }
@@ -292,14 +312,15 @@ def test_a_spring_forward_week_places_sessions_by_local_wall_time(
     monday = book(practitioner_profile, room, face, local(2026, 3, 23, 10))
     sunday = book(practitioner_profile, room, face, local(2026, 3, 29, 10))
     assert sunday.starts_at.astimezone(dt.UTC).hour == 9
-    page = page_of(front_desk.get(URL, {"date": "2026-03-25"}))
+    page = page_of(front_desk.get(URL, {"date": "2026-03-25", "session_type": face.pk}))
     assert cell_at(page, dt.time(10), 0).session == monday
     assert cell_at(page, dt.time(10), 6).session == sunday
     assert cell_at(page, dt.time(9), 6).kind == "free"
     # Working hours 08:00-20:00 local on both days: same rows, and Sunday's 08:00 is 07:00 UTC.
     assert page.rows[0].at == dt.time(8)
     assert cell_at(page, dt.time(8), 6).kind == "free"
-    assert cell_at(page, dt.time(19, 45), 6).kind == "free"
+    assert cell_at(page, dt.time(19, 15), 6).kind == "free"
+    assert cell_at(page, dt.time(19, 30), 6).kind == "busy"
     link = parse_qs(urlsplit(cell_at(page, dt.time(8), 6).book_url).query)
     assert (link["date"], link["time"]) == (["2026-03-29"], ["08:00"])
 
@@ -387,10 +408,74 @@ def test_the_calendar_query_count_does_not_grow_with_sessions(
         params["practitioner"] = practitioners[0].pk
 
     _fill(1, shown, rooms, dt.date(2026, 3, 23))
-    with django_assert_max_num_queries(12) as one:
+    # 17: the page's reads plus the free slots for the session type (availability, held slots).
+    with django_assert_max_num_queries(17) as one:
         assert front_desk.get(URL, params).status_code == 200
     Session.objects.all().delete()
     _fill(200, shown, rooms, dt.date(2026, 3, 23))
     with django_assert_max_num_queries(len(one.captured_queries)):
         response = front_desk.get(URL, params)
     assert response.context["page"].session_count > 150
+
+
+# --- free slots for a session type ------------------------------------------------------
+
+
+def test_only_starts_where_the_session_type_fits_are_offered(
+    front_desk, practitioner_profile, room, face, scalp_superficial
+):
+    # Booked 11:00-11:45, clean-up until 12:00. Face holds 60 min, Scalp 40 min.
+    book(practitioner_profile, room, face, local(2026, 3, 24, 11))
+    params = {"view": "day", "date": "2026-03-24"}
+    page = page_of(front_desk.get(URL, {**params, "session_type": face.pk}))
+    assert cell_at(page, dt.time(10), 0).kind == "free"
+    assert cell_at(page, dt.time(10, 15), 0).kind == "busy"
+    assert "does not fit" in cell_at(page, dt.time(10, 15), 0).label
+    page = page_of(front_desk.get(URL, {**params, "session_type": scalp_superficial.pk}))
+    assert cell_at(page, dt.time(10, 15), 0).kind == "free"
+    assert cell_at(page, dt.time(10, 30), 0).kind == "busy"
+
+
+def test_the_session_type_is_remembered_for_the_desk(front_desk, practitioner_profile, room, face):
+    front_desk.get(URL, {"session_type": face.pk})
+    assert page_of(front_desk.get(URL)).session_type == face
+
+
+def test_a_session_type_no_longer_offered_falls_back_with_a_notice(
+    front_desk, practitioner_profile, room, face
+):
+    face.active = False
+    face.save()
+    page = page_of(front_desk.get(URL, {"session_type": face.pk}))
+    assert page.session_type != face
+    assert any("no longer offered" in n for n in page.notices)
+
+
+def test_two_session_types_are_two_cached_grids(front_desk, practitioner_profile, room, face):
+    quick = SessionType.objects.create(name="A quick one", duration_minutes=30, buffer_minutes=0)
+    book(practitioner_profile, room, face, local(2026, 3, 24, 11))
+    params = {"view": "day", "date": "2026-03-24"}
+    for _ in range(2):
+        long = page_of(front_desk.get(URL, {**params, "session_type": face.pk}))
+        short = page_of(front_desk.get(URL, {**params, "session_type": quick.pk}))
+        assert cell_at(long, dt.time(10, 15), 0).kind == "busy"
+        assert cell_at(short, dt.time(10, 15), 0).kind == "free"
+
+
+def test_next_available_lists_the_nearest_offered_starts(
+    front_desk, practitioner_profile, room, face
+):
+    # Now is Friday 20 March 09:00; 09:15 would run into the 09:30 booking, so 10:30 is first.
+    book(practitioner_profile, room, face, local(2026, 3, 20, 9, 30))
+    response = front_desk.get(
+        reverse("treatments:next_available"),
+        {"session_type": face.pk, "practitioner": practitioner_profile.pk},
+    )
+    slots = response.context["slots"]
+    assert [s.local.time() for s in slots[:2]] == [dt.time(10, 30), dt.time(10, 45)]
+    assert len(slots) == 12
+    html = response.content.decode()
+    assert (
+        f"?session_type={face.pk}&amp;practitioner={practitioner_profile.pk}"
+        f"&amp;room={room.pk}&amp;date=2026-03-20&amp;time=10%3A30"
+    ) in html

@@ -11,6 +11,7 @@ from itertools import pairwise
 import pytest
 import time_machine
 from django.contrib.auth.models import User
+from django.core import mail
 from django.core.management import call_command
 from django.http import HttpRequest
 from django.test import Client
@@ -19,6 +20,8 @@ from django.utils import timezone
 
 from mesoclinic.access import Role
 from patients.models import ConsentChange, Patient
+from treatments.messaging.dispatch import dispatch_in_process
+from treatments.messaging.models import Kind, OutboxMessage
 from treatments.models import (
     Clinic,
     OpeningHours,
@@ -66,7 +69,7 @@ def seed() -> str:
 
 
 def counts() -> dict[str, int]:
-    return {model.__name__: model.objects.count() for model in MODELS}
+    return {model.__name__: model._default_manager.count() for model in MODELS}
 
 
 @pytest.fixture
@@ -221,3 +224,18 @@ def test_a_newcomer_signs_in_to_the_demo_with_the_code_demo_codes_prints(seeded)
     desk = Client()
     desk.post(reverse("login"), {"username": "frontdesk", "password": "mesoclinic-demo"})
     assert desk.get("/calendar/").status_code == 200
+
+
+def test_recently_completed_sessions_have_aftercare_emails_ready_to_go(seeded):
+    completed = Session.objects.filter(status=Session.Status.COMPLETED)
+    aftercare = OutboxMessage.objects.filter(kind__in=[Kind.AFTERCARE_24H, Kind.AFTERCARE_48H])
+    assert aftercare.exists()
+    assert set(aftercare.values_list("session_id", flat=True)) <= set(
+        completed.values_list("pk", flat=True)
+    )
+    mail.outbox.clear()
+    with time_machine.travel(NOW + dt.timedelta(minutes=1), tick=False):
+        dispatch_in_process()
+    assert any("aftercare" in m.subject.lower() for m in mail.outbox), [
+        m.subject for m in mail.outbox
+    ]

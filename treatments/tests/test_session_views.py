@@ -44,7 +44,7 @@ def patient(clinic):
 @pytest.fixture
 def booked(practitioner_profile, room, face, patient) -> Session:
     """Monday 23 March, 10:00-10:45 (room held until 11:00)."""
-    return SessionFactory(
+    return SessionFactory.create(
         patient=patient,
         practitioner=practitioner_profile,
         room=room,
@@ -56,7 +56,7 @@ def booked(practitioner_profile, room, face, patient) -> Session:
 @pytest.fixture
 def today_session(practitioner_profile, room, face, patient) -> Session:
     """Today, 08:30 GMT: already started."""
-    return SessionFactory(
+    return SessionFactory.create(
         patient=patient,
         practitioner=practitioner_profile,
         room=room,
@@ -218,7 +218,7 @@ def test_a_therapist_can_be_booked_for_superficial_work(
 
 def test_it_refuses_a_time_outside_working_hours(front_desk, data):
     response = front_desk.post(CREATE, {**data, "time": "19:30"})
-    assert "not working, or the clinic is closed" in errors(response, "time")[0]
+    assert "not working from 20:00" in errors(response, "time")[0]
     assert not Session.objects.exists()
 
 
@@ -496,8 +496,9 @@ def test_markup_in_a_cancel_reason_is_shown_escaped(front_desk, booked):
 # --- status changes ---------------------------------------------------------------------
 
 
-def _status(client: Client, session: Session, action: str):
-    return client.post(reverse("treatments:session_status", args=[session.pk]), {"action": action})
+def _status(client: Client, session: Session, action: str, **extra: str):
+    url = reverse("treatments:session_status", args=[session.pk])
+    return client.post(url, {"action": action, **extra})
 
 
 def test_it_checks_a_patient_in_on_the_day(front_desk, today_session):
@@ -516,17 +517,22 @@ def test_it_refuses_to_check_in_on_another_day_with_a_message(front_desk, booked
     assert booked.status == Session.Status.BOOKED
 
 
-def test_it_marks_a_started_session_completed(front_desk, today_session):
-    assert _status(front_desk, today_session, "completed").status_code == 302
+def test_it_marks_a_started_session_completed_once_the_desk_confirms(front_desk, today_session):
+    asked = _status(front_desk, today_session, "completed")
+    assert asked.status_code == 200
+    assert "has no signed clinical record yet" in asked.content.decode()
+    today_session.refresh_from_db()
+    assert today_session.status == Session.Status.BOOKED
+    assert _status(front_desk, today_session, "completed", confirm="on").status_code == 302
     today_session.refresh_from_db()
     assert today_session.status == Session.Status.COMPLETED
 
 
 def test_it_marks_a_no_show_once_the_start_has_passed(front_desk, today_session, booked):
-    assert _status(front_desk, today_session, "no_show").status_code == 302
+    assert _status(front_desk, today_session, "no_show", confirm="on").status_code == 302
     today_session.refresh_from_db()
     assert today_session.status == Session.Status.NO_SHOW
-    response = _status(front_desk, booked, "no_show")
+    response = _status(front_desk, booked, "no_show", confirm="on")
     assert "once its start time has passed" in response.content.decode()
     booked.refresh_from_db()
     assert booked.status == Session.Status.BOOKED
@@ -544,3 +550,21 @@ def test_an_unknown_status_change_is_refused(front_desk, today_session, action):
 def test_status_changes_need_a_post(front_desk, today_session):
     url = reverse("treatments:session_status", args=[today_session.pk])
     assert front_desk.get(url, {"action": "arrived"}).status_code == 405
+
+
+def test_the_form_remembers_when_it_was_shown_and_says_just_taken_only_after(
+    front_desk, data, booked
+):
+    # Another patient: the booked one would meet the one-patient-one-session rule first.
+    data = {**data, "patient": str(PatientFactory().pk)}
+    form = front_desk.get(CREATE).context["form"]
+    assert form.initial["shown_at"] == NOW
+    assert 'name="shown_at"' in front_desk.get(CREATE).content.decode()
+    before = (NOW - dt.timedelta(minutes=3)).isoformat()
+    response = front_desk.post(CREATE, {**data, "time": "10:30", "shown_at": before})
+    assert TAKEN in errors(response, "time")[0]
+    after = (NOW + dt.timedelta(minutes=3)).isoformat()
+    response = front_desk.post(CREATE, {**data, "time": "10:30", "shown_at": after})
+    assert TAKEN not in errors(response, "time")[0]
+    assert "Ada Doctor is booked 10:00–11:00" in errors(response, "time")[0]
+    assert Session.objects.count() == 1

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.http import HttpRequest
 from django.test import Client
 from django.urls import reverse
 
+from tests.support.second_factor import app_device, login_verified
 from treatments.courses.models import Protocol
 from treatments.models import Room, SessionType
 
@@ -25,9 +27,11 @@ N = 20
 
 
 def _posts(user, url: str, data: dict) -> list:
+    app_device(user)  # one authenticator app, made before the threads sign in with it
+
     def post():
         client = Client(raise_request_exception=False)
-        client.force_login(user)
+        login_verified(client, user)
         return client.post(url, data)
 
     return race([post] * N)
@@ -86,4 +90,4 @@ def test_twenty_managers_creating_one_username_get_one_account(manager_user, cli
     responses = _posts(manager_user, reverse("treatments:setup_staff_create"), staff_form())
     _one_saved_and_readable_refusals(responses, "The username “nia” is taken.")
     assert get_user_model().objects.filter(username="nia").count() == 1
-    assert Client().login(username="nia", password=GOOD_PASSWORD)
+    assert Client().login(request=HttpRequest(), username="nia", password=GOOD_PASSWORD)

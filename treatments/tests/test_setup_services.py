@@ -6,6 +6,7 @@ through the views in test_setup_views.py."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -32,7 +33,7 @@ GOOD_PASSWORD = "a-long-unusual-passphrase-42"
 
 
 def details(**overrides) -> staff_svc.StaffDetails:
-    values = {
+    values: dict[str, Any] = {
         "first_name": "Nia",
         "last_name": "Nurse",
         "email": "nia@clinic.test",

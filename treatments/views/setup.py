@@ -8,12 +8,12 @@ from typing import Any, TypeVar
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from mesoclinic.access import MANAGEMENT, Role, allow
+from mesoclinic.access import MANAGEMENT, Role, StaffRequest, allow
 from mesoclinic.confirm import ConfirmForm
 from mesoclinic.errors import DomainError, put_on_form
 
@@ -72,7 +72,7 @@ def _attempt(form: forms.Form, action: Callable[[], T]) -> T | None:
         return None
 
 
-def _confirm_page(request: HttpRequest, form: ConfirmForm, **ctx: Any) -> HttpResponse:
+def _confirm_page(request: StaffRequest, form: ConfirmForm, **ctx: Any) -> HttpResponse:
     """What deactivating will do, with a fresh token; also the answer to an unconfirmed POST."""
     return render(
         request,
@@ -85,7 +85,7 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def _outside_hours_warning(request: HttpRequest, count: int) -> None:
+def _outside_hours_warning(request: StaffRequest, count: int) -> None:
     if count:
         messages.warning(
             request,
@@ -94,12 +94,12 @@ def _outside_hours_warning(request: HttpRequest, count: int) -> None:
         )
 
 
-def _form_page(request: HttpRequest, form: forms.Form, **context: Any) -> HttpResponse:
+def _form_page(request: StaffRequest, form: forms.Form, **context: Any) -> HttpResponse:
     return render(request, "treatments/setup/form.html", {"form": form, **context})
 
 
 @allow(MANAGEMENT)
-def setup(request: HttpRequest) -> HttpResponse:
+def setup(request: StaffRequest) -> HttpResponse:
     return render(
         request,
         "treatments/setup/index.html",
@@ -114,7 +114,7 @@ def setup(request: HttpRequest) -> HttpResponse:
 
 
 @allow(MANAGEMENT)
-def setup_clinic(request: HttpRequest) -> HttpResponse:
+def setup_clinic(request: StaffRequest) -> HttpResponse:
     clinic = clinic_get()
     fields = (
         "name",
@@ -155,7 +155,7 @@ def setup_clinic(request: HttpRequest) -> HttpResponse:
 
 
 @allow(MANAGEMENT)
-def setup_opening_hours(request: HttpRequest) -> HttpResponse:
+def setup_opening_hours(request: StaffRequest) -> HttpResponse:
     form = OpeningHoursForm(request.POST or None, rows=opening_hours_list())
     if request.method == "POST" and form.is_valid():
         hours = form.cleaned_data["hours"]
@@ -171,12 +171,12 @@ def setup_opening_hours(request: HttpRequest) -> HttpResponse:
 
 
 @allow(MANAGEMENT)
-def setup_rooms(request: HttpRequest) -> HttpResponse:
+def setup_rooms(request: StaffRequest) -> HttpResponse:
     return render(request, "treatments/setup/rooms.html", {"rooms": rooms_list()})
 
 
 @allow(MANAGEMENT)
-def setup_room_create(request: HttpRequest) -> HttpResponse:
+def setup_room_create(request: StaffRequest) -> HttpResponse:
     form = RoomForm(request.POST or None)
     form.fields.pop("active")
     if request.method == "POST" and form.is_valid():
@@ -188,7 +188,7 @@ def setup_room_create(request: HttpRequest) -> HttpResponse:
 
 
 @allow(MANAGEMENT)
-def setup_room_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def setup_room_edit(request: StaffRequest, pk: int) -> HttpResponse:
     room = _or_404(room_get, pk=pk)
     form = RoomForm(request.POST or None, initial={"name": room.name, "active": room.active})
     if room.active:
@@ -205,7 +205,7 @@ def setup_room_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @allow(MANAGEMENT)
 @require_http_methods(["GET", "POST"])
-def setup_room_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def setup_room_deactivate(request: StaffRequest, pk: int) -> HttpResponse:
     room = _or_404(room_get, pk=pk)
     form = ConfirmForm(
         request.POST if request.method == "POST" else None,
@@ -225,13 +225,13 @@ def setup_room_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @allow(MANAGEMENT)
-def setup_session_types(request: HttpRequest) -> HttpResponse:
+def setup_session_types(request: StaffRequest) -> HttpResponse:
     types = session_types_list()
     return render(request, "treatments/setup/session_types.html", {"session_types": types})
 
 
 @allow(MANAGEMENT)
-def setup_session_type_create(request: HttpRequest) -> HttpResponse:
+def setup_session_type_create(request: StaffRequest) -> HttpResponse:
     form = SessionTypeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         created = _attempt(form, lambda: svc.session_type_create(**form.cleaned_data))
@@ -244,7 +244,7 @@ def setup_session_type_create(request: HttpRequest) -> HttpResponse:
 
 
 @allow(MANAGEMENT)
-def setup_session_type_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def setup_session_type_edit(request: StaffRequest, pk: int) -> HttpResponse:
     session_type = _or_404(session_type_get, pk=pk)
     fields = (
         "name",
@@ -283,7 +283,7 @@ def setup_session_type_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @allow(MANAGEMENT)
-def setup_staff(request: HttpRequest) -> HttpResponse:
+def setup_staff(request: StaffRequest) -> HttpResponse:
     return render(request, "treatments/setup/staff_list.html", {"staff": staff_list()})
 
 
@@ -293,7 +293,7 @@ def _details(data: dict[str, Any]) -> staff_svc.StaffDetails:
 
 
 @allow(MANAGEMENT)
-def setup_staff_create(request: HttpRequest) -> HttpResponse:
+def setup_staff_create(request: StaffRequest) -> HttpResponse:
     form = StaffCreateForm(request.POST or None, initial={"role": Role.PRACTITIONER.value})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -313,7 +313,7 @@ def setup_staff_create(request: HttpRequest) -> HttpResponse:
 
 
 @allow(MANAGEMENT)
-def setup_staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def setup_staff_edit(request: StaffRequest, pk: int) -> HttpResponse:
     staff = _or_404(staff_get, pk=pk)
     role = staff_role(staff=staff)
     initial = {
@@ -348,7 +348,7 @@ def setup_staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @allow(MANAGEMENT)
 @require_http_methods(["GET", "POST"])
-def setup_staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def setup_staff_deactivate(request: StaffRequest, pk: int) -> HttpResponse:
     staff = _or_404(staff_get, pk=pk)
     form = ConfirmForm(
         request.POST if request.method == "POST" else None,
@@ -369,7 +369,7 @@ def setup_staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @allow(MANAGEMENT)
 @require_POST
-def setup_staff_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def setup_staff_reactivate(request: StaffRequest, pk: int) -> HttpResponse:
     staff = _or_404(staff_get, pk=pk)
     staff_svc.staff_reactivate(staff=staff, by=request.user)
     messages.success(request, f"{staff} can log in again.")
@@ -377,7 +377,7 @@ def setup_staff_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _hours_page(
-    request: HttpRequest,
+    request: StaffRequest,
     staff: StaffProfile,
     hours_form: WorkingHoursForm | None = None,
     exception_form: WorkingExceptionForm | None = None,
@@ -397,7 +397,7 @@ def _hours_page(
 
 
 @allow(MANAGEMENT)
-def setup_staff_hours(request: HttpRequest, pk: int) -> HttpResponse:
+def setup_staff_hours(request: StaffRequest, pk: int) -> HttpResponse:
     staff = _or_404(staff_get, pk=pk)
     form = WorkingHoursForm(request.POST or None, rows=working_hours_list(staff=staff))
     if request.method == "POST" and form.is_valid():
@@ -412,7 +412,7 @@ def setup_staff_hours(request: HttpRequest, pk: int) -> HttpResponse:
 
 @allow(MANAGEMENT)
 @require_POST
-def setup_exception_add(request: HttpRequest, pk: int) -> HttpResponse:
+def setup_exception_add(request: StaffRequest, pk: int) -> HttpResponse:
     staff = _or_404(staff_get, pk=pk)
     form = WorkingExceptionForm(request.POST)
     if form.is_valid():
@@ -437,7 +437,7 @@ def setup_exception_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @allow(MANAGEMENT)
 @require_POST
-def setup_exception_delete(request: HttpRequest, pk: int, exception_pk: int) -> HttpResponse:
+def setup_exception_delete(request: StaffRequest, pk: int, exception_pk: int) -> HttpResponse:
     exception = _or_404(working_exception_get, pk=exception_pk, staff_id=pk)
     staff_svc.working_exception_remove(exception=exception)
     messages.success(request, "Exception removed.")

@@ -6,11 +6,12 @@ beat schedule runs, on the same interval, in a background thread.
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from treatments.messaging import conf
 from treatments.messaging.dispatch import dispatch_in_process
@@ -18,19 +19,29 @@ from treatments.messaging.dispatch import dispatch_in_process
 from .runserver import refuse_unsafe_bind
 
 
+def use_served_address_for_links(*, host: str, port: int) -> str:
+    """Make email links and the banner point at where this server listens, unless SITE_URL says
+    otherwise (a proxy, a public name). Returns the base the links now use."""
+    os.environ.setdefault("SITE_URL", f"http://{host}:{port}")
+    return conf.site_url()
+
+
 class Command(BaseCommand):
     help = "Serve the clinic on HOST:PORT and deliver due patient messages in the background."
 
-    def add_arguments(self, parser: Any) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
 
     def handle(self, *args: Any, host: str, port: int, **options: Any) -> None:
         refuse_unsafe_bind(host)
+        links = use_served_address_for_links(host=host, port=port)
         stop = threading.Event()
         delivery = threading.Thread(target=self._deliver, args=(stop,), daemon=True)
         delivery.start()
         self.stdout.write(f"mesoclinic: http://{host}:{port}/  (logins: see README)")
+        if links != f"http://{host}:{port}":
+            self.stdout.write(f"Links in emails start with {links} (SITE_URL).")
         try:
             call_command("runserver", f"{host}:{port}", use_reloader=False)
         finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import pytest
 import time_machine
@@ -155,20 +156,18 @@ def test_a_reset_does_not_skip_the_second_factor(practitioner_profile):
     assert client.get("/calendar/").status_code == 200
 
 
-def _details(**overrides) -> StaffDetails:
-    return StaffDetails(
-        **{
-            "first_name": "Nia",
-            "last_name": "Nurse",
-            "email": "nia@clinic.example.test",
-            "role": Role.FRONT_DESK,
-            "qualification": "none",
-            "registration_body": "",
-            "registration_number": "",
-            "bookable": False,
-        }
-        | overrides
-    )
+def _details(**overrides: Any) -> StaffDetails:
+    fields: dict[str, Any] = {
+        "first_name": "Nia",
+        "last_name": "Nurse",
+        "email": "nia@clinic.example.test",
+        "role": Role.FRONT_DESK,
+        "qualification": "none",
+        "registration_body": "",
+        "registration_number": "",
+        "bookable": False,
+    }
+    return StaffDetails(**(fields | overrides))
 
 
 def test_a_password_set_by_a_manager_must_be_changed_at_first_sign_in(clinic):

@@ -1,5 +1,6 @@
 from .choices import Depth, Severity, Technique, Zone
 from .consent import ConsentSignature, ConsentText, PhotoConsent
+from .drafts import RecordDraft
 from .photos import ClinicalPhoto
 from .reactions import Reaction
 from .records import Addendum, Consultation, ConsultationPlanProduct, SessionRecord
@@ -17,6 +18,7 @@ __all__ = [
     "Depth",
     "PhotoConsent",
     "Reaction",
+    "RecordDraft",
     "Screening",
     "ScreeningAnswer",
     "ScreeningRule",

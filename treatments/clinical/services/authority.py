@@ -27,9 +27,10 @@ from ..errors import NotQualified
 
 def clinical_profile(*, user: User | AnonymousUser | None) -> StaffProfile | None:
     """The user's staff profile if they hold a clinical qualification, else None."""
-    if user is None or not getattr(user, "pk", None):
+    pk = user.pk if user is not None else None
+    if pk is None:
         return None
-    profile = StaffProfile.objects.filter(user_id=user.pk).first()
+    profile = StaffProfile.objects.filter(user_id=pk).first()
     return profile if profile is not None and profile.is_clinical else None
 
 

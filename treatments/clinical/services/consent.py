@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
@@ -19,7 +18,7 @@ from .images import signature_clean
 
 
 def consent_text_publish(
-    *, session_type: SessionType, title: str, body: str, by: Any
+    *, session_type: SessionType, title: str, body: str, by: User
 ) -> ConsentText:
     """Publish the next version; every patient then needs to sign it before treatment."""
     title, body = title.strip(), body.strip()
@@ -54,7 +53,7 @@ def consent_sign(
     text: ConsentText,
     typed_name: str,
     signature_data_url: str,
-    by: Any,
+    by: User,
 ) -> ConsentSignature:
     clinician_required(by=by, action="witness a consent signature")
     typed_name = " ".join(typed_name.split())
@@ -83,7 +82,7 @@ def consent_sign(
             typed_name=typed_name,
             witnessed_by=by,
         )
-        signature.signature.save(image.content.name, image.content, save=False)
+        signature.signature.save(image.name, image.content, save=False)
         try:
             signature.save()
             audit_log(actor=by, patient=patient, action=AuditEntry.Action.SIGN, obj=signature)
@@ -93,7 +92,7 @@ def consent_sign(
     return signature
 
 
-def photo_consent_set(*, patient: Patient, purpose: str, given: bool, by: Any) -> PhotoConsent:
+def photo_consent_set(*, patient: Patient, purpose: str, given: bool, by: User) -> PhotoConsent:
     clinician_required(by=by, action="record photo consent")
     if purpose not in PhotoConsent.Purpose.values:
         raise ClinicalError("Choose what the photos may be used for.", field="purpose")
@@ -108,3 +107,27 @@ def photo_consent_set(*, patient: Patient, purpose: str, given: bool, by: Any) -
             obj=row,
         )
     return row
+
+
+def photo_consent_withdraw_on_request(
+    *, patient: Patient, purposes: tuple[str, ...], by: User
+) -> list[PhotoConsent]:
+    """Withdraw the patient's photo consents for `purposes` because the patient asked (an
+    erasure request). Not clinical authoring: it records the patient's own withdrawal, so the
+    manager handling the request may record it without a clinical qualification."""
+    withdrawn = []
+    with transaction.atomic():
+        for purpose in purposes:
+            latest = (
+                PhotoConsent.objects.filter(patient=patient, purpose=purpose)
+                .order_by("-at", "-id")
+                .first()
+            )
+            if latest is None or not latest.given:
+                continue
+            row = PhotoConsent.objects.create(
+                patient=patient, purpose=purpose, given=False, recorded_by=by
+            )
+            audit_log(actor=by, patient=patient, action=AuditEntry.Action.WITHDRAW, obj=row)
+            withdrawn.append(row)
+    return withdrawn

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
 from mesoclinic.audit.models import AuditEntry
 from mesoclinic.audit.services import audit_log
 from patients.models import Patient
+from treatments.products.models import Product
 
 from ..errors import ClinicalError, RecordLocked
 from ..models import Consultation, Zone
@@ -32,7 +33,7 @@ class ConsultationData:
     risks_notes: str = ""
     recommendation: str = ""
     plan_zones: list[str] = field(default_factory=list)
-    plan_products: list[Any] = field(default_factory=list)
+    plan_products: list[Product] = field(default_factory=list)
     plan_protocol: str = ""
     plan_sessions: int | None = None
 
@@ -58,7 +59,7 @@ def _check(data: ConsultationData) -> None:
 def consultation_save(
     *,
     patient: Patient,
-    by: Any,
+    by: User,
     data: ConsultationData,
     consultation: Consultation | None = None,
 ) -> Consultation:
@@ -66,7 +67,7 @@ def consultation_save(
     _check(data)
     with transaction.atomic():
         created = consultation is None
-        if created:
+        if consultation is None:
             consultation = Consultation(patient=patient, practitioner=by)
         else:
             consultation = Consultation.objects.select_for_update(of=("self",)).get(
@@ -90,7 +91,7 @@ def consultation_save(
     return consultation
 
 
-def consultation_sign(*, consultation: Consultation, by: Any) -> Consultation:
+def consultation_sign(*, consultation: Consultation, by: User) -> Consultation:
     clinician_required(by=by, action="sign a consultation")
     with transaction.atomic():
         consultation = Consultation.objects.select_for_update(of=("self",)).get(pk=consultation.pk)

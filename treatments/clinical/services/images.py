@@ -51,6 +51,7 @@ NOT_A_PHOTO = (
 
 @dataclass(frozen=True)
 class CleanImage:
+    name: str
     content: ContentFile
     width: int
     height: int
@@ -119,8 +120,10 @@ def _encode(image: Image.Image, *, format: str, suffix: str, **options: object) 
     image.info = {}
     out = io.BytesIO()
     image.save(out, format=format, **options)
+    name = f"{uuid.uuid4().hex}.{suffix}"
     return CleanImage(
-        content=ContentFile(out.getvalue(), name=f"{uuid.uuid4().hex}.{suffix}"),
+        name=name,
+        content=ContentFile(out.getvalue(), name=name),
         width=image.width,
         height=image.height,
     )
@@ -167,14 +170,15 @@ def photo_clean(raw: bytes, *, field: str = "image") -> CleanImage:
         ),
     )
     width, height = image.size
-    if image.format == "JPEG":
+    kind = image.format or ""  # open() was given PHOTO_FORMATS: always one of them here
+    if kind == "JPEG":
         scale = _jpeg_scale(image.size)
         if scale > 1:
             image.draft(None, (width // scale, height // scale))
-    elif width * height > DECODE_MAX_PIXELS[image.format]:
+    elif width * height > DECODE_MAX_PIXELS[kind]:
         raise ClinicalError(
-            f"A {image.format} photo may have at most "
-            f"{_megapixels(DECODE_MAX_PIXELS[image.format])}. Upload it as JPEG, or at a lower "
+            f"A {kind} photo may have at most "
+            f"{_megapixels(DECODE_MAX_PIXELS[kind])}. Upload it as JPEG, or at a lower "
             "resolution.",
             field=field,
         )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from mesoclinic.audit.models import AuditEntry
@@ -18,7 +18,7 @@ from .images import photo_check_size, photo_clean
 
 
 def photo_upload(
-    *, session: Session, stage: str, zone: str, view: str, upload: Any, by: Any
+    *, session: Session, stage: str, zone: str, view: str, upload: UploadedFile, by: User
 ) -> ClinicalPhoto:
     clinician_required(by=by, action="add clinical photos")
     if stage not in ClinicalPhoto.Stage.values:
@@ -38,7 +38,8 @@ def photo_upload(
     if upload is None:
         raise ClinicalError("Choose a photo.", field="image")
     # Refused on its declared size before it is read into memory, then on its real length.
-    photo_check_size(upload.size, field="image")
+    # (Django always knows an upload's size; one without is refused as empty.)
+    photo_check_size(upload.size or 0, field="image")
     clean = photo_clean(upload.read())
     with transaction.atomic():
         photo = ClinicalPhoto(
@@ -51,7 +52,7 @@ def photo_upload(
             height=clean.height,
             uploaded_by=by,
         )
-        photo.image.save(clean.content.name, clean.content, save=False)
+        photo.image.save(clean.name, clean.content, save=False)
         try:
             photo.save()
             audit_log(actor=by, patient=session.patient, action=AuditEntry.Action.CREATE, obj=photo)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,12 +16,28 @@ from treatments.selectors import clinic_zone
 
 from ..errors import ClinicalError
 from ..models import Reaction, Severity
+from .alerts import reaction_alerts_schedule
 from .authority import clinician_required
 
+# A reaction follows an injection: only a session the patient came to can have caused one.
+TOOK_PLACE = (Session.Status.ARRIVED, Session.Status.COMPLETED)
 
-def _check(*, session: Session, patient: Patient, type: str, severity: str, onset: Any) -> None:
+
+def _check(
+    *, session: Session, patient: Patient, type: str, severity: str, onset: datetime | None
+) -> None:
     if session.patient_id != patient.pk:
         raise ClinicalError("That session belongs to another patient.", field="session")
+    if session.status == Session.Status.BOOKED:
+        raise ClinicalError(
+            "This session has not taken place yet: a reaction can be recorded once the patient "
+            "has arrived for it."
+        )
+    if session.status not in TOOK_PLACE:
+        raise ClinicalError(
+            f"This session is marked {session.get_status_display().lower()}: it did not take "
+            "place, so no reaction can be recorded against it."
+        )
     if type not in Reaction.Type.values:
         raise ClinicalError("Choose the type of reaction.", field="type")
     if severity not in Severity.values:
@@ -43,7 +59,7 @@ def reaction_report(
     onset: datetime,
     description: str,
     source: str,
-    reported_by: Any = None,
+    reported_by: User | None = None,
     action_taken: str = "",
 ) -> Reaction:
     """Record a reaction. `source` is "practitioner" or "patient" (the self-report link).
@@ -74,13 +90,14 @@ def reaction_report(
             reported_by=reported_by if getattr(reported_by, "pk", None) else None,
         )
         audit_log(actor=reported_by, patient=patient, action=AuditEntry.Action.CREATE, obj=reaction)
+        reaction_alerts_schedule(reaction=reaction)
     return reaction
 
 
 def reaction_update(
     *,
     reaction: Reaction,
-    by: Any,
+    by: User,
     severity: str,
     action_taken: str,
     resolved_on: date | None,
@@ -105,4 +122,27 @@ def reaction_update(
         reaction.resolution = resolution.strip()
         reaction.save()
         audit_log(actor=by, patient=reaction.patient, action=AuditEntry.Action.UPDATE, obj=reaction)
+        # Raised to severe on follow-up: it reaches a person as a new severe report would.
+        reaction_alerts_schedule(reaction=reaction)
+    return reaction
+
+
+def reaction_acknowledge(*, reaction: Reaction, by: User) -> Reaction:
+    """A practitioner has seen the severe reaction: it leaves the dashboard's alert cards."""
+    with transaction.atomic():
+        reaction = (
+            Reaction.objects.select_for_update(of=("self",))
+            .select_related("patient")
+            .get(pk=reaction.pk)
+        )
+        if reaction.severity != Severity.SEVERE:
+            raise ClinicalError("Only a severe reaction waits for acknowledgement.")
+        if reaction.acknowledged_at is not None:
+            raise ClinicalError("This reaction has already been acknowledged.")
+        reaction.acknowledged_at = timezone.now()
+        reaction.acknowledged_by = by
+        reaction.save(update_fields=["acknowledged_at", "acknowledged_by", "updated_at"])
+        audit_log(
+            actor=by, patient=reaction.patient, action=AuditEntry.Action.ACKNOWLEDGE, obj=reaction
+        )
     return reaction

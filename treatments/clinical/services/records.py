@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import ClassVar
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,6 +31,7 @@ from ..errors import ClinicalError, RecordLocked, SafetyRefusal
 from ..models import (
     Addendum,
     ConsentSignature,
+    Consultation,
     Depth,
     Screening,
     SessionRecord,
@@ -231,7 +233,7 @@ def _session_ingredients(session: Session, extra: list[str] | None = None) -> li
     return names
 
 
-def _check_editable(record: SessionRecord, by: Any) -> None:
+def _check_editable(record: SessionRecord, by: User) -> None:
     if record.is_signed:
         raise RecordLocked(
             f"This record was signed on {timezone.localtime(record.signed_at):%d %b %Y %H:%M} "
@@ -292,7 +294,7 @@ def _lock_session(session_id: int) -> Session:
     )
 
 
-def record_save(*, session: Session, by: Any, data: RecordData) -> SessionRecord:
+def record_save(*, session: Session, by: User, data: RecordData) -> SessionRecord:
     """Create or update the (unsigned) record, after every safety rule has passed."""
     profile = clinician_required(by=by, action="write a session record")
     with transaction.atomic():
@@ -304,7 +306,7 @@ def record_save(*, session: Session, by: Any, data: RecordData) -> SessionRecord
             session=session, profile=profile, data=data, now=timezone.now()
         )
         created = record is None
-        if created:
+        if record is None:
             record = SessionRecord(session=session, patient=session.patient, author=by)
         for name in data.FIELDS:
             value = getattr(data, name)
@@ -320,7 +322,9 @@ def record_save(*, session: Session, by: Any, data: RecordData) -> SessionRecord
     return record
 
 
-def record_product_add(*, record: SessionRecord, lot: Lot, volume_ml: Decimal, by: Any) -> LotUsage:
+def record_product_add(
+    *, record: SessionRecord, lot: Lot, volume_ml: Decimal, by: User
+) -> LotUsage:
     """Record a product used, after the ingredient rules; lot_use refuses unusable lots."""
     clinician_required(by=by, action="record the products used")
     with transaction.atomic():
@@ -356,7 +360,7 @@ def record_product_add(*, record: SessionRecord, lot: Lot, volume_ml: Decimal, b
     return usage
 
 
-def record_product_remove(*, record: SessionRecord, usage: LotUsage, by: Any) -> None:
+def record_product_remove(*, record: SessionRecord, usage: LotUsage, by: User) -> None:
     clinician_required(by=by, action="change the products used")
     with transaction.atomic():
         _lock_session(record.session_id)
@@ -369,7 +373,7 @@ def record_product_remove(*, record: SessionRecord, usage: LotUsage, by: Any) ->
 
 
 def record_sign(
-    *, record: SessionRecord, by: Any, ended_at: datetime | None = None
+    *, record: SessionRecord, by: User, ended_at: datetime | None = None
 ) -> SessionRecord:
     """Lock the record and complete the session with its actual end time (aftercare keys on it)."""
     profile = clinician_required(by=by, action="sign a session record")
@@ -400,7 +404,11 @@ def record_sign(
 
 
 def addendum_add(
-    *, by: Any, text: str, record: SessionRecord | None = None, consultation: Any = None
+    *,
+    by: User,
+    text: str,
+    record: SessionRecord | None = None,
+    consultation: Consultation | None = None,
 ) -> Addendum:
     """A dated correction to a signed record or consultation, in its writer's name."""
     clinician_required(by=by, action="add an addendum")

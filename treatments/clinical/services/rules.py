@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
@@ -21,7 +22,7 @@ def _free_code(question: str) -> str:
 
 
 def screening_rule_save(
-    *, by: Any, data: dict[str, Any], rule: ScreeningRule | None = None
+    *, by: User, data: dict[str, Any], rule: ScreeningRule | None = None
 ) -> ScreeningRule:
     """Create or change a rule. Answers already given keep their question text (snapshots)."""
     for _attempt in range(3):
@@ -44,7 +45,7 @@ def screening_rule_save(
     )
 
 
-def clinical_settings_update(*, by: Any, screening_valid_months: int) -> ClinicalSettings:
+def clinical_settings_update(*, by: User, screening_valid_months: int) -> ClinicalSettings:
     if not 1 <= screening_valid_months <= 24:
         raise ClinicalError("Choose between 1 and 24 months.", field="screening_valid_months")
     row = ClinicalSettings.get()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,7 +31,7 @@ def add_months(moment: datetime, months: int) -> datetime:
 def screening_record(
     *,
     patient: Patient,
-    by: Any,
+    by: User,
     answers: dict[int, tuple[bool, str]],
     taken_at: datetime | None = None,
 ) -> Screening:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from typing import Any
 
 from PIL import Image, ImageDraw
 
@@ -68,7 +69,7 @@ def make_photo_consent(patient, by, given=True):
 
 
 def record_data(**overrides) -> RecordData:
-    values = {
+    values: dict[str, Any] = {
         "technique": "syringe",
         "depth": "superficial",
         "zones": ["cheeks", "forehead"],

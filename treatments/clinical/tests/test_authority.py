@@ -17,6 +17,7 @@ from treatments.clinical.models import (
     Addendum,
     ClinicalPhoto,
     ConsentSignature,
+    ConsentText,
     Consultation,
     PhotoConsent,
     Reaction,
@@ -79,6 +80,12 @@ def documents(session, ready, lot, practitioner_profile):
     return {"record": record, "usage": usage, "consultation": consultation, "reaction": reaction}
 
 
+def _current_text(session_type_id: int) -> ConsentText:
+    text = consent_text_current(session_type=session_type_id)
+    assert text is not None
+    return text
+
+
 WRITES = {
     "screening_record": lambda d, by: screening_record(
         patient=d["record"].patient, by=by, answers=answers_all_no()
@@ -89,7 +96,7 @@ WRITES = {
     "consultation_sign": lambda d, by: consultation_sign(consultation=d["consultation"], by=by),
     "consent_sign": lambda d, by: consent_sign(
         patient=d["record"].patient,
-        text=consent_text_current(session_type=d["record"].session.session_type_id),
+        text=_current_text(d["record"].session.session_type_id),
         typed_name="Jane Doe",
         signature_data_url=signature_data_url(),
         by=by,

@@ -172,7 +172,7 @@ def test_the_migration_holds_patients_whose_latest_screening_has_it(patient, pra
     make_screening(resolved, practitioner_profile.user)
     Patient.objects.update(booking_hold=False, booking_hold_at=None)
     migration = importlib.import_module(
-        "treatments.clinical.migrations.0010_booking_hold_from_latest_screening"
+        "treatments.clinical.migrations.0011_booking_hold_from_latest_screening"
     )
     migration.set_holds(django_apps, None)
     assert set(Patient.objects.filter(booking_hold=True)) == {patient}

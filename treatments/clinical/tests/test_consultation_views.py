@@ -1,5 +1,7 @@
 """Consultation, screening and consent screens over HTTP: drafts, signing, addenda, bad input."""
 
+from html.parser import HTMLParser
+
 import pytest
 from django.urls import reverse
 
@@ -91,6 +93,38 @@ def test_a_screening_is_recorded_from_the_form(patient, practitioner):
     assert not Screening.objects.exists()
     assert practitioner.post(url, data).status_code == 302
     assert Screening.objects.filter(patient=patient).count() == 1
+
+
+def test_each_screening_question_groups_its_answers_under_a_legend(patient, practitioner):
+    class Groups(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.groups: list[dict] = []
+            self.in_legend = False
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "fieldset":
+                self.groups.append({"legend": "", "radios": 0})
+            elif tag == "legend":
+                self.in_legend = True
+            elif tag == "input" and ("type", "radio") in attrs and self.groups:
+                self.groups[-1]["radios"] += 1
+
+        def handle_endtag(self, tag):
+            if tag == "legend":
+                self.in_legend = False
+
+        def handle_data(self, data):
+            if self.in_legend:
+                self.groups[-1]["legend"] += data
+
+    url = reverse("clinical:screening_create", kwargs={"patient_pk": patient.pk})
+    parser = Groups()
+    parser.feed(practitioner.get(url).content.decode())
+    questions = list(ScreeningRule.objects.filter(active=True).values_list("question", flat=True))
+    assert questions and len(parser.groups) == len(questions)
+    for question, group in zip(questions, parser.groups, strict=True):
+        assert question in group["legend"] and group["radios"] == 2
 
 
 def test_consent_is_signed_with_a_drawing_and_the_image_is_served(

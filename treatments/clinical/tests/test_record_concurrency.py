@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from mesoclinic.audit.models import AuditEntry
 from patients.tests.factories import PatientFactory
+from tests.support.second_factor import login_verified
 from treatments.clinical.models import ConsentText, ScreeningRule
 from treatments.models import Session
 from treatments.products.models import Lot, LotUsage
@@ -45,7 +46,7 @@ def small_lot(clinic):
 
 
 def _record_ready(patient, face, staff, room, minutes_ago: int, client: Client) -> Session:
-    session = SessionFactory(
+    session: Session = SessionFactory.create(
         patient=patient,
         session_type=face,
         practitioner=staff,
@@ -75,7 +76,7 @@ def _record_ready(patient, face, staff, room, minutes_ago: int, client: Client) 
 def _add_product(user, session: Session, lot: Lot):
     def post():
         client = Client(raise_request_exception=False)
-        client.force_login(user)
+        login_verified(client, user)
         return client.post(
             reverse("clinical:record_product", kwargs={"session_pk": session.pk}),
             {"lot": lot.pk, "volume_ml": "1"},
@@ -123,7 +124,7 @@ def test_two_records_drawing_on_one_lot(
     colleague = StaffProfileFactory(qualification="nurse")
     other_patient = PatientFactory()
     nurse = Client()
-    nurse.force_login(colleague.user)
+    login_verified(nurse, colleague.user)
     for who, by in ((patient, practitioner_profile.user), (other_patient, colleague.user)):
         make_screening(who, by)
         make_consent(who, face, by)
@@ -153,7 +154,7 @@ def test_saving_the_record_while_adding_products_and_reading_the_page_never_dead
     def save(notes: str):
         def post():
             client = Client(raise_request_exception=False)
-            client.force_login(user)
+            login_verified(client, user)
             return client.post(
                 url,
                 {
@@ -173,7 +174,7 @@ def test_saving_the_record_while_adding_products_and_reading_the_page_never_dead
 
     def read():
         client = Client(raise_request_exception=False)
-        client.force_login(user)
+        login_verified(client, user)
         return client.get(url)
 
     calls = []
@@ -190,7 +191,7 @@ def test_saving_the_record_while_adding_products_and_reading_the_page_never_dead
 def _managers(user, url: str, data: dict) -> list:
     def post():
         client = Client(raise_request_exception=False)
-        client.force_login(user)
+        login_verified(client, user)
         return client.post(url, data)
 
     return race([post] * N)

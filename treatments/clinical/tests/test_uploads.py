@@ -293,6 +293,7 @@ def test_the_band_by_band_shrink_matches_a_one_go_resize():
 
 def sign(practitioner, patient, face, data_url: str):
     text = consent_text_current(session_type=face)
+    assert text is not None
     url = reverse("clinical:consent_sign", kwargs={"patient_pk": patient.pk, "text_pk": text.pk})
     return practitioner.post(
         url, {"typed_name": "Jane Doe", "signature": data_url, "read_aloud": "on"}

@@ -82,6 +82,7 @@ PK_FOR = {
     "consultation_addendum": "consultation",
     "screening_detail": "screening",
     "reaction_detail": "reaction",
+    "reaction_acknowledge": "reaction",
     "screening_rule_edit": "rule",
 }
 MANAGER_ONLY = {"consent_texts", "screening_rules", "screening_rule_create", "screening_rule_edit"}

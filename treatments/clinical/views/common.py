@@ -5,14 +5,18 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 
+from mesoclinic.access import StaffRequest
 from mesoclinic.audit.models import AuditEntry
 from mesoclinic.errors import DomainError
 from treatments.models import Session
 
 from .. import forms as f
+from ..models import Consultation, SessionRecord
 from ..selectors import session_for_record
 from ..services.records import addendum_add
 
@@ -40,9 +44,9 @@ def record_session_or_404(pk: int) -> Session:
         raise Http404("No such session.") from None
 
 
-def file_response(field_file: object, content_type: str) -> FileResponse:
+def file_response(field_file: FieldFile, content_type: str) -> FileResponse:
     try:
-        handle = field_file.open("rb")  # type: ignore[attr-defined]
+        handle = field_file.open("rb")
     except FileNotFoundError:
         raise Http404("The file is missing.") from None
     response = FileResponse(handle, content_type=content_type)
@@ -53,18 +57,22 @@ def file_response(field_file: object, content_type: str) -> FileResponse:
 
 
 def addendum_post(
-    request: HttpRequest, *, target: dict[str, object], back: str, **back_kwargs: object
+    request: StaffRequest, *, target: SessionRecord | Consultation, back: str, **back_kwargs: int
 ) -> HttpResponse:
-    """Add an addendum to a signed consultation or record (target={"record": ...} or
-    {"consultation": ...}) and return to the document named by `back`."""
+    """Add an addendum to a signed consultation or record and return to the document named
+    by `back`."""
     form = f.AddendumForm(request.POST)
     if form.is_valid():
+        text = form.cleaned_data["text"]
         try:
-            addendum_add(by=request.user, text=form.cleaned_data["text"], **target)
+            if isinstance(target, SessionRecord):
+                addendum_add(by=request.user, text=text, record=target)
+            else:
+                addendum_add(by=request.user, text=text, consultation=target)
         except DomainError as err:
             messages.error(request, err.message)
         else:
             messages.success(request, "Addendum added.")
     else:
         messages.error(request, "Write the addendum (5,000 characters at most).")
-    return redirect(back, **back_kwargs)
+    return redirect(reverse(back, kwargs=back_kwargs))

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from mesoclinic.access import CLINICAL, MANAGEMENT, allow
+from mesoclinic.access import CLINICAL, MANAGEMENT, StaffRequest, allow
 from mesoclinic.audit.models import AuditEntry
 from mesoclinic.audit.services import audit_log
 from mesoclinic.errors import DomainError, put_on_form
@@ -21,7 +21,7 @@ from .common import VIEW, file_response, key_or_404
 
 
 @allow(CLINICAL)
-def consent_overview(request: HttpRequest, patient_pk: int) -> HttpResponse:
+def consent_overview(request: StaffRequest, patient_pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=patient_pk)
     signatures = consent_signatures(patient=patient)
     signed = {sig.text_id for sig in signatures}
@@ -40,7 +40,7 @@ def consent_overview(request: HttpRequest, patient_pk: int) -> HttpResponse:
 
 
 @allow(CLINICAL)
-def consent_sign_view(request: HttpRequest, patient_pk: int, text_pk: int) -> HttpResponse:
+def consent_sign_view(request: StaffRequest, patient_pk: int, text_pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=patient_pk)
     text = get_object_or_404(ConsentText.objects.select_related("session_type"), pk=text_pk)
     form = f.ConsentSignForm(request.POST or None)
@@ -64,7 +64,7 @@ def consent_sign_view(request: HttpRequest, patient_pk: int, text_pk: int) -> Ht
 
 
 @allow(CLINICAL)
-def consent_signature_detail(request: HttpRequest, key: str) -> HttpResponse:
+def consent_signature_detail(request: StaffRequest, key: str) -> HttpResponse:
     signature = get_object_or_404(
         ConsentSignature.objects.select_related("patient", "witnessed_by", "session_type"),
         key=key_or_404(key),
@@ -78,7 +78,7 @@ def consent_signature_detail(request: HttpRequest, key: str) -> HttpResponse:
 
 
 @allow(CLINICAL)
-def consent_signature_image(request: HttpRequest, key: str) -> HttpResponse:
+def consent_signature_image(request: StaffRequest, key: str) -> FileResponse:
     signature = get_object_or_404(
         ConsentSignature.objects.select_related("patient"), key=key_or_404(key)
     )
@@ -93,7 +93,7 @@ def consent_signature_image(request: HttpRequest, key: str) -> HttpResponse:
 
 @allow(CLINICAL)
 @require_POST
-def photo_consent_change(request: HttpRequest, patient_pk: int) -> HttpResponse:
+def photo_consent_change(request: StaffRequest, patient_pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=patient_pk)
     form = f.PhotoConsentForm(request.POST)
     if form.is_valid():
@@ -114,7 +114,7 @@ def photo_consent_change(request: HttpRequest, patient_pk: int) -> HttpResponse:
 
 
 @allow(MANAGEMENT)
-def consent_texts(request: HttpRequest) -> HttpResponse:
+def consent_texts(request: StaffRequest) -> HttpResponse:
     form = f.ConsentTextForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

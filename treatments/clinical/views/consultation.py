@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from mesoclinic.access import CLINICAL, allow
+from mesoclinic.access import CLINICAL, StaffRequest, allow
 from mesoclinic.audit.services import audit_log
 from mesoclinic.errors import DomainError, put_on_form
 from patients.models import Patient
@@ -25,7 +25,7 @@ def _consultation_data(form: f.ConsultationForm) -> ConsultationData:
 
 
 @allow(CLINICAL)
-def consultation_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
+def consultation_create(request: StaffRequest, patient_pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=patient_pk)
     form = f.ConsultationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -42,7 +42,7 @@ def consultation_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
 
 
 @allow(CLINICAL)
-def consultation_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def consultation_edit(request: StaffRequest, pk: int) -> HttpResponse:
     consultation = get_object_or_404(Consultation.objects.select_related("patient"), pk=pk)
     initial = f.ConsultationForm.initial_from(consultation)
     form = f.ConsultationForm(request.POST or None, initial=initial)
@@ -69,7 +69,7 @@ def consultation_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @allow(CLINICAL)
-def consultation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def consultation_detail(request: StaffRequest, pk: int) -> HttpResponse:
     consultation = get_object_or_404(
         Consultation.objects.select_related("patient", "practitioner").prefetch_related(
             "plan_products", "addenda__author"
@@ -90,7 +90,7 @@ def consultation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @allow(CLINICAL)
 @require_POST
-def consultation_sign_view(request: HttpRequest, pk: int) -> HttpResponse:
+def consultation_sign_view(request: StaffRequest, pk: int) -> HttpResponse:
     consultation = get_object_or_404(Consultation, pk=pk)
     try:
         consultation_sign(consultation=consultation, by=request.user)
@@ -103,8 +103,6 @@ def consultation_sign_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @allow(CLINICAL)
 @require_POST
-def consultation_addendum(request: HttpRequest, pk: int) -> HttpResponse:
+def consultation_addendum(request: StaffRequest, pk: int) -> HttpResponse:
     consultation = get_object_or_404(Consultation, pk=pk)
-    return addendum_post(
-        request, target={"consultation": consultation}, back="clinical:consultation_detail", pk=pk
-    )
+    return addendum_post(request, target=consultation, back="clinical:consultation_detail", pk=pk)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from mesoclinic.access import CLINICAL, allow
+from mesoclinic.access import CLINICAL, StaffRequest, allow
 from mesoclinic.audit.services import audit_log
 from mesoclinic.errors import DomainError
 from patients.models import Patient
@@ -18,7 +18,7 @@ from .common import VIEW
 
 
 @allow(CLINICAL)
-def patient_clinical(request: HttpRequest, patient_pk: int) -> HttpResponse:
+def patient_clinical(request: StaffRequest, patient_pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=patient_pk)
     timeline = patient_timeline(patient=patient)
     audit_log(actor=request.user, patient=patient, action=VIEW, obj=patient)
@@ -36,7 +36,7 @@ def patient_clinical(request: HttpRequest, patient_pk: int) -> HttpResponse:
 
 @allow(CLINICAL)
 @require_POST
-def booking_hold_lift_view(request: HttpRequest, patient_pk: int) -> HttpResponse:
+def booking_hold_lift_view(request: StaffRequest, patient_pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=patient_pk)
     try:
         booking_hold_lift(patient=patient, by=request.user)
@@ -48,7 +48,7 @@ def booking_hold_lift_view(request: HttpRequest, patient_pk: int) -> HttpRespons
 
 
 @allow(CLINICAL)
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: StaffRequest) -> HttpResponse:
     reactions = dashboard_reactions()
     audit_log(actor=request.user, patient=None, action=VIEW, object_type="dashboard")
     return render(request, "clinical/dashboard.html", reactions)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from mesoclinic.access import CLINICAL, allow
+from mesoclinic.access import CLINICAL, StaffRequest, allow
 from mesoclinic.audit.models import AuditEntry
 from mesoclinic.audit.services import audit_log
 from mesoclinic.errors import DomainError, put_on_form
@@ -20,7 +20,7 @@ from .common import VIEW, file_response, key_or_404, session_or_404
 
 
 @allow(CLINICAL)
-def photos(request: HttpRequest, session_pk: int) -> HttpResponse:
+def photos(request: StaffRequest, session_pk: int) -> HttpResponse:
     session = session_or_404(session_pk)
     form = f.PhotoForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -55,7 +55,7 @@ def photos(request: HttpRequest, session_pk: int) -> HttpResponse:
 
 
 @allow(CLINICAL)
-def photo_file(request: HttpRequest, key: str) -> HttpResponse:
+def photo_file(request: StaffRequest, key: str) -> FileResponse:
     photo = get_object_or_404(ClinicalPhoto.objects.select_related("patient"), key=key_or_404(key))
     audit_log(
         actor=request.user, patient=photo.patient, action=AuditEntry.Action.DOWNLOAD, obj=photo
@@ -64,7 +64,7 @@ def photo_file(request: HttpRequest, key: str) -> HttpResponse:
 
 
 @allow(CLINICAL)
-def photo_compare(request: HttpRequest, patient_pk: int) -> HttpResponse:
+def photo_compare(request: StaffRequest, patient_pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=patient_pk)
     zone = request.GET.get("zone") or None
     if zone not in (None, *Zone.values):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from mesoclinic.access import CLINICAL, MANAGEMENT, allow
+from mesoclinic.access import CLINICAL, MANAGEMENT, StaffRequest, allow
 from mesoclinic.audit.services import audit_log
 from mesoclinic.errors import DomainError, put_on_form
 from patients.models import Patient
@@ -19,7 +19,7 @@ from .common import VIEW
 
 
 @allow(CLINICAL)
-def screening_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
+def screening_create(request: StaffRequest, patient_pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=patient_pk)
     rules = list(ScreeningRule.objects.filter(active=True))
     form = f.ScreeningForm(request.POST or None, rules=rules)
@@ -35,7 +35,7 @@ def screening_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
 
 
 @allow(CLINICAL)
-def screening_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def screening_detail(request: StaffRequest, pk: int) -> HttpResponse:
     screening = get_object_or_404(
         Screening.objects.select_related("patient", "taken_by").prefetch_related("answers__rule"),
         pk=pk,
@@ -53,7 +53,7 @@ def screening_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @allow(MANAGEMENT)
-def screening_rules(request: HttpRequest) -> HttpResponse:
+def screening_rules(request: StaffRequest) -> HttpResponse:
     settings_row = ClinicalSettings.get()
     form = f.ClinicalSettingsForm(
         request.POST or None,
@@ -75,7 +75,7 @@ def screening_rules(request: HttpRequest) -> HttpResponse:
 
 
 @allow(MANAGEMENT)
-def screening_rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def screening_rule_edit(request: StaffRequest, pk: int | None = None) -> HttpResponse:
     rule = get_object_or_404(ScreeningRule, pk=pk) if pk else None
     form = f.ScreeningRuleForm(request.POST or None, instance=rule)
     if request.method == "POST" and form.is_valid():

@@ -107,7 +107,8 @@ def test_the_form_offers_the_next_step_preselected_for_the_course_session_type(
 ):
     url = f"{CREATE}?patient={course.patient.pk}&session_type={face.pk}&date=2030-03-20"
     html = front_desk.get(url).content.decode()
-    assert "step 2 of 4" in html and "Skin glow" in html
+    assert "step 2 of 4</strong> of the patient's Face course" in html
+    assert "Skin glow" not in html  # the protocol's name would tell the desk the condition
     assert "Window: Tue 19 Mar 2030 to Tue 26 Mar 2030 (clinic time)" in html
     assert 'data-step-timing="inside"' in html
     assert checked(html, step_value(course))
@@ -208,7 +209,8 @@ def test_ticking_the_step_links_it_advances_the_course_and_cancels_its_nudges_at
         (Kind.FOLLOW_UP_AGAIN, Status.CANCELLED, Reason.NOT_APPLICABLE),
     ]
     page = front_desk.get(response.url).content.decode()
-    assert "Counted as step 2 of 4 of Skin glow." in page
+    assert "Counted as Face course, session 2 of 4." in page
+    assert "Skin glow" not in page
 
 
 def test_ticking_the_step_before_its_window_is_refused_beside_the_date_and_saves_nothing(
@@ -367,3 +369,29 @@ def test_the_service_refuses_a_closed_course(course, face, room):
             starts_at=local(2030, 3, 20, 10),
         )
     assert Session.objects.filter(patient=course.patient).count() == 1
+
+
+def test_the_desk_reads_a_neutral_course_label_never_the_protocol_name(front_desk, course):
+    session = course.steps.get(number=1).session
+    assert session.notes == "Face course, session 1 of 4"
+    detail = front_desk.get(reverse("treatments:session_detail", args=[session.pk]))
+    calendar = front_desk.get(reverse("treatments:calendar") + "?view=day&date=2030-03-05")
+    detail_html, calendar_html = detail.content.decode(), calendar.content.decode()
+    assert "Face course, session 1 of 4" in detail_html
+    assert "Cora Course" in calendar_html
+    for html in (detail_html, calendar_html):
+        assert "Skin glow" not in html
+
+
+def test_the_course_pages_name_the_protocol_to_clinical_staff_only(
+    front_desk, practitioner, course
+):
+    urls = [
+        reverse("courses:course_list"),
+        reverse("courses:course_detail", args=[course.pk]),
+        reverse("courses:patient_courses", args=[course.patient.pk]),
+    ]
+    for url in urls:
+        desk = front_desk.get(url).content.decode()
+        assert "Face course" in desk and "Skin glow" not in desk, url
+        assert "Skin glow" in practitioner.get(url).content.decode(), url

@@ -82,6 +82,7 @@ def assert_bookable(course: Course, plans: list[StepPlan]) -> None:
         previous_day = day
         if plan.booked:
             continue
+        assert plan.room is not None, plan.note
         end = plan.starts_at + course.session_type.duration
         intervals = availability_for(
             staff_ids=[course.practitioner_id], first_day=day, days=1, zone=LONDON

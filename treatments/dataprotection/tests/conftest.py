@@ -91,13 +91,13 @@ def make_full_patient(
     *, profile, face, room, first_name="Jane", last_name="Doe", minutes_ago=30
 ) -> Full:
     user = profile.user
-    patient = PatientFactory(first_name=first_name, last_name=last_name, address="1 High St")
+    patient = PatientFactory.create(first_name=first_name, last_name=last_name, address="1 High St")
     patient_consent_set(patient=patient, kind="marketing", given=True, by=user)
     photo_consent_set(patient=patient, purpose="marketing", given=True, by=user)
     screening = make_screening(patient, user)
     signature = make_consent(patient, face, user)
     make_photo_consent(patient, user)
-    lot = LotFactory(product__name=f"Hydra {last_name}")
+    lot = LotFactory.create(product__name=f"Hydra {last_name}")
     session = add_session(patient, profile, face, room, minutes_ago=minutes_ago)
     record = record_save(session=session, by=user, data=record_data(notes=f"Notes on {last_name}"))
     usage = record_product_add(record=record, lot=lot, volume_ml=Decimal("2.5"), by=user)
@@ -129,7 +129,7 @@ def make_full_patient(
         reported_by=user,
     )
     photo = add_photo(session, user)
-    course = CourseFactory(patient=patient, practitioner=profile, protocol=ProtocolFactory())
+    course = CourseFactory.create(patient=patient, practitioner=profile, protocol=ProtocolFactory())
     CourseStep.objects.filter(course=course, number=1).update(session=session)
     nudge = OutboxMessage.objects.create(
         kind=Kind.FOLLOW_UP,

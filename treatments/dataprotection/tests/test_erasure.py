@@ -22,6 +22,7 @@ from treatments.clinical.models import (
     Consultation,
     PhotoConsent,
     Reaction,
+    RecordDraft,
     SessionRecord,
 )
 from treatments.courses.models import Course
@@ -218,6 +219,12 @@ def test_past_retention_the_daily_job_anonymises_once_and_leaves_other_patients_
     full, other, manager_user, django_capture_on_commit_callbacks
 ):
     request = erasure_request(patient=full.patient, by=manager_user)
+    RecordDraft.objects.create(
+        session=full.session,
+        author=manager_user,
+        data={"notes": "typed, never saved"},
+        saved_at=dt.datetime.now(dt.UTC),
+    )
     before_other = _clinical_snapshot(other)
     email, phone = full.patient.email, full.patient.phone
     photo_file, signature_file = full.photo.image.name, full.signature.signature.name
@@ -237,6 +244,7 @@ def test_past_retention_the_daily_job_anonymises_once_and_leaves_other_patients_
     assert (signature.signature.name, signature.typed_name) == ("", "")
     record = SessionRecord.objects.get(patient=full.patient)
     assert record.notes == "" and record.technique == "syringe"  # coded data stays
+    assert not RecordDraft.objects.filter(session__patient=full.patient).exists()
     assert Consultation.objects.get(pk=full.consultation.pk).goals == ""
     assert Reaction.objects.get(pk=full.reaction.pk).description == ""
     assert Session.objects.filter(patient=full.patient).count() == 1

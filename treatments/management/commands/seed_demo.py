@@ -12,10 +12,9 @@ import logging
 import random
 from base64 import b32encode
 from collections import defaultdict
-from typing import Any
+from typing import Any, TypedDict
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -26,6 +25,8 @@ from mesoclinic.errors import DomainError
 from patients.models import Patient
 from patients.services import patient_create
 from treatments.accounts.selectors import second_factor_enrolled, second_factor_required
+from treatments.booking_hooks import session_changed
+from treatments.messaging import conf
 from treatments.models import (
     Clinic,
     OpeningHours,
@@ -90,8 +91,8 @@ CANCEL_REASONS = [
 PATIENTS = 40
 DAYS_EACH_SIDE = 7
 STEP = dt.timedelta(minutes=15)
-
-User = get_user_model()
+# Completed sessions this recent get their aftercare emails (24 h and 48 h after the end).
+AFTERCARE_DAYS = dt.timedelta(days=3)
 
 
 def _ceil(moment: dt.datetime) -> dt.datetime:
@@ -100,6 +101,16 @@ def _ceil(moment: dt.datetime) -> dt.datetime:
     if minutes or moment.second or moment.microsecond:
         moment += dt.timedelta(minutes=15 - minutes)
     return moment.replace(second=0, microsecond=0)
+
+
+class _DemoPatient(TypedDict):
+    first_name: str
+    last_name: str
+    date_of_birth: dt.date
+    email: str
+    phone: str
+    email_reminders_consent: bool
+    marketing_consent: bool
 
 
 class Command(BaseCommand):
@@ -135,7 +146,7 @@ class Command(BaseCommand):
 
     # --- the clinic and its set-up ------------------------------------------------------------
 
-    def _products(self, *, received_by: Any) -> None:
+    def _products(self, *, received_by: User) -> None:
         """Two registered mesotherapy products with lots, so a session record can be tried."""
         today = timezone.localdate(timezone=clinic_zone())
         demo = [
@@ -280,9 +291,9 @@ class Command(BaseCommand):
             )
             self.created["demo authenticator apps"] += 1
 
-    def _patients(self, *, created_by: Any) -> list[Patient]:
+    def _patients(self, *, created_by: User) -> list[Patient]:
         rng = random.Random(SEED)
-        wanted = []
+        wanted: list[_DemoPatient] = []
         for i in range(PATIENTS):
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             slug = f"{first}.{last}".lower().replace("'", "")
@@ -321,7 +332,7 @@ class Command(BaseCommand):
         rooms: list[Room],
         types: dict[str, SessionType],
         patients: list[Patient],
-        booked_by: Any,
+        booked_by: User,
     ) -> None:
         if not (practitioners and rooms and types and patients):
             return
@@ -414,7 +425,7 @@ class Command(BaseCommand):
         practitioner: StaffProfile,
         room: Room,
         starts_at: dt.datetime,
-        booked_by: Any,
+        booked_by: User,
     ) -> Session | None:
         if starts_at > now:
             try:
@@ -462,6 +473,17 @@ class Command(BaseCommand):
             **fields,
         )
         self.created[f"past sessions ({session.get_status_display().lower()})"] += 1
+        ended = session.completed_at
+        if (
+            status == Session.Status.COMPLETED
+            and ended is not None
+            and ended >= now - AFTERCARE_DAYS
+        ):
+            # As when the desk completes a session: its aftercare emails are scheduled, and
+            # those already due go out at the first dispatcher run of `make run`.
+            with transaction.atomic():
+                session_changed(session=session, change="completed")
+            self.created["completed sessions with aftercare emails"] += 1
         return session
 
     def _report(self) -> None:
@@ -472,7 +494,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo clinic loaded: created {made}.")
         else:
             self.stdout.write("Demo clinic already loaded: nothing to create.")
-        self.stdout.write("\nOpen http://127.0.0.1:8000/ and log in as:")
+        self.stdout.write(f"\nOpen {conf.site_url()}/ and log in as:")
         for username, first, last, role, *_ in STAFF:
             self.stdout.write(f"  {username:<11} {role.value:<20} ({first} {last})")
         self.stdout.write(f"Password for all: {DEMO_PASSWORD}")

@@ -12,9 +12,11 @@ from treatments.services.booking import session_book
 LONDON = ZoneInfo("Europe/London")
 
 
-def london(*args: int) -> dt.datetime:
+def london(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> dt.datetime:
     """A wall-clock time in the clinic's zone (Europe/London), as an aware datetime."""
-    return dt.datetime(*args, tzinfo=LONDON)
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=LONDON)
 
 
 @pytest.fixture

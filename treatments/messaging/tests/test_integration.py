@@ -65,9 +65,10 @@ def redis_url():
 
 def _point_celery_at(url: str) -> None:
     # This process enqueues too (the dispatchers under test): drop the cached broker pools.
-    celery_app.conf.broker_url = url
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+    # celery-types declares these read-only or leaves the private pools out; Celery sets them.
+    celery_app.conf.broker_url = url  # type: ignore[misc]
+    celery_app._pool = None  # type: ignore[attr-defined]
+    celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
 
 @pytest.fixture

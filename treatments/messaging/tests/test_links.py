@@ -34,7 +34,7 @@ def email_links(session) -> dict[str, str]:
     with time_machine.travel(BOOKED_AT + dt.timedelta(minutes=1), tick=False):
         dispatch_in_process()
     [email] = mail.outbox
-    found = dict(re.findall(r"http://127\.0\.0\.1:8000(/m/(\w+)/[^/\s]+/)", email.body))
+    found = dict(re.findall(r"http://127\.0\.0\.1:8000(/m/(\w+)/[^/\s]+/)", str(email.body)))
     return {action: path for path, action in found.items()}
 
 
@@ -175,3 +175,16 @@ def test_a_used_unsubscribe_link_cannot_undo_a_later_consent(session):
     assert response.status_code == 410
     patient.refresh_from_db()
     assert patient.marketing_consent is True
+
+
+def test_a_link_to_an_appointment_under_way_speaks_to_the_patient_not_in_desk_terms(
+    session, email_links
+):
+    Session.objects.filter(pk=session.pk).update(status=Session.Status.ARRIVED)
+    client = Client()
+    with at(london(2026, 6, 5, 12, 0)):
+        confirm = client.get(email_links["confirm"]).content.decode()
+        cancel = client.get(email_links["cancel"]).content.decode()
+    assert "This appointment has already started." in confirm
+    assert "This appointment has already started." in cancel
+    assert "arrived" not in (confirm + cancel).lower()

@@ -112,7 +112,7 @@ def test_an_unknown_status_filter_falls_back_to_failed(front_desk, failed):
 
 
 def _many(n: int, patient) -> None:
-    session = SessionFactory(patient=patient)
+    session = SessionFactory.create(patient=patient)
     now = timezone.now()
     OutboxMessage.objects.bulk_create(
         OutboxMessage(

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("patients", "0003_patient_booking_hold"),
-        ("treatments", "0010_online_booking_settings"),
+        ("treatments", "0012_online_booking_settings"),
     ]
 
     operations = [

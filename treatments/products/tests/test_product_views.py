@@ -10,6 +10,8 @@ from django.urls import reverse
 from mesoclinic.audit.models import AuditEntry
 from patients.tests.factories import PatientFactory
 from tests.support.second_factor import login_verified
+from treatments.clinical.models import SessionRecord
+from treatments.models import Session
 from treatments.products.models import Lot, Product
 from treatments.products.selectors import stock_warnings
 from treatments.products.services import lot_use
@@ -152,16 +154,28 @@ def test_a_duplicate_lot_number_is_refused_beside_the_field(manager, clinic):
 
 
 def _sessions_using(lot: Lot, count: int, practitioner, room, face) -> None:
+    """`count` completed sessions that used `lot`, each with a signed record (a recall counts
+    only signed use: treatments/products/tests/test_signed_use.py)."""
     start = dt.datetime(2030, 3, 1, 9, 0, tzinfo=dt.UTC)
     for index in range(count):
-        session = SessionFactory(
+        session = SessionFactory.create(
             patient=PatientFactory(),
             practitioner=practitioner,
             room=room,
             session_type=face,
             starts_at=start + dt.timedelta(hours=index),
+            status=Session.Status.COMPLETED,
         )
         lot_use(lot=lot, session=session, volume_ml=Decimal("0.5"))
+        SessionRecord.objects.create(
+            session=session,
+            patient=session.patient,
+            author=practitioner.user,
+            technique="manual",
+            depth="superficial",
+            signed_at=start,
+            signed_by=practitioner.user,
+        )
 
 
 @pytest.mark.parametrize("count", [1, 100])

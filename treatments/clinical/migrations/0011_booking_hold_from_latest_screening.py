@@ -29,7 +29,7 @@ def set_holds(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("clinical", "0009_plan_products_protected"),
+        ("clinical", "0010_record_draft"),
         ("patients", "0003_patient_booking_hold"),
     ]
 

@@ -6,17 +6,14 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("courses", "0003_course_consultation"),
-        ("messaging", "0001_initial"),
+        ("messaging", "0003_calendar_watches_patient_confirmations"),
         ("online", "0001_booking_request"),
-        ("patients", "0003_patient_booking_hold"),
-        ("treatments", "0010_online_booking_settings"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
             model_name="outboxmessage",
-            name="outbox_about_session_or_course",
+            name="outbox_about_session_course_or_reaction",
         ),
         migrations.AddField(
             model_name="outboxmessage",
@@ -49,6 +46,7 @@ class Migration(migrations.Migration):
                     ("follow_up_again", "Follow-up nudge, second"),
                     ("maintenance", "Maintenance nudge"),
                     ("course_completed", "Course completed"),
+                    ("severe_reaction_alert", "Severe reaction alert (to staff)"),
                     ("online_verify", "Online booking: confirm your email"),
                     ("online_approved", "Online booking: approved"),
                     ("online_declined", "Online booking: declined"),
@@ -73,10 +71,11 @@ class Migration(migrations.Migration):
                 condition=models.Q(
                     ("session__isnull", False),
                     ("course__isnull", False),
+                    models.Q(("reaction__isnull", False), ("staff_user__isnull", False)),
                     ("booking_request__isnull", False),
                     _connector="OR",
                 ),
-                name="outbox_about_session_or_course",
+                name="outbox_about_session_course_reaction_or_request",
             ),
         ),
         migrations.AddConstraint(

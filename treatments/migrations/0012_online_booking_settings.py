@@ -28,7 +28,7 @@ def sqlite_calendar_triggers(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("treatments", "0009_sqlite_patient_calendar_triggers"),
+        ("treatments", "0011_plain_help_texts"),
     ]
 
     operations = [

@@ -1,0 +1,37 @@
+"""The development mail backend: each email a file of its own in var/mail/, readable as it is.
+
+Django's file backend appends every message sent over one connection to one file, and the
+messaging dispatcher sends a batch per connection, so one file would hold many patients' emails.
+Here each message is a `.eml` file (open it in a mail program, or read it as text), named by the
+time it was written and its subject, so `ls var/mail` lists the emails in order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from django.core.mail import EmailMessage
+from django.core.mail.backends.filebased import EmailBackend as FileBackend
+
+
+def _slug(subject: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", subject.lower()).strip("-")[:60] or "no-subject"
+
+
+class EmailBackend(FileBackend):
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
+        sent = 0
+        folder = Path(self.file_path)
+        with self._lock:
+            for message in email_messages:
+                if not message.recipients():
+                    continue
+                stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")  # noqa: DTZ005 (a file name)
+                path = folder / f"{stamp}-{_slug(str(message.subject))}.eml"
+                # One line ending for the whole file, so it reads as text anywhere.
+                path.write_bytes(message.message().as_bytes().replace(b"\r\n", b"\n"))
+                sent += 1
+        return sent

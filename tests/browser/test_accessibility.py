@@ -1,0 +1,157 @@
+"""Accessibility and layout, per role: axe-core on every page of the menu, the skip link, and a
+menu that works from a 360 px phone to a 1920 px screen.
+
+Every page any browser test visits is also checked by axe-core (tests/browser/conftest.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone
+
+from patients.models import Patient
+from patients.tests.factories import PatientFactory
+from tests.browser.axe import axe_script, axe_violations
+from tests.browser.conftest import checked_context
+from tests.support.second_factor import login_verified
+from treatments.tests.factories import SessionFactory
+
+pytestmark = [pytest.mark.browser]
+
+WIDTHS = [(360, 740), (820, 1180), (1280, 900), (1920, 1080)]
+
+
+@pytest.fixture
+def clinic_day(clinic, room, face, practitioner_profile):
+    patient = PatientFactory(first_name="Jane", last_name="Austen", phone="07700 900031")
+    SessionFactory(
+        patient=patient,
+        session_type=face,
+        practitioner=practitioner_profile,
+        room=room,
+        starts_at=timezone.now().replace(microsecond=0) + dt.timedelta(days=1),
+    )
+    return patient
+
+
+def sign_in(page, base_url: str, user) -> None:
+    """Signed in with a verified second factor without the sign-in pages (test_signin_limits.py
+    and test_second_factor.py click through those): these tests are about the pages after."""
+    client = login_verified(Client(), user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base_url}]
+    )
+
+
+def menu_links(page) -> list[str]:
+    hrefs = page.locator("#nav a.nav-link").evaluate_all("links => links.map(a => a.href)")
+    assert hrefs, "the menu has no links"
+    return hrefs
+
+
+@pytest.mark.parametrize("who", ["front_desk_user", "practitioner_profile", "manager_user"])
+def test_every_menu_page_has_no_serious_accessibility_violation(
+    page, live_server, request, who, clinic_day
+):
+    user = request.getfixturevalue(who)
+    sign_in(page, live_server.url, getattr(user, "user", user))
+    page.goto("/")
+    # Each goto runs axe-core (conftest.check_each_page) and fails on a serious/critical finding.
+    for href in menu_links(page):
+        page.goto(href)
+    page.goto(f"/patients/{clinic_day.pk}/")
+
+
+def test_the_first_tab_reaches_a_skip_link_that_moves_to_the_main_content(
+    page, live_server, front_desk_user, clinic_day
+):
+    sign_in(page, live_server.url, front_desk_user)
+    page.goto(f"/patients/{clinic_day.pk}/")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to main content")
+    assert skip.evaluate("el => el === document.activeElement"), page.evaluate(
+        "document.activeElement.outerHTML"
+    )
+    assert skip.is_visible()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+
+@pytest.mark.parametrize(("width", "height"), WIDTHS, ids=[f"{w}px" for w, _ in WIDTHS])
+def test_the_managers_menu_fits_from_a_phone_to_a_wide_screen(
+    browser, live_server, manager_user, clinic, width, height
+):
+    context = checked_context(browser, live_server.url, viewport={"width": width, "height": height})
+    try:
+        page = context.new_page()
+        sign_in(page, live_server.url, manager_user)
+        page.goto("/patients/")
+        toggler = page.get_by_role("button", name="Menu")
+        if width < 1200:
+            assert toggler.is_visible()
+            toggler.click()
+            page.locator("#nav.show").wait_for()
+        else:
+            assert not toggler.is_visible()
+        for name in ("Calendar", "Patients", "Clinic set-up", "Audit log", "Log out"):
+            item = (
+                page.locator("nav")
+                .get_by_role("link", name=name)
+                .or_(page.locator("nav").get_by_role("button", name=name))
+            )
+            box = item.first.bounding_box()
+            assert box is not None and item.first.is_visible(), name
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width, name
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    finally:
+        context.close()
+
+
+def test_an_inline_script_tag_is_refused_by_the_policy_so_axe_goes_in_as_an_init_script(
+    browser, live_server, clinic
+):
+    context = browser.new_context(base_url=live_server.url)
+    try:
+        page = context.new_page()
+        page.goto("/accounts/login/")
+        with pytest.raises(Exception, match=r"Content Security Policy|script"):
+            page.add_script_tag(path=str(axe_script()))
+        assert page.evaluate("typeof window.axe") == "undefined"
+        context.add_init_script(path=str(axe_script()))
+        page.goto("/accounts/login/")
+        assert axe_violations(page) == []
+    finally:
+        context.close()
+
+
+def test_the_patient_picker_works_with_arrow_keys_and_enter(page, live_server, front_desk_user):
+    PatientFactory(first_name="Jane", last_name="Austen")
+    PatientFactory(first_name="Janet", last_name="Austin")
+    sign_in(page, live_server.url, front_desk_user)
+    page.goto("/sessions/new/")
+    search = page.get_by_role("combobox", name="Patient")
+    search.fill("Aust")
+    options = page.get_by_role("option")
+    options.nth(1).wait_for()
+    assert search.get_attribute("aria-expanded") == "true"
+    search.press("ArrowDown")
+    search.press("ArrowDown")
+    highlighted = page.locator("[role=option][aria-selected=true]")
+    assert search.get_attribute("aria-activedescendant") == highlighted.get_attribute("id")
+    name = highlighted.get_attribute("data-patient-label")
+    search.press("ArrowUp")
+    search.press("ArrowDown")
+    search.press("Enter")
+    assert page.locator("[data-patient-chosen-label]").inner_text() == name
+    assert page.locator("input[name=patient]").input_value() == highlighted_id(name)
+    # Enter picked the patient; it did not submit the booking form.
+    assert "/sessions/new/" in page.url
+
+
+def highlighted_id(label: str) -> str:
+    first, last = label.split(" (")[0].split(" ", 1)
+    return str(Patient.objects.get(first_name=first, last_name=last).pk)

@@ -1,0 +1,26 @@
+"""`make run`'s emails: one readable file per message in var/mail/."""
+
+from __future__ import annotations
+
+import email
+
+from django.core.mail import EmailMessage, get_connection
+
+
+def test_each_message_of_one_batch_is_a_file_of_its_own(tmp_path):
+    connection = get_connection("mesoclinic.mail_files.EmailBackend", file_path=str(tmp_path))
+    sent = connection.send_messages(
+        [
+            EmailMessage("Your appointment on Wed 15 Jul", "See you then.", to=["a@example.test"]),
+            EmailMessage("Aftercare: the first 24 hours", "Drink water.", to=["b@example.test"]),
+        ]
+    )
+    files = sorted(tmp_path.iterdir())
+    assert sent == 2 and len(files) == 2
+    assert all(f.suffix == ".eml" for f in files)
+    read = [email.message_from_bytes(f.read_bytes()) for f in files]
+    assert {m["Subject"] for m in read} == {
+        "Your appointment on Wed 15 Jul",
+        "Aftercare: the first 24 hours",
+    }
+    assert "aftercare-the-first-24-hours" in " ".join(f.name for f in files)

@@ -1,0 +1,200 @@
+"""Which starts can be booked: the calendar offers exactly what the booking service accepts.
+
+For a session type (duration + clean-up buffer), some practitioners and some rooms, a start on
+the local quarter-hour grid is offered when `session_book` would accept it
+(treatments/services/booking.py, `_check_rules` and `_raise_if_taken`):
+- it is later than now;
+- the type is active, the practitioner bookable (and medical for a medical-only type), the room
+  active;
+- the practitioner works for the whole session [start, start + duration) inside one bookable
+  interval of the start's local day (`availability_for`; the buffer may run past closing);
+- neither the practitioner nor the room holds an active session whose held slot
+  [starts_at, blocked_until) meets [start, start + duration + buffer).
+Each offer lists every free room (in name order); the first is the one picked for the desk.
+
+Wall times follow the booking form: a quarter hour in the spring-forward gap does not exist, one
+that happens twice means its first occurrence. Reads: availability (three queries) and the held
+slots of the practitioners and rooms (one), whatever the number of days, people or sessions.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Q
+
+from .clinic_time import day_bounds, exists, local_to_utc
+from .models import Room, Session, SessionType, StaffProfile
+from .selectors import LONGEST_HELD_SLOT, Interval, availability_for
+
+QUARTER_MINUTES = 15
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A start the booking service accepts for this practitioner, with the rooms free for it."""
+
+    starts_at: datetime
+    practitioner_id: int
+    room_ids: tuple[int, ...]
+
+    @property
+    def room_id(self) -> int:
+        """The room picked for the desk (the first free one in name order)."""
+        return self.room_ids[0]
+
+
+def _quarter_hours(day: date, zone: ZoneInfo) -> list[datetime]:
+    """The day's local quarter hours that exist, as UTC instants, ascending."""
+    starts = []
+    for minute in range(0, 24 * 60, QUARTER_MINUTES):
+        naive = datetime.combine(day, time(minute // 60, minute % 60))
+        if exists(naive, zone):
+            starts.append(local_to_utc(naive, zone))
+    return sorted(starts)
+
+
+class _Busy:
+    """One resource's held slots, sorted, merged: "is [start, end) free?" by bisection."""
+
+    def __init__(self, slots: list[Interval]) -> None:
+        merged: list[Interval] = []
+        for start, end in sorted(slots):
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+            else:
+                merged.append((start, end))
+        self.starts = [s for s, _ in merged]
+        self.ends = [e for _, e in merged]
+
+    def free(self, start: datetime, end: datetime) -> bool:
+        # The first held slot ending after `start` is the only one that can meet [start, end).
+        i = bisect_left(self.ends, start)
+        while i < len(self.ends) and self.ends[i] == start:
+            i += 1  # half-open: a slot ending exactly at `start` leaves it free
+        return i == len(self.starts) or self.starts[i] >= end
+
+
+def _bookable(session_type: SessionType, practitioner: StaffProfile) -> bool:
+    if not (practitioner.bookable and practitioner.user.is_active):
+        return False
+    return practitioner.is_medical or not session_type.medical_only
+
+
+def offers_between(
+    *,
+    session_type: SessionType,
+    practitioners: Sequence[StaffProfile],
+    rooms: Sequence[Room],
+    first_day: date,
+    days: int,
+    zone: ZoneInfo,
+    now: datetime,
+) -> list[Offer]:
+    """Every offered start on the local days [first_day, first_day + days), by time then
+    practitioner (in the order given). `practitioners` need their `user` loaded."""
+    if not session_type.active:
+        return []
+    people = [p for p in practitioners if _bookable(session_type, p)]
+    rooms = [r for r in rooms if r.active]
+    if not people or not rooms:
+        return []
+    duration, held = session_type.duration, session_type.duration + session_type.buffer
+    last_day = first_day + timedelta(days=days - 1)
+    working = availability_for(
+        staff_ids=[p.pk for p in people], first_day=first_day, days=days, zone=zone
+    )
+
+    # Held slots that can meet any candidate: a candidate starts inside its local day and holds
+    # at most `held`, so [day start, last day's end + held) covers them all.
+    window_start, _ = day_bounds(first_day, zone)
+    _, window_end = day_bounds(last_day, zone)
+    people_ids = [p.pk for p in people]
+    room_ids = [r.pk for r in rooms]
+    rows = Session.objects.filter(
+        Q(practitioner_id__in=people_ids) | Q(room_id__in=room_ids),
+        status__in=Session.ACTIVE,
+        starts_at__lt=window_end + held,
+        starts_at__gt=window_start - LONGEST_HELD_SLOT,
+        blocked_until__gt=window_start,
+    ).values_list("practitioner_id", "room_id", "starts_at", "blocked_until")
+    by_person: dict[int, list[Interval]] = defaultdict(list)
+    by_room: dict[int, list[Interval]] = defaultdict(list)
+    for practitioner_id, room_id, starts_at, blocked_until in rows:
+        by_person[practitioner_id].append((starts_at, blocked_until))
+        by_room[room_id].append((starts_at, blocked_until))
+    person_busy = {pk: _Busy(by_person[pk]) for pk in people_ids}
+    room_busy = [(r.pk, _Busy(by_room[r.pk])) for r in sorted(rooms, key=lambda r: (r.name, r.pk))]
+
+    offers: list[Offer] = []
+    for offset in range(days):
+        day = first_day + timedelta(days=offset)
+        grid = _quarter_hours(day, zone)
+        for person in people:
+            busy = person_busy[person.pk]
+            for open_start, open_end in working.get((person.pk, day), []):
+                # Candidates inside [open_start, open_end - duration], later than now.
+                i = bisect_left(grid, max(open_start, now))
+                while i < len(grid) and grid[i] <= now:
+                    i += 1
+                for start in grid[i:]:
+                    if start + duration > open_end:
+                        break
+                    end = start + held
+                    if not busy.free(start, end):
+                        continue
+                    free_rooms = tuple(pk for pk, rb in room_busy if rb.free(start, end))
+                    if free_rooms:
+                        offers.append(Offer(start, person.pk, free_rooms))
+    order = {p.pk: n for n, p in enumerate(people)}
+    offers.sort(key=lambda o: (o.starts_at, order[o.practitioner_id]))
+    return offers
+
+
+@dataclass(frozen=True)
+class NextSlot:
+    """An offer with what the desk reads and the booking link it follows."""
+
+    offer: Offer
+    local: datetime
+    practitioner: StaffProfile
+    room: Room
+
+
+def offers_next(
+    *,
+    session_type: SessionType,
+    practitioners: Sequence[StaffProfile],
+    rooms: Sequence[Room],
+    zone: ZoneInfo,
+    now: datetime,
+    limit: int = 12,
+    weeks: int = 8,
+) -> list[NextSlot]:
+    """The nearest `limit` offered starts from now, looking `weeks` ahead a week at a time
+    (four queries a week)."""
+    found: list[Offer] = []
+    first_day = now.astimezone(zone).date()
+    for week in range(weeks):
+        found += offers_between(
+            session_type=session_type,
+            practitioners=practitioners,
+            rooms=rooms,
+            first_day=first_day + timedelta(days=7 * week),
+            days=7,
+            zone=zone,
+            now=now,
+        )
+        if len(found) >= limit:
+            break
+    people = {p.pk: p for p in practitioners}
+    room_by_pk = {r.pk: r for r in rooms}
+    return [
+        NextSlot(o, o.starts_at.astimezone(zone), people[o.practitioner_id], room_by_pk[o.room_id])
+        for o in found[:limit]
+    ]
