@@ -18,7 +18,7 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django_ratelimit.core import get_usage
 
@@ -27,6 +27,28 @@ GROUP = "public-links"
 
 def _rate(group: str, request: HttpRequest) -> str:
     return settings.PUBLIC_LINK_RATE_LIMIT
+
+
+def too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
+    """The 429 page with its Retry-After header."""
+    response = render(request, "429.html", {"retry_after": retry_after}, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def over_limit(request: HttpRequest, *, group: str, value: str | None, rate: str) -> int | None:
+    """Count one hit for `value` (an email address, say; None: the client's address, read as
+    the per-IP limit reads it) in `group`; the seconds to wait if over the limit, else None."""
+    key: str | Callable[[str, HttpRequest], str] = (
+        "ip" if value is None else (lambda _group, _request: value)
+    )
+    usage: dict[str, Any] | None = get_usage(
+        request, group=group, key=key, rate=rate, increment=True
+    )
+    if usage is not None and usage["should_limit"]:
+        # time_left counts to the window's last second, which still belongs to it.
+        return max(1, int(usage["time_left"]) + 1)
+    return None
 
 
 def rate_limited_per_ip(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -39,10 +61,7 @@ def rate_limited_per_ip(view: Callable[..., HttpResponseBase]) -> Callable[..., 
         )
         if usage is not None and usage["should_limit"]:
             # time_left counts to the window's last second, which still belongs to it.
-            retry_after = max(1, usage["time_left"] + 1)
-            response = render(request, "429.html", {"retry_after": retry_after}, status=429)
-            response["Retry-After"] = str(retry_after)
-            return response
+            return too_many(request, max(1, usage["time_left"] + 1))
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "treatments",
     "treatments.products",
     "treatments.courses",
+    "treatments.online",
     "treatments.clinical",
     "treatments.accounts",
     "treatments.dataprotection",
@@ -326,6 +327,13 @@ if not re.fullmatch(r"[1-9]\d*/\d*[smhd]", PUBLIC_LINK_RATE_LIMIT):
         f"PUBLIC_LINK_RATE_LIMIT must look like 30/m (count/period: s, m, h or d), "
         f"got {PUBLIC_LINK_RATE_LIMIT!r}"
     )
+# Online booking requests (/book/): per client address and per email address typed, so a bot
+# cannot flood one inbox with verification emails from many addresses.
+ONLINE_BOOKING_IP_RATE = env_str("ONLINE_BOOKING_IP_RATE", "10/h")
+ONLINE_BOOKING_EMAIL_RATE = env_str("ONLINE_BOOKING_EMAIL_RATE", "3/h")
+for _name in ("ONLINE_BOOKING_IP_RATE", "ONLINE_BOOKING_EMAIL_RATE"):
+    if not re.fullmatch(r"[1-9]\d*/\d*[smhd]", globals()[_name]):
+        raise ImproperlyConfigured(f"{_name} must look like 3/h (count/period: s, m, h or d)")
 # The client's address is REMOTE_ADDR. Behind a reverse proxy set this to the request header the
 # proxy itself sets (e.g. HTTP_X_REAL_IP), or every patient shares the proxy's address.
 RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY") or None

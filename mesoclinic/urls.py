@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/", include("treatments.accounts.urls")),
     path("patients/", include("patients.urls")),
     path("m/", include("treatments.messaging.urls")),
+    path("book/", include("treatments.online.urls")),
     path("setup/audit/", include("mesoclinic.audit.urls")),
     path("", include("treatments.urls")),
     path("products/", include("treatments.products.urls")),

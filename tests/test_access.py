@@ -59,6 +59,8 @@ from treatments.courses.tests.factories import CourseFactory, ProtocolFactory
 from treatments.messaging.models import Kind, OutboxMessage, Status
 from treatments.messaging.tokens import link_make
 from treatments.models import Room, Session, SessionType, StaffProfile, WorkingException
+from treatments.online.models import BookingRequest
+from treatments.online.services import online_link_make
 from treatments.products.models import Lot, LotUsage, Product
 from treatments.products.tests.factories import IngredientFactory, LotFactory
 from treatments.tests.factories import SessionFactory
@@ -408,6 +410,8 @@ PAGES: dict[str, Page] = {
     "clinical:photo_compare": Page(kw(patient_pk="patient"), CLINICAL),
     "clinical:reaction_create": Page(kw(session_pk="session"), CLINICAL),
     "clinical:reaction_detail": Page(kw(pk="reaction"), CLINICAL),
+    "online:requests": Page(NONE, BOOKING),
+    "online:request_decide": Page(lambda world: {"pk": 1}, BOOKING, POST_ONLY),
     "clinical:reaction_acknowledge": Page(kw(pk="reaction"), CLINICAL, POST_ONLY),
 }
 
@@ -466,6 +470,19 @@ def reset_link(world: World) -> dict[str, Any]:
     }
 
 
+def online_link(world: World) -> dict[str, Any]:
+    """A live online-booking verification link for a request by the world's patient."""
+    request = BookingRequest.objects.create(
+        session_type=world.session_type,
+        starts_at=timezone.now() + dt.timedelta(days=1),
+        email="doe@example.com",
+        date_of_birth=dt.date(1980, 1, 1),
+        patient=world.patient,
+        expires_at=timezone.now() + dt.timedelta(minutes=30),
+    )
+    return {"token": online_link_make(request=request)}
+
+
 PUBLIC_PAGES: dict[str, PublicPage] = {
     "login": PublicPage(NONE),
     "logout": PublicPage(NONE, POST_ONLY),
@@ -474,6 +491,9 @@ PUBLIC_PAGES: dict[str, PublicPage] = {
     "messaging:link_reaction": PublicPage(signed("reaction"), forged=FORGED),
     "messaging:link_book": PublicPage(signed("book"), forged=FORGED),
     "messaging:link_unsubscribe": PublicPage(signed("unsubscribe"), forged=FORGED),
+    "online:book": PublicPage(NONE),
+    "online:check_email": PublicPage(NONE),
+    "online:verify": PublicPage(online_link, forged=FORGED),
     "password_reset": PublicPage(NONE),
     "password_reset_done": PublicPage(NONE),
     "password_reset_confirm": PublicPage(

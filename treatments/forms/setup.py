@@ -17,7 +17,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from mesoclinic.access import Role
 
-from ..models import StaffProfile, WorkingException
+from ..models import OnlineBooking, StaffProfile, WorkingException
 from ..models.clinic import Weekday
 from ..services.setup import BUFFER_MAX, DURATION_MAX, DURATION_MIN, REGISTERED, Hours
 
@@ -66,6 +66,13 @@ class ClinicForm(SetupForm):
         required=False,
         help_text="Practitioners, therapists and managers always do. Front-desk staff may set it "
         "up themselves; tick this to require it of them too.",
+    )
+    online_booking = forms.ChoiceField(
+        label="Online booking",
+        choices=OnlineBooking.choices,
+        required=False,  # left out: unchanged
+        help_text="“Book at once” books when the patient confirms by email; “Request” waits "
+        "for the desk to approve.",
     )
 
 
@@ -175,6 +182,16 @@ class SessionTypeForm(SetupForm):
     active = forms.BooleanField(
         label="Offered", required=False, initial=True, help_text="Inactive types cannot be booked."
     )
+    bookable_online = forms.BooleanField(
+        label="Bookable online",
+        required=False,
+        help_text="Patients may choose this type on the public booking page.",
+    )
+    new_patients_online = forms.BooleanField(
+        label="New patients may book online",
+        required=False,
+        help_text="Tick only for a consultation type: new patients are seen first.",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -183,6 +200,8 @@ class SessionTypeForm(SetupForm):
             Row(Column("duration_minutes"), Column("buffer_minutes")),
             "medical_only",
             "active",
+            "bookable_online",
+            "new_patients_online",
         )
 
 

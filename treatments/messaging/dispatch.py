@@ -297,6 +297,7 @@ def _send_one(pk: int, claim: str, sender: _Sender, clinic: Clinic) -> str:
                 "session__practitioner__user",
                 "session__room",
                 "session__session_type",
+                "booking_request__session_type",
                 "staff_user",
                 "reaction",
             )

@@ -24,6 +24,9 @@ class Kind(models.TextChoices):
     MAINTENANCE = "maintenance", "Maintenance nudge"
     COURSE_COMPLETED = "course_completed", "Course completed"
     SEVERE_REACTION_ALERT = "severe_reaction_alert", "Severe reaction alert (to staff)"
+    ONLINE_VERIFY = "online_verify", "Online booking: confirm your email"
+    ONLINE_APPROVED = "online_approved", "Online booking: approved"
+    ONLINE_DECLINED = "online_declined", "Online booking: declined"
 
 
 # Care messages need consent to email reminders; nudges need marketing consent. Aftercare is
@@ -40,6 +43,9 @@ CARE_KINDS = frozenset(
     }
 )
 NUDGE_KINDS = frozenset({Kind.FOLLOW_UP, Kind.FOLLOW_UP_AGAIN, Kind.MAINTENANCE})
+# Answers to what the person asked for on the public booking page, sent to the address they
+# gave (`to_email`), which may not be a patient's yet: no consent gate, no patient needed.
+ONLINE_KINDS = frozenset({Kind.ONLINE_VERIFY, Kind.ONLINE_APPROVED, Kind.ONLINE_DECLINED})
 # Sent to a member of staff (OutboxMessage.staff_user), about a patient: never subject to the
 # patient's consents, never listed among the patient's own messages.
 STAFF_KINDS = frozenset({Kind.SEVERE_REACTION_ALERT})
@@ -81,8 +87,21 @@ CONSENT_REASONS = {
 class OutboxMessage(models.Model):
     kind = models.CharField(max_length=24, choices=Kind.choices)
     patient = models.ForeignKey(
-        "patients.Patient", on_delete=models.CASCADE, related_name="outbox_messages"
+        "patients.Patient",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="outbox_messages",
     )
+    booking_request = models.ForeignKey(
+        "online.BookingRequest",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="outbox_messages",
+    )
+    # The online kinds' recipient (the address typed on the booking page).
+    to_email = models.EmailField(max_length=254, blank=True)
     session = models.ForeignKey(
         "treatments.Session",
         null=True,
@@ -166,13 +185,18 @@ class OutboxMessage(models.Model):
             models.CheckConstraint(
                 condition=models.Q(session__isnull=False)
                 | models.Q(course__isnull=False)
-                | models.Q(reaction__isnull=False, staff_user__isnull=False),
-                name="outbox_about_session_course_or_reaction",
+                | models.Q(reaction__isnull=False, staff_user__isnull=False)
+                | models.Q(booking_request__isnull=False),
+                name="outbox_about_session_course_reaction_or_request",
             ),
             models.CheckConstraint(
                 condition=~models.Q(status="sending")
                 | models.Q(claim__isnull=False, lease_until__isnull=False),
                 name="outbox_sending_has_claim",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(patient__isnull=False) | models.Q(to_email__gt=""),
+                name="outbox_has_recipient",
             ),
         ]
         indexes = [

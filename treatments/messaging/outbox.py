@@ -19,7 +19,7 @@ from django.utils import timezone
 from mesoclinic.errors import DomainError
 from patients.models import Patient
 
-from .models import NUDGE_KINDS, STAFF_KINDS, Kind, OutboxMessage, Reason, Status
+from .models import NUDGE_KINDS, ONLINE_KINDS, STAFF_KINDS, Kind, OutboxMessage, Reason, Status
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +42,13 @@ STAFF_ALERT_USEFUL_FOR = timedelta(hours=24)
 
 
 def recipient_email(message: OutboxMessage) -> str:
-    """Where the row goes: its member of staff for staff kinds, else the patient."""
+    """Where the row goes: its member of staff (staff kinds), the address typed on the booking
+    page (online kinds), else the patient."""
     if message.kind in STAFF_KINDS:
         return message.staff_user.email if message.staff_user is not None else ""
-    return message.patient.email
+    if message.kind in ONLINE_KINDS and message.to_email:
+        return message.to_email
+    return message.patient.email if message.patient is not None else ""
 
 
 def message_block(message: OutboxMessage) -> tuple[str, str]:
@@ -57,13 +60,20 @@ def message_block(message: OutboxMessage) -> tuple[str, str]:
         if not user.is_active:
             return Reason.NOT_APPLICABLE, STAFF_REASON_TEXT[Reason.NOT_APPLICABLE]
         return "", ""
+    if message.kind in ONLINE_KINDS:
+        # Sent at the person's own request to the address they gave: no consent gate.
+        if not recipient_email(message):
+            return Reason.NO_EMAIL, REASON_TEXT[Reason.NO_EMAIL]
+        return "", ""
     code = block_reason(message.kind, message.patient)
     return code, REASON_TEXT[code] if code else ""
 
 
-def block_reason(kind: str, patient: Patient) -> str:
+def block_reason(kind: str, patient: Patient | None) -> str:
     """The reason code that stops `kind` reaching `patient` now, or ""."""
-    if not patient.email:
+    if kind in ONLINE_KINDS:
+        return ""  # sent to the address the person typed, at their own request
+    if patient is None or not patient.email:
         return Reason.NO_EMAIL
     if kind in NUDGE_KINDS:
         return "" if patient.marketing_consent else Reason.NO_MARKETING_CONSENT
@@ -71,7 +81,7 @@ def block_reason(kind: str, patient: Patient) -> str:
 
 
 def initial_state(
-    *, kind: str, patient: Patient, due_at: datetime, expires_at: datetime, now: datetime
+    *, kind: str, patient: Patient | None, due_at: datetime, expires_at: datetime, now: datetime
 ) -> tuple[str, str, str]:
     """(status, reason code, reason text) for a row that would be due at `due_at`."""
     code = block_reason(kind, patient)
@@ -87,11 +97,13 @@ def initial_state(
 def message_schedule(
     *,
     kind: str,
-    patient: Patient,
+    patient: Patient | None,
     due_at: datetime,
     expires_at: datetime,
     session_id: int | None = None,
     course_id: int | None = None,
+    booking_request_id: int | None = None,
+    to_email: str = "",
     step: int = 0,
     now: datetime | None = None,
 ) -> OutboxMessage:
@@ -105,6 +117,8 @@ def message_schedule(
         patient=patient,
         session_id=session_id,
         course_id=course_id,
+        booking_request_id=booking_request_id,
+        to_email=to_email,
         step=step,
         due_at=due_at,
         expires_at=expires_at,

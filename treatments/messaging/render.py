@@ -40,6 +40,9 @@ WHY: dict[str, str] = {
     Kind.FOLLOW_UP_AGAIN: "the next session of your course is due",
     Kind.MAINTENANCE: "the maintenance session after your course is due",
     Kind.COURSE_COMPLETED: "you have completed a course of sessions with us",
+    Kind.ONLINE_VERIFY: "this address was given on our online booking page",
+    Kind.ONLINE_APPROVED: "you asked for an appointment on our online booking page",
+    Kind.ONLINE_DECLINED: "you asked for an appointment on our online booking page",
     Kind.SEVERE_REACTION_ALERT: "you are a practitioner on duty at the clinic today",
 }
 
@@ -86,6 +89,14 @@ def _links(message: OutboxMessage, *, preview: bool) -> dict[str, str]:
             {"p": message.patient_id},
             now + timedelta(days=conf.link_max_age_days()),
         )
+    request = message.booking_request
+    if request is not None and message.kind == Kind.ONLINE_VERIFY:
+        if preview:
+            return {"verify": "[verify link]"}
+        token = tokens.link_make(
+            action="online_verify", payload={"r": request.pk}, expires_at=request.expires_at
+        )
+        return {"verify": conf.site_url() + reverse("online:verify", args=[token])}
     if preview:
         return {action: f"[{action} link]" for action in wanted}
     return {
@@ -128,7 +139,11 @@ def context_for(message: OutboxMessage, *, clinic: Clinic, preview: bool) -> dic
         "kind": message.kind,
         "clinic": clinic,
         "zone_name": clinic.timezone,
-        "first_name": message.patient.first_name,
+        "first_name": (
+            message.patient.first_name
+            if message.patient
+            else getattr(message.booking_request, "first_name", "")
+        ),
         "why": WHY[message.kind],
         "optional": message.kind in NUDGE_KINDS,
         "links": _links(message, preview=preview),
@@ -143,6 +158,14 @@ def context_for(message: OutboxMessage, *, clinic: Clinic, preview: bool) -> dic
             practitioner=session.practitioner.display_name,
             room=session.room.name,
             session_type=session.session_type.name,
+        )
+    request = message.booking_request
+    if request is not None:
+        ctx.update(
+            booking_request=request,
+            starts=request.starts_at.astimezone(clinic.zone),
+            session_type=request.session_type.name,
+            expires=request.expires_at.astimezone(clinic.zone),
         )
     course = message.course
     if course is not None:

@@ -17,6 +17,7 @@ from treatments.selectors import clinic_get
 
 from . import conf
 from .models import (
+    ONLINE_KINDS,
     PRE_SESSION_KINDS,
     STAFF_KINDS,
     Kind,
@@ -70,6 +71,7 @@ def message_get(*, pk: int) -> OutboxMessage:
         "session__session_type",
         "staff_user",
         "reaction",
+        "booking_request",
     ).get(pk=pk)
 
 
@@ -158,6 +160,8 @@ def message_still_applies(message: OutboxMessage) -> bool:
         return session is not None and session.status == Session.Status.CANCELLED
     if message.kind in (Kind.AFTERCARE_24H, Kind.AFTERCARE_48H):
         return session is not None and session.status == Session.Status.COMPLETED
+    if message.kind in ONLINE_KINDS:
+        return message.booking_request_id is not None
     return course_message_applies(message)
 
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 from . import conf
 from .models import UsedLink
 
-ACTIONS = ("confirm", "cancel", "reaction", "book", "unsubscribe")
+ACTIONS = ("confirm", "cancel", "reaction", "book", "unsubscribe", "online_verify")
 
 
 class LinkError(Exception):

@@ -22,6 +22,12 @@ class Weekday(models.IntegerChoices):
     SUNDAY = 6, "Sunday"
 
 
+class OnlineBooking(models.TextChoices):
+    OFF = "off", "Off"
+    INSTANT = "instant", "Book at once"
+    REQUEST = "request", "Request: staff approve"
+
+
 class Clinic(models.Model):
     """The clinic itself: one row (pk=1), created on first use."""
 
@@ -43,6 +49,12 @@ class Clinic(models.Model):
         default=8,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text="Years clinical records are kept after the last treatment (UK adult: 8).",
+    )
+    online_booking = models.CharField(
+        "Online booking",
+        max_length=8,
+        choices=OnlineBooking.choices,
+        default=OnlineBooking.OFF,
     )
 
     class Meta:

@@ -20,6 +20,12 @@ class SessionType(models.Model):
     # medical practitioner (seed: "deeper work needs a medical practitioner").
     medical_only = models.BooleanField(default=True)
     active = models.BooleanField(default=True)
+    # Patients may pick this type on the public booking page (treatments.online).
+    bookable_online = models.BooleanField("Bookable online", default=False)
+    # Only a consultation type should allow this: a new patient is seen first (issue 11).
+    new_patients_online = models.BooleanField(
+        "New patients may book online (consultation types only)", default=False
+    )
 
     class Meta:
         ordering = ["name"]
@@ -31,6 +37,10 @@ class SessionType(models.Model):
             models.CheckConstraint(
                 condition=models.Q(buffer_minutes__lte=120),
                 name="session_type_buffer_max",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(new_patients_online=False) | models.Q(bookable_online=True),
+                name="session_type_new_patients_need_online",
             ),
         ]
 

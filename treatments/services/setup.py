@@ -24,6 +24,7 @@ from mesoclinic.errors import DomainError, unique_or_field_error
 
 from ..models import (
     Clinic,
+    OnlineBooking,
     OpeningHours,
     Room,
     SessionType,
@@ -78,6 +79,7 @@ def clinic_update(
     phone: str = "",
     email: str = "",
     front_desk_second_factor: bool | None = None,
+    online_booking: str | None = None,
 ) -> Clinic:
     # Every request shows its times in this zone: one that zoneinfo cannot load would break
     # every page, so it is refused here whoever calls.
@@ -93,6 +95,10 @@ def clinic_update(
     clinic.phone, clinic.email = phone, email
     if front_desk_second_factor is not None:
         clinic.front_desk_second_factor = front_desk_second_factor
+    if online_booking is not None:
+        if online_booking not in OnlineBooking.values:
+            raise DomainError("Choose how online booking works.", field="online_booking")
+        clinic.online_booking = online_booking
     clinic.save()
     return clinic
 
@@ -208,6 +214,14 @@ def _session_type_taken(name: str) -> AbstractContextManager[None]:
 
 
 @transaction.atomic
+def _online_fields(*, bookable_online: bool, new_patients_online: bool) -> None:
+    if new_patients_online and not bookable_online:
+        raise DomainError(
+            "New patients can book a type online only if it is bookable online.",
+            field="new_patients_online",
+        )
+
+
 def session_type_create(
     *,
     name: str,
@@ -215,7 +229,10 @@ def session_type_create(
     buffer_minutes: int,
     medical_only: bool = True,
     active: bool = True,
+    bookable_online: bool = False,
+    new_patients_online: bool = False,
 ) -> SessionType:
+    _online_fields(bookable_online=bookable_online, new_patients_online=new_patients_online)
     name = _session_type_fields(
         name=name, duration_minutes=duration_minutes, buffer_minutes=buffer_minutes
     )
@@ -226,6 +243,8 @@ def session_type_create(
             buffer_minutes=buffer_minutes,
             medical_only=medical_only,
             active=active,
+            bookable_online=bookable_online,
+            new_patients_online=new_patients_online,
         )
 
 
@@ -238,6 +257,8 @@ def session_type_update(
     buffer_minutes: int,
     medical_only: bool,
     active: bool,
+    bookable_online: bool = False,
+    new_patients_online: bool = False,
 ) -> SessionType:
     """Existing sessions keep the times they were booked with; only new bookings use the change.
 
@@ -254,6 +275,9 @@ def session_type_update(
     session_type.buffer_minutes = buffer_minutes
     session_type.medical_only = medical_only
     session_type.active = active
+    _online_fields(bookable_online=bookable_online, new_patients_online=new_patients_online)
+    session_type.bookable_online = bookable_online
+    session_type.new_patients_online = new_patients_online
     with _session_type_taken(session_type.name):
         session_type.save()
     return session_type

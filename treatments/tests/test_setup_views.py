@@ -547,3 +547,25 @@ def test_the_overview_links_to_every_section(manager, clinic):
         assert reverse(f"treatments:{name}") in page
     assert reverse("treatments:setup_staff") in page
     assert Clinic.objects.get().name in page
+
+
+def test_the_manager_turns_online_booking_on_from_the_clinic_page(manager):
+    response = manager.post(
+        reverse("treatments:setup_clinic"), CLINIC | {"online_booking": "request"}
+    )
+    assert response.status_code == 302
+    assert Clinic.objects.get().online_booking == "request"
+
+
+def test_a_session_type_open_to_new_patients_must_be_bookable_online(manager):
+    data = SESSION_TYPE | {"new_patients_online": "on"}
+    response = manager.post(reverse("treatments:setup_session_type_create"), data)
+    assert response.status_code == 200
+    assert "only if it is bookable online" in response.content.decode()
+    assert not SessionType.objects.filter(name="Neck").exists()
+    response = manager.post(
+        reverse("treatments:setup_session_type_create"), data | {"bookable_online": "on"}
+    )
+    assert response.status_code == 302
+    neck = SessionType.objects.get(name="Neck")
+    assert neck.bookable_online and neck.new_patients_online

@@ -116,7 +116,15 @@ def setup(request: StaffRequest) -> HttpResponse:
 @allow(MANAGEMENT)
 def setup_clinic(request: StaffRequest) -> HttpResponse:
     clinic = clinic_get()
-    fields = ("name", "timezone", "address", "phone", "email", "front_desk_second_factor")
+    fields = (
+        "name",
+        "timezone",
+        "address",
+        "phone",
+        "email",
+        "front_desk_second_factor",
+        "online_booking",
+    )
     initial = {f: getattr(clinic, f) for f in fields}
     form = ClinicForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -130,6 +138,7 @@ def setup_clinic(request: StaffRequest) -> HttpResponse:
                 phone=data["phone"],
                 email=data["email"],
                 front_desk_second_factor=data["front_desk_second_factor"],
+                online_booking=data["online_booking"] or None,
             ),
         )
         if updated:
@@ -237,7 +246,15 @@ def setup_session_type_create(request: StaffRequest) -> HttpResponse:
 @allow(MANAGEMENT)
 def setup_session_type_edit(request: StaffRequest, pk: int) -> HttpResponse:
     session_type = _or_404(session_type_get, pk=pk)
-    fields = ("name", "duration_minutes", "buffer_minutes", "medical_only", "active")
+    fields = (
+        "name",
+        "duration_minutes",
+        "buffer_minutes",
+        "medical_only",
+        "active",
+        "bookable_online",
+        "new_patients_online",
+    )
     initial = {f: getattr(session_type, f) for f in fields}
     form = SessionTypeForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

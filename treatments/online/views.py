@@ -1,0 +1,116 @@
+"""The public booking page, the emailed link, and the desk's list of requests to approve."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from mesoclinic.access import BOOKING, StaffRequest, allow, public
+from mesoclinic.errors import DomainError
+from mesoclinic.ratelimit import over_limit, rate_limited_per_ip, too_many
+from treatments.models import OnlineBooking
+from treatments.selectors import clinic_get
+
+from . import selectors, services
+from .forms import ChooseForm, IdentifyForm
+
+
+def _choose(request: HttpRequest) -> tuple[ChooseForm, list[selectors.FreeSlot]]:
+    source = request.GET if "session_type" in request.GET else None
+    form = ChooseForm(
+        source,
+        types=selectors.online_session_types(),
+        staff=selectors.staff_bookable_online(),
+    )
+    slots = []
+    if form.is_valid():
+        data = form.cleaned_data
+        slots = selectors.free_slots(
+            session_type=data["session_type"],
+            day=data["day"],
+            zone=clinic_get().zone,
+            practitioner_id=data["practitioner"].pk if data["practitioner"] else None,
+        )
+    return form, slots
+
+
+def _over_limits(request: HttpRequest, email: str) -> int | None:
+    by_ip = over_limit(request, group="online-ip", value=None, rate=settings.ONLINE_BOOKING_IP_RATE)
+    return by_ip or over_limit(
+        request,
+        group="online-email",
+        value=email.strip().lower(),
+        rate=settings.ONLINE_BOOKING_EMAIL_RATE,
+    )
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def book(request: HttpRequest) -> HttpResponse:
+    clinic = clinic_get()
+    if clinic.online_booking == OnlineBooking.OFF:
+        return render(request, "online/closed.html", {"clinic": clinic})
+    choose, slots = _choose(request)
+    identify = IdentifyForm(request.POST or None, initial={"is_new": "0"})
+    if request.method == "POST" and choose.is_valid() and identify.is_valid():
+        data = identify.cleaned_data
+        wait = _over_limits(request, data["email"])
+        if wait:
+            return too_many(request, wait)
+        try:
+            services.online_request_create(
+                session_type=choose.cleaned_data["session_type"],
+                practitioner=choose.cleaned_data["practitioner"],
+                starts_at=data["slot"],
+                applicant=services.Applicant(**{k: v for k, v in data.items() if k != "slot"}),
+            )
+            return redirect("online:check_email")
+        except DomainError as err:
+            identify.add_error(None, err.message)
+    context = {"clinic": clinic, "choose": choose, "slots": slots, "identify": identify}
+    return render(request, "online/book.html", context)
+
+
+@public
+def check_email(request: HttpRequest) -> HttpResponse:
+    return render(request, "online/check_email.html", {"clinic": clinic_get()})
+
+
+@public
+@rate_limited_per_ip
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest, token: str) -> HttpResponse:
+    # GET only shows a button: mail scanners open links, and must not book anything.
+    if request.method == "GET":
+        if not services.online_link_valid(token=token):
+            result = services.Confirmation(outcome=services.Outcome.INVALID)
+            return render(request, "online/outcome.html", {"result": result}, status=400)
+        return render(request, "online/verify.html", {"clinic": clinic_get(), "token": token})
+    result = services.online_request_confirm(token=token)
+    status = {services.Outcome.TAKEN: 409, services.Outcome.INVALID: 400}.get(result.outcome, 200)
+    context = {"clinic": clinic_get(), "result": result, "zone": clinic_get().zone}
+    return render(request, "online/outcome.html", context, status=status)
+
+
+@allow(BOOKING)
+def requests(request: StaffRequest) -> HttpResponse:
+    waiting = selectors.online_requests_waiting()
+    return render(request, "online/requests.html", {"requests": waiting})
+
+
+@allow(BOOKING)
+@require_POST
+def request_decide(request: StaffRequest, pk: int) -> HttpResponse:
+    booking_request = selectors.online_request_get(pk=pk)
+    if booking_request is None:
+        raise Http404
+    approve = request.POST.get("decision") == "approve"
+    try:
+        services.online_request_decide(request=booking_request, approve=approve, by=request.user)
+        messages.success(request, "Booked; the patient is told." if approve else "Declined.")
+    except DomainError as err:
+        messages.error(request, err.message)
+    return redirect("online:requests")
