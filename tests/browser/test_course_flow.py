@@ -100,5 +100,5 @@ def test_the_manager_takes_a_lot_into_stock_and_opens_its_recall(
     page.get_by_placeholder("Lot number or product").fill("HB-2031")
     page.get_by_role("button", name="Find lots").click()
     page.get_by_role("link", name="HB-2031-07").click()
-    page.get_by_text("No session has recorded this lot.").wait_for()
+    page.get_by_text("No signed session record has used this lot.").wait_for()
     assert Lot.objects.get().lot_number == "HB-2031-07"
