@@ -27,49 +27,36 @@ def _account(username: str) -> AbstractBaseUser | None:
     return user_model._default_manager.filter(**{user_model.USERNAME_FIELD: username}).first()
 
 
-def signin_audit_login(*, user: AbstractBaseUser, ip: str | None) -> None:
+def _account_event(
+    action: str, *, actor: AbstractBaseUser | None, ip: str | None, note: str = ""
+) -> None:
+    """One sign-in event about `actor`'s account (None: a username that names no account)."""
     audit_log(
-        actor=user, patient=None, action=Action.LOGIN, object_type="user", object_id=user.pk, ip=ip
+        actor=actor,
+        patient=None,
+        action=action,
+        object_type="user",
+        object_id=actor.pk if actor is not None else None,
+        ip=ip,
+        note=note,
     )
+
+
+def signin_audit_login(*, user: AbstractBaseUser, ip: str | None) -> None:
+    _account_event(Action.LOGIN, actor=user, ip=ip)
 
 
 def signin_audit_logout(*, user: AbstractBaseUser, ip: str | None, reason: str = "") -> None:
-    audit_log(
-        actor=user,
-        patient=None,
-        action=Action.LOGOUT,
-        object_type="user",
-        object_id=user.pk,
-        ip=ip,
-        note=reason,
-    )
+    _account_event(Action.LOGOUT, actor=user, ip=ip, note=reason)
 
 
 def signin_audit_failed(*, username: str, ip: str | None) -> None:
     """A refused sign-in; the note is the username tried (truncated), never the password."""
-    account = _account(username)
-    audit_log(
-        actor=account,
-        patient=None,
-        action=Action.LOGIN_FAILED,
-        object_type="user",
-        object_id=account.pk if account else None,
-        ip=ip,
-        note=username,
-    )
+    _account_event(Action.LOGIN_FAILED, actor=_account(username), ip=ip, note=username)
 
 
 def signin_audit_lockout(*, username: str, ip: str | None) -> None:
-    account = _account(username)
-    audit_log(
-        actor=account,
-        patient=None,
-        action=Action.LOCKOUT,
-        object_type="user",
-        object_id=account.pk if account else None,
-        ip=ip,
-        note=username,
-    )
+    _account_event(Action.LOCKOUT, actor=_account(username), ip=ip, note=username)
 
 
 def signin_unlock(
