@@ -1,25 +1,20 @@
 """Reads for online booking: which types and practitioners the public page offers, and the free
-starts of a day, computed from the desk's own rules (treatments.selectors.availability_for for
-working and opening hours, active sessions as busy time) so that every start offered is one
-`session_book` would accept: a practitioner allowed the type and a room both free for the whole
-held slot [start, start + duration + buffer), inside the practitioner's bookable hours."""
+starts of a day, from the desk's availability engine (treatments/availability.py), so that every
+start offered is one `session_book` would accept."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from patients.models import Patient
+from treatments.availability import offers_between
 from treatments.models import Room, SessionType, StaffProfile
 from treatments.selectors import (
-    Interval,
-    availability_for,
-    free_intervals,
     rooms_active,
     sessions_between,
     staff_bookable,
@@ -52,14 +47,6 @@ def online_practitioners(*, session_type: SessionType | None = None) -> list[Sta
     return staff
 
 
-def _fits(held: Interval, intervals: list[Interval]) -> bool:
-    return any(start <= held[0] and held[1] <= end for start, end in intervals)
-
-
-def _overlaps(held: Interval, busy: list[Interval]) -> bool:
-    return any(start < held[1] and held[0] < end for start, end in busy)
-
-
 def free_slots(
     *,
     session_type: SessionType,
@@ -68,39 +55,25 @@ def free_slots(
     practitioner_id: int | None = None,
     now: datetime | None = None,
 ) -> list[FreeSlot]:
-    """The day's free starts for the type (one practitioner, or anyone allowed it). Four queries."""
-    now = now or timezone.now()
+    """The day's free starts for the type (one practitioner, or anyone allowed it), from the
+    desk's own availability engine: a start is offered online exactly when the calendar offers
+    it, so `session_book` accepts it."""
     staff = online_practitioners(session_type=session_type)
     if practitioner_id is not None:
         staff = [s for s in staff if s.pk == practitioner_id]
-    rooms = [room.pk for room in rooms_active()]
-    if not staff or not rooms:
-        return []
-    staff_ids = [s.pk for s in staff]
-    working = availability_for(staff_ids=staff_ids, first_day=day, days=1, zone=zone)
-    day_start = datetime.combine(day, time.min).replace(tzinfo=zone)
-    day_end = datetime.combine(day + timedelta(days=1), time.min).replace(tzinfo=zone)
-    held_length = session_type.duration + session_type.buffer
-    busy_staff: dict[int, list[Interval]] = defaultdict(list)
-    busy_room: dict[int, list[Interval]] = defaultdict(list)
-    # Only the four columns: loading whole sessions (patient, type, staff) cost most of the time.
-    busy = sessions_between(
-        starts=day_start, ends=day_end + held_length, include_inactive=False
-    ).values_list("practitioner_id", "room_id", "starts_at", "blocked_until")
-    for staff_id, room_id, starts_at, blocked_until in busy:
-        busy_staff[staff_id].append((starts_at, blocked_until))
-        busy_room[room_id].append((starts_at, blocked_until))
-    free_by_staff = {pk: free_intervals(working[(pk, day)], busy_staff[pk]) for pk in staff_ids}
-    slots = []
-    start = day_start
-    while start < day_end:
-        held = (start, start + held_length)
-        if start > now and any(not _overlaps(held, busy_room[pk]) for pk in rooms):
-            who = tuple(pk for pk in staff_ids if _fits(held, free_by_staff[pk]))
-            if who:
-                slots.append(FreeSlot(starts_at=start, practitioner_ids=who))
-        start += STEP
-    return slots
+    offers = offers_between(
+        session_type=session_type,
+        practitioners=staff,
+        rooms=list(rooms_active()),
+        first_day=day,
+        days=1,
+        zone=zone,
+        now=now or timezone.now(),
+    )
+    by_start: dict[datetime, list[int]] = {}
+    for offer in offers:
+        by_start.setdefault(offer.starts_at, []).append(offer.practitioner_id)
+    return [FreeSlot(starts_at=at, practitioner_ids=tuple(ids)) for at, ids in by_start.items()]
 
 
 def nearest_free_slots(
