@@ -25,6 +25,7 @@ class Kind(models.TextChoices):
     COURSE_COMPLETED = "course_completed", "Course completed"
     SEVERE_REACTION_ALERT = "severe_reaction_alert", "Severe reaction alert (to staff)"
     ONLINE_VERIFY = "online_verify", "Online booking: confirm your email"
+    ONLINE_RECEIVED = "online_received", "Online booking: request received"
     ONLINE_APPROVED = "online_approved", "Online booking: approved"
     ONLINE_DECLINED = "online_declined", "Online booking: declined"
 
@@ -45,7 +46,11 @@ CARE_KINDS = frozenset(
 NUDGE_KINDS = frozenset({Kind.FOLLOW_UP, Kind.FOLLOW_UP_AGAIN, Kind.MAINTENANCE})
 # Answers to what the person asked for on the public booking page, sent to the address they
 # gave (`to_email`), which may not be a patient's yet: no consent gate, no patient needed.
-ONLINE_KINDS = frozenset({Kind.ONLINE_VERIFY, Kind.ONLINE_APPROVED, Kind.ONLINE_DECLINED})
+# A session's first confirmation is such an answer too when an online request booked it
+# (OutboxMessage.booking_request set on a CONFIRMATION row: see outbox.message_answer_request).
+ONLINE_KINDS = frozenset(
+    {Kind.ONLINE_VERIFY, Kind.ONLINE_RECEIVED, Kind.ONLINE_APPROVED, Kind.ONLINE_DECLINED}
+)
 # Sent to a member of staff (OutboxMessage.staff_user), about a patient: never subject to the
 # patient's consents, never listed among the patient's own messages.
 STAFF_KINDS = frozenset({Kind.SEVERE_REACTION_ALERT})

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from mesoclinic.errors import DomainError
@@ -41,12 +41,20 @@ STAFF_REASON_TEXT = {
 STAFF_ALERT_USEFUL_FOR = timedelta(hours=24)
 
 
+def answers_online_request(message: OutboxMessage) -> bool:
+    """Whether the row answers what the person asked for on the online booking page (the
+    online kinds, and the first confirmation of a session an online request booked)."""
+    return message.kind in ONLINE_KINDS or (
+        message.kind == Kind.CONFIRMATION and message.booking_request_id is not None
+    )
+
+
 def recipient_email(message: OutboxMessage) -> str:
     """Where the row goes: its member of staff (staff kinds), the address typed on the booking
-    page (online kinds), else the patient."""
+    page (answers to an online request), else the patient."""
     if message.kind in STAFF_KINDS:
         return message.staff_user.email if message.staff_user is not None else ""
-    if message.kind in ONLINE_KINDS and message.to_email:
+    if answers_online_request(message) and message.to_email:
         return message.to_email
     return message.patient.email if message.patient is not None else ""
 
@@ -60,7 +68,7 @@ def message_block(message: OutboxMessage) -> tuple[str, str]:
         if not user.is_active:
             return Reason.NOT_APPLICABLE, STAFF_REASON_TEXT[Reason.NOT_APPLICABLE]
         return "", ""
-    if message.kind in ONLINE_KINDS:
+    if answers_online_request(message):
         # Sent at the person's own request to the address they gave: no consent gate.
         if not recipient_email(message):
             return Reason.NO_EMAIL, REASON_TEXT[Reason.NO_EMAIL]
@@ -162,6 +170,33 @@ def staff_alert_schedule(
     message.status = Status.SKIPPED if message.reason_code else Status.PENDING
     message.save()
     return message
+
+
+def message_answer_request(*, session_id: int, booking_request_id: int, to_email: str) -> int:
+    """Make the session's first confirmation the answer to the online request that booked it.
+
+    The person asked for this booking on the public page and proved the address by clicking the
+    emailed link: confirming what they just booked is the answer to their own request (like the
+    verification email itself), not a reminder, so it goes to that address whether or not they
+    ticked "reminders and aftercare". Later messages (preparation, day-before reminder,
+    aftercare, a confirmation after the desk moves the session) are the clinic's own care
+    messages and keep their consent gate (DOMAIN.md, "Messages the patient receives").
+    Call inside the booking's transaction, after `session_book`. Returns the rows changed.
+    """
+    return (
+        OutboxMessage.objects.filter(session_id=session_id, kind=Kind.CONFIRMATION, step=0)
+        .filter(
+            Q(status=Status.PENDING) | Q(status=Status.SKIPPED, reason_code=Reason.NO_CARE_CONSENT)
+        )
+        .update(
+            booking_request_id=booking_request_id,
+            to_email=to_email,
+            status=Status.PENDING,
+            reason_code="",
+            status_reason="",
+            updated_at=timezone.now(),
+        )
+    )
 
 
 def messages_close(

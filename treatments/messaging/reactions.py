@@ -181,7 +181,11 @@ def messages_on_consent_change(*, patient: Patient, kind: str, given: bool) -> i
         raise ValueError(f"unknown consent kind {kind!r}")
     kinds = CONSENT_REASONS[code]
     now = timezone.now()
-    rows = OutboxMessage.objects.filter(patient=patient, kind__in=kinds)
+    # The confirmation that answers the patient's own online request is not a consent-gated
+    # message (outbox.message_answer_request): a consent change leaves it alone.
+    rows = OutboxMessage.objects.filter(patient=patient, kind__in=kinds).exclude(
+        kind=Kind.CONFIRMATION, booking_request__isnull=False
+    )
     if not given:
         what = "email reminders and aftercare" if code == Reason.NO_CARE_CONSENT else "nudges"
         return messages_close(

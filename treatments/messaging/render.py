@@ -24,7 +24,7 @@ from treatments.models import Clinic, Session
 
 from . import conf, course_messages, tokens
 from .models import NUDGE_KINDS, PRE_SESSION_KINDS, STAFF_KINDS, Kind, OutboxMessage
-from .outbox import recipient_email
+from .outbox import answers_online_request, recipient_email
 
 REACTION_LINK_DAYS = 14
 NUDGE_LINK_DAYS = 30
@@ -41,6 +41,7 @@ WHY: dict[str, str] = {
     Kind.MAINTENANCE: "the maintenance session after your course is due",
     Kind.COURSE_COMPLETED: "you have completed a course of sessions with us",
     Kind.ONLINE_VERIFY: "this address was given on our online booking page",
+    Kind.ONLINE_RECEIVED: "you asked for an appointment on our online booking page",
     Kind.ONLINE_APPROVED: "you asked for an appointment on our online booking page",
     Kind.ONLINE_DECLINED: "you asked for an appointment on our online booking page",
     Kind.SEVERE_REACTION_ALERT: "you are a practitioner on duty at the clinic today",
@@ -66,9 +67,9 @@ def _links(message: OutboxMessage, *, preview: bool) -> dict[str, str]:
     session = message.session
     now = timezone.now()
     wanted: dict[str, tuple[dict[str, Any], Any]] = {}
-    if session is not None and message.kind in PRE_SESSION_KINDS:
+    if session is not None and message.kind in (*PRE_SESSION_KINDS, Kind.ONLINE_APPROVED):
         payload = {"s": session.pk, "m": message.pk}
-        if message.kind == Kind.CONFIRMATION:
+        if message.kind in (Kind.CONFIRMATION, Kind.ONLINE_APPROVED):
             # The start time it confirms: a link from before a move says so and confirms
             # nothing (link_actions.link_session_confirm).
             confirm = {**payload, "t": int(session.starts_at.timestamp())}
@@ -146,6 +147,9 @@ def context_for(message: OutboxMessage, *, clinic: Clinic, preview: bool) -> dic
         ),
         "why": WHY[message.kind],
         "optional": message.kind in NUDGE_KINDS,
+        # Sent because the person asked on the booking page, not under a consent: the footer
+        # must not claim they agreed to reminder emails.
+        "answer": answers_online_request(message),
         "links": _links(message, preview=preview),
         "cancel_notice_hours": conf.cancel_notice_hours(),
         "address": one_line(clinic.address),
@@ -160,7 +164,9 @@ def context_for(message: OutboxMessage, *, clinic: Clinic, preview: bool) -> dic
             session_type=session.session_type.name,
         )
     request = message.booking_request
-    if request is not None:
+    if request is not None and message.kind == Kind.CONFIRMATION:
+        ctx["why"] = "you booked this appointment on our online booking page"
+    if request is not None and session is None:
         ctx.update(
             booking_request=request,
             starts=request.starts_at.astimezone(clinic.zone),
@@ -238,7 +244,7 @@ def message_email(
         headers={"Message-ID": message_id(message), "X-Mesoclinic-Outbox": str(message.pk)},
     )
     email.attach_alternative(html, "text/html")
-    if message.kind == Kind.CONFIRMATION and message.session is not None:
+    if message.kind in (Kind.CONFIRMATION, Kind.ONLINE_APPROVED) and message.session is not None:
         email.attach(
             "appointment.ics",
             session_ics(message.session, clinic=clinic, sequence=message.step),

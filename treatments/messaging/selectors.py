@@ -13,6 +13,7 @@ from patients.models import Patient
 from treatments.courses.models import Course
 from treatments.courses.planner import step_active_session
 from treatments.models import Session
+from treatments.online.models import BookingRequest
 from treatments.selectors import clinic_get
 
 from . import conf
@@ -161,8 +162,29 @@ def message_still_applies(message: OutboxMessage) -> bool:
     if message.kind in (Kind.AFTERCARE_24H, Kind.AFTERCARE_48H):
         return session is not None and session.status == Session.Status.COMPLETED
     if message.kind in ONLINE_KINDS:
-        return message.booking_request_id is not None
+        return online_message_applies(message)
     return course_message_applies(message)
+
+
+# The request's state each online message is about; once the request has moved on (clicked,
+# decided, expired), a message still waiting would tell the person something no longer true.
+_ONLINE_APPLIES_WHILE = {
+    Kind.ONLINE_VERIFY: BookingRequest.Status.AWAITING_EMAIL,
+    Kind.ONLINE_RECEIVED: BookingRequest.Status.REQUESTED,
+    Kind.ONLINE_APPROVED: BookingRequest.Status.APPROVED,
+    Kind.ONLINE_DECLINED: BookingRequest.Status.DECLINED,
+}
+
+
+def online_message_applies(message: OutboxMessage) -> bool:
+    request = message.booking_request
+    if request is None or request.status != _ONLINE_APPLIES_WHILE[Kind(message.kind)]:
+        return False
+    if message.kind == Kind.ONLINE_APPROVED:
+        # It carries the booking's details: only while the session is still booked.
+        session = message.session
+        return session is not None and session.status == Session.Status.BOOKED
+    return True
 
 
 def course_message_applies(message: OutboxMessage) -> bool:

@@ -40,6 +40,15 @@ class IdentifyForm(forms.Form):
     first_name = forms.CharField(max_length=100, required=False)
     last_name = forms.CharField(max_length=100, required=False)
     phone = forms.CharField(max_length=32, required=False)
+    # Unticked by default: an opt-in is only what the person ticked.
+    email_reminders_consent = forms.BooleanField(
+        required=False,
+        label="Email me reminders before my appointments and aftercare advice after them",
+    )
+    marketing_consent = forms.BooleanField(
+        required=False,
+        label="Email me when my next session is due (follow-up and maintenance reminders)",
+    )
 
     def clean_slot(self) -> datetime:
         try:

@@ -30,6 +30,10 @@ class BookingRequest(models.Model):
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
     phone = models.CharField(max_length=32, blank=True)
+    # A new patient's opt-ins, ticked (never by default) on the booking page and recorded as
+    # consents, source "online booking", when the link is clicked: the click proves the address.
+    email_reminders_consent = models.BooleanField(default=False)
+    marketing_consent = models.BooleanField(default=False)
     # The existing patient matched by email + date of birth (None for a new or unknown one).
     patient = models.ForeignKey(
         "patients.Patient", null=True, blank=True, on_delete=models.CASCADE, related_name="+"

@@ -20,8 +20,8 @@ from django.utils import timezone
 from mesoclinic.errors import BookingHeld, DomainError, NotBookable, PossibleDuplicate, SlotTaken
 from patients.models import Patient
 from patients.services import patient_create
-from treatments.messaging.models import Kind, OutboxMessage
-from treatments.messaging.outbox import message_schedule
+from treatments.messaging.models import Kind, OutboxMessage, Reason, Status
+from treatments.messaging.outbox import message_answer_request, message_schedule, messages_close
 from treatments.messaging.tokens import LinkError, link_make, link_read, link_use
 from treatments.models import OnlineBooking, Session, SessionType, StaffProfile
 from treatments.selectors import clinic_get
@@ -65,6 +65,10 @@ class Applicant:
     first_name: str = ""
     last_name: str = ""
     phone: str = ""
+    # A new patient's opt-ins (ignored for an existing patient: their consents are kept with
+    # the desk and changed there or through an email's unsubscribe link).
+    email_reminders_consent: bool = False
+    marketing_consent: bool = False
 
 
 def online_link_make(*, request: BookingRequest) -> str:
@@ -116,6 +120,8 @@ def online_request_create(
             first_name=applicant.first_name,
             last_name=applicant.last_name,
             phone=applicant.phone,
+            email_reminders_consent=applicant.is_new and applicant.email_reminders_consent,
+            marketing_consent=applicant.is_new and applicant.marketing_consent,
             patient=patient,
             expires_at=now + timedelta(minutes=LINK_MINUTES),
         )
@@ -134,7 +140,10 @@ def online_request_create(
 
 
 def _register(request: BookingRequest) -> Patient:
-    """A new patient as the desk registers one; a likely duplicate is flagged, never merged."""
+    """A new patient as the desk registers one; a likely duplicate is flagged, never merged.
+
+    The opt-ins ticked on the page become consents now, with their source and time: the click
+    proves the address they were given for."""
 
     def register(*, confirm_duplicate: bool) -> Patient:
         return patient_create(
@@ -143,6 +152,8 @@ def _register(request: BookingRequest) -> Patient:
             date_of_birth=request.date_of_birth,
             email=request.email,
             phone=request.phone,
+            email_reminders_consent=request.email_reminders_consent,
+            marketing_consent=request.marketing_consent,
             created_by=None,
             source="online booking",
             confirm_duplicate=confirm_duplicate,
@@ -260,6 +271,15 @@ def _act(request: BookingRequest, *, now: datetime) -> Confirmation:
         return Confirmation(outcome=Outcome.CALL, request=request)
     if mode == OnlineBooking.REQUEST:
         _finish(request, BookingRequest.Status.REQUESTED, now)
+        message_schedule(
+            kind=Kind.ONLINE_RECEIVED,
+            patient=patient,
+            due_at=now,
+            expires_at=request.starts_at,
+            booking_request_id=request.pk,
+            to_email=request.email,
+            now=now,
+        )
         return Confirmation(outcome=Outcome.REQUESTED, request=request)
     try:
         session = _book(request, patient, None)
@@ -272,6 +292,9 @@ def _act(request: BookingRequest, *, now: datetime) -> Confirmation:
             outcome=Outcome.TAKEN, request=request, alternatives=_alternatives(request)
         )
     _finish(request, BookingRequest.Status.BOOKED, now, session=session)
+    message_answer_request(
+        session_id=session.pk, booking_request_id=request.pk, to_email=request.email
+    )
     return Confirmation(outcome=Outcome.BOOKED, request=request, session=session)
 
 
@@ -288,18 +311,45 @@ def online_request_decide(
         if full is None or full.patient is None:
             raise DomainError("This request has no patient to book for; call the person.")
         locked = full
+        # "We have your request" is no longer news once the desk has decided.
+        messages_close(
+            OutboxMessage.objects.filter(booking_request=locked, kind=Kind.ONLINE_RECEIVED),
+            status=Status.CANCELLED,
+            code=Reason.NOT_APPLICABLE,
+            reason="The desk decided on the request before it was sent.",
+        )
         if approve:
             session = _book(locked, full.patient, by)
             _finish(locked, BookingRequest.Status.APPROVED, now, session=session)
+            # The approval carries the booking's details, links and calendar file, and goes to
+            # the verified address whatever the consents (it answers the request): the
+            # session's own first confirmation would say the same thing a second time.
+            messages_close(
+                OutboxMessage.objects.filter(session=session, kind=Kind.CONFIRMATION, step=0),
+                status=Status.CANCELLED,
+                code=Reason.SUPERSEDED,
+                reason="The approval email carries the booking's details.",
+                include_skipped=True,
+            )
+            message_schedule(
+                kind=Kind.ONLINE_APPROVED,
+                patient=locked.patient,
+                due_at=now,
+                expires_at=session.starts_at,
+                session_id=session.pk,
+                booking_request_id=locked.pk,
+                to_email=locked.email,
+                now=now,
+            )
         else:
             _finish(locked, BookingRequest.Status.DECLINED, now)
-        message_schedule(
-            kind=Kind.ONLINE_APPROVED if approve else Kind.ONLINE_DECLINED,
-            patient=locked.patient,
-            due_at=now,
-            expires_at=now + timedelta(days=2),
-            booking_request_id=locked.pk,
-            to_email=locked.email,
-            now=now,
-        )
+            message_schedule(
+                kind=Kind.ONLINE_DECLINED,
+                patient=locked.patient,
+                due_at=now,
+                expires_at=now + timedelta(days=2),
+                booking_request_id=locked.pk,
+                to_email=locked.email,
+                now=now,
+            )
     return locked
