@@ -1,79 +1,144 @@
-"""A new patient books a consultation online on a phone, confirms from the email's link, and the
-front desk sees the session in the calendar."""
+"""Online booking as patients and the desk click through it, at phone width (390x844) and on a
+desktop: a new patient books a consultation and confirms from the email's link, as delivered to
+a local SMTP server; the desk sees the session in the calendar. An existing patient books a
+follow-up type. In "request" mode the desk approves and the approval email arrives. Every page
+is checked by axe-core (checked_context)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import email
 import re
+import threading
+from collections.abc import Iterator
+from email.policy import default as default_policy
+from typing import Any
 
 import pytest
-from django.core import mail
 from django.utils import timezone
 
 from patients.tests.factories import PatientFactory
-from tests.browser.conftest import log_in
+from tests.browser.conftest import checked_context, log_in
+from tests.support.smtp import SmtpSink, smtp_server
 from treatments.messaging.dispatch import dispatch_in_process
 from treatments.models import Clinic, OnlineBooking, Session
+from treatments.tests.factories import SessionTypeFactory
 
 pytestmark = [pytest.mark.browser]
 
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1400, "height": 1000}
+VIEWPORTS = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 
+
+class Mailbox(SmtpSink):
+    """The local SMTP server's inbox: who each message went to, and the message."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.received: list[tuple[list[str], Any]] = []
+        self.arrived = threading.Condition(self.lock)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=default_policy)
+        with self.lock:
+            self.received.append((list(envelope.rcpt_tos), message))
+        return await super().handle_DATA(server, session, envelope)
+
+    def deliver(self) -> list[tuple[str, str, str]]:
+        """Run the dispatcher once (as `make run` does every interval); the new messages'
+        (recipient, subject, text), as the SMTP server received them."""
+        before = len(self.received)
+        dispatch_in_process()
+        with self.lock:
+            new = self.received[before:]
+        return [
+            (", ".join(to), str(m["Subject"]), m.get_body(preferencelist=("plain",)).get_content())
+            for to, m in new
+        ]
+
+
+@pytest.fixture
+def mailbox(settings, live_server) -> Iterator[Mailbox]:
+    sink = Mailbox()
+    with smtp_server(sink) as port:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.MESSAGING_SITE_URL = live_server.url
+        yield sink
+
+
+def _link(text: str, base: str) -> str:
+    return re.search(rf"{re.escape(base)}/book/confirm/\S+/", text).group(0)
+
+
+def _choose(page, session_type: str, day: dt.date, time: str) -> None:
+    page.goto("/book/")
+    page.get_by_label("Session").select_option(label=session_type)
+    page.get_by_label("Day").fill(day.isoformat())
+    page.get_by_role("button", name="Show free times").click()
+    page.wait_for_url(lambda url: "session_type=" in url)
+    page.locator("label.btn", has_text=time).click()
+    assert page.get_by_label(time).is_checked()
+
+
+@VIEWPORTS
 def test_a_new_patient_books_a_consultation_online_and_the_desk_sees_it(
     transactional_db,
     live_server,
     browser,
+    mailbox,
     screenshots,
-    settings,
+    viewport,
     clinic,
     front_desk_user,
     practitioner_profile,
     room,
     face,
 ):
-    settings.MESSAGING_SITE_URL = live_server.url
     Clinic.objects.filter(pk=1).update(online_booking=OnlineBooking.INSTANT)
     face.bookable_online = face.new_patients_online = True
     face.save()
     day = timezone.localdate(timezone.now(), clinic.zone) + dt.timedelta(days=14)
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 390, "height": 844}, locale="en-GB"
-    )
-    context.set_default_timeout(10_000)
+    context = checked_context(browser, live_server.url, viewport=viewport)
     page = context.new_page()
 
-    page.goto("/book/")
+    _choose(page, "Face", day, "10:00")
     assert "Test Clinic" in page.content()
-    page.get_by_label("Session").select_option(label="Face")
-    page.get_by_label("Day").fill(day.isoformat())
-    page.get_by_role("button", name="Show free times").click()
-    page.locator("label.btn", has_text="10:00").click()
-    assert page.get_by_label("10:00").is_checked()
     page.get_by_label("No, I am new").check()
-    page.get_by_label("Email").fill("nina@example.com")
+    page.get_by_label("Email", exact=True).fill("nina@example.com")
     page.get_by_label("Date of birth").fill("1990-05-01")
     page.get_by_label("First name").fill("Nina")
     page.get_by_label("Last name").fill("Newcombe")
     page.get_by_label("Phone").fill("07700900123")
-    page.screenshot(path=screenshots / "online-booking-phone.png", full_page=True)
+    reminders = page.get_by_label("Email me reminders before my appointments")
+    assert not reminders.is_checked()
+    assert not page.get_by_label("Email me when my next session is due").is_checked()
+    reminders.check()
+    name = "phone" if viewport is PHONE else "desktop"
+    page.screenshot(path=screenshots / f"online-booking-{name}.png", full_page=True)
     page.get_by_role("button", name="Send me the confirmation email").click()
+    page.wait_for_url("**/book/check-your-email/")
     page.get_by_text("Check your email").wait_for()
     assert Session.objects.count() == 0
 
-    dispatch_in_process()
-    [email] = mail.outbox
-    assert email.to == ["nina@example.com"]
-    link = re.search(rf"{re.escape(live_server.url)}/book/confirm/\S+/", email.body).group(0)
-    page.goto(link)
+    [(to, subject, text)] = mailbox.deliver()
+    assert to == "nina@example.com" and "Confirm your booking" in subject
+    page.goto(_link(text, live_server.url))
     page.get_by_role("button", name="Confirm").click()
     page.get_by_text("You are booked").wait_for()
-    page.screenshot(path=screenshots / "online-booked-phone.png", full_page=True)
+    page.screenshot(path=screenshots / f"online-booked-{name}.png", full_page=True)
     session = Session.objects.get()
     assert session.patient.last_name == "Newcombe"
+    assert session.patient.email_reminders_consent and not session.patient.marketing_consent
     assert session.starts_at.astimezone(clinic.zone).time() == dt.time(10)
+    # The booking's confirmation, with its calendar file, reaches the verified address.
+    confirmations = [m for m in mailbox.deliver() if "is booked" in m[2]]
+    assert [m[0] for m in confirmations] == ["nina@example.com"]
     context.close()
 
-    desk = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 1000})
-    desk.set_default_timeout(10_000)
+    desk = checked_context(browser, live_server.url, viewport=DESKTOP)
     desk_page = desk.new_page()
     log_in(desk_page, front_desk_user.username)
     desk_page.goto(f"/calendar/?view=day&date={day.isoformat()}")
@@ -82,18 +147,65 @@ def test_a_new_patient_books_a_consultation_online_and_the_desk_sees_it(
     desk.close()
 
 
-def test_an_existing_patient_requests_a_follow_up_and_the_desk_approves_it(
+@VIEWPORTS
+def test_an_existing_patient_books_a_follow_up_type_online(
     transactional_db,
     live_server,
-    page,
-    settings,
+    browser,
+    mailbox,
+    viewport,
+    clinic,
+    practitioner_profile,
+    room,
+    face,
+):
+    Clinic.objects.filter(pk=1).update(online_booking=OnlineBooking.INSTANT)
+    face.bookable_online = face.new_patients_online = True
+    face.save()
+    SessionTypeFactory(
+        name="Follow-up", duration_minutes=30, buffer_minutes=10, bookable_online=True
+    )
+    PatientFactory(
+        first_name="Olive",
+        last_name="Oldhand",
+        email="olive@example.com",
+        date_of_birth=dt.date(1970, 3, 2),
+    )
+    day = timezone.localdate(timezone.now(), clinic.zone) + dt.timedelta(days=9)
+    context = checked_context(browser, live_server.url, viewport=viewport)
+    page = context.new_page()
+
+    _choose(page, "Follow-up", day, "14:00")
+    page.get_by_label("Yes, I am a patient").check()
+    page.get_by_label("Email", exact=True).fill("olive@example.com")
+    page.get_by_label("Date of birth").fill("1970-03-02")
+    page.get_by_role("button", name="Send me the confirmation email").click()
+    page.get_by_text("Check your email").wait_for()
+    [(to, _, text)] = mailbox.deliver()
+    assert to == "olive@example.com"
+    page.goto(_link(text, live_server.url))
+    page.get_by_role("button", name="Confirm").click()
+    page.get_by_text("You are booked").wait_for()
+    assert "Follow-up" in page.locator("main").inner_text()
+    session = Session.objects.get()
+    assert session.session_type.name == "Follow-up" and session.patient.last_name == "Oldhand"
+    assert session.starts_at.astimezone(clinic.zone).time() == dt.time(14)
+    context.close()
+
+
+@VIEWPORTS
+def test_in_request_mode_the_desk_approves_and_the_patient_is_told(
+    transactional_db,
+    live_server,
+    browser,
+    mailbox,
+    viewport,
     clinic,
     front_desk_user,
     practitioner_profile,
     room,
     face,
 ):
-    settings.MESSAGING_SITE_URL = live_server.url
     Clinic.objects.filter(pk=1).update(online_booking=OnlineBooking.REQUEST)
     face.bookable_online = True
     face.save()
@@ -104,33 +216,39 @@ def test_an_existing_patient_requests_a_follow_up_and_the_desk_approves_it(
         date_of_birth=dt.date(1970, 3, 2),
     )
     day = timezone.localdate(timezone.now(), clinic.zone) + dt.timedelta(days=10)
+    context = checked_context(browser, live_server.url, viewport=viewport)
+    page = context.new_page()
 
-    page.goto("/book/")
-    page.get_by_label("Session").select_option(label="Face")
-    page.get_by_label("Day").fill(day.isoformat())
-    page.get_by_role("button", name="Show free times").click()
-    page.locator("label.btn", has_text="11:00").click()
+    _choose(page, "Face", day, "11:00")
     page.get_by_label("Yes, I am a patient").check()
-    page.get_by_label("Email").fill("olive@example.com")
+    page.get_by_label("Email", exact=True).fill("olive@example.com")
     page.get_by_label("Date of birth").fill("1970-03-02")
     page.get_by_role("button", name="Send me the confirmation email").click()
     page.get_by_text("Check your email").wait_for()
-    dispatch_in_process()
-    [email] = mail.outbox
-    link = re.search(rf"{re.escape(live_server.url)}/book/confirm/\S+/", email.body).group(0)
-    page.goto(link)
+    [(_, _, text)] = mailbox.deliver()
+    page.goto(_link(text, live_server.url))
     page.get_by_role("button", name="Confirm").click()
     page.get_by_text("Request received").wait_for()
     assert Session.objects.count() == 0
+    [(to, subject, text)] = mailbox.deliver()
+    assert to == "olive@example.com" and "request" in subject and "Nothing is booked yet" in text
+    context.close()
 
-    log_in(page, front_desk_user.username)
-    page.get_by_role("link", name="Online requests").click()
-    assert "Oldhand" in page.locator("table").inner_text()
-    page.get_by_role("button", name="Approve").click()
-    page.get_by_text("Booked; the patient is told.").wait_for()
+    # The desk works at a desk (the staff pages are measured at desktop and tablet width).
+    desk = checked_context(browser, live_server.url, viewport=DESKTOP)
+    desk_page = desk.new_page()
+    log_in(desk_page, front_desk_user.username)
+    desk_page.goto("/book/requests/")
+    assert "Oldhand" in desk_page.locator("table").inner_text()
+    desk_page.get_by_role("button", name="Approve").click()
+    desk_page.get_by_text("Booked; the patient is told.").wait_for()
     session = Session.objects.get()
     assert session.patient.last_name == "Oldhand"
     assert session.starts_at.astimezone(clinic.zone).time() == dt.time(11)
-    dispatch_in_process()
-    told = [m for m in mail.outbox[1:] if "approved your request" in m.body]
-    assert len(told) == 1 and told[0].to == ["olive@example.com"]
+    desk.close()
+
+    told = mailbox.deliver()
+    assert len(told) == 1
+    [(to, subject, text)] = told
+    assert to == "olive@example.com" and "approved your request" in text
+    assert "11:00" in text and f"{live_server.url}/m/cancel/" in text
