@@ -252,3 +252,94 @@ def test_in_request_mode_the_desk_approves_and_the_patient_is_told(
     [(to, subject, text)] = told
     assert to == "olive@example.com" and "approved your request" in text
     assert "11:00" in text and f"{live_server.url}/m/cancel/" in text
+
+
+NARROW = {"width": 360, "height": 740}
+FITS = "document.documentElement.scrollWidth <= window.innerWidth"
+
+
+def _tab_to(page, selector: str, most: int) -> int:
+    """Press Tab until the focused element matches `selector`; how many presses it took."""
+    for presses in range(1, most + 1):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"document.activeElement.matches({selector!r})"):
+            return presses
+    raise AssertionError(f"{selector} not reached in {most} Tab presses")
+
+
+def test_the_public_pages_fit_a_360_px_phone_and_work_from_the_keyboard(
+    transactional_db,
+    live_server,
+    browser,
+    mailbox,
+    screenshots,
+    clinic,
+    practitioner_profile,
+    room,
+    face,
+):
+    Clinic.objects.filter(pk=1).update(online_booking=OnlineBooking.INSTANT)
+    face.bookable_online = face.new_patients_online = True
+    face.save()
+    day = timezone.localdate(timezone.now(), clinic.zone) + dt.timedelta(days=14)
+    context = checked_context(browser, live_server.url, viewport=NARROW)
+    page = context.new_page()
+    page.goto("/book/")
+    assert page.evaluate(FITS)
+    page.goto(f"/book/?session_type={face.pk}&practitioner=&day={day.isoformat()}")
+    assert page.evaluate(FITS)
+
+    # Every free time is a target of at least 24 x 24 px (WCAG 2.2, 2.5.8) and none spills over.
+    boxes = [label.bounding_box() for label in page.locator("label.btn").all()]
+    assert len(boxes) > 20
+    assert all(b["width"] >= 24 and b["height"] >= 24 and b["x"] + b["width"] <= 360 for b in boxes)
+    # Text inputs at 16 px or more: phones do not zoom the page when one is focused.
+    sizes = page.eval_on_selector_all(
+        "input.form-control, select",
+        "els => els.map(e => parseFloat(getComputedStyle(e).fontSize))",
+    )
+    assert min(sizes) >= 16
+
+    # The whole second form from the keyboard: the first free time is a few Tabs away
+    # (see the count below), with a visible focus ring.
+    presses = _tab_to(page, "input[name=slot]", most=12)
+    ring = page.evaluate("getComputedStyle(document.activeElement.nextElementSibling).boxShadow")
+    assert ring not in ("", "none")
+    page.keyboard.press("Space")
+    for _ in range(8):  # 08:00 -> 10:00, a quarter hour per arrow
+        page.keyboard.press("ArrowRight")
+    assert page.get_by_label("10:00").is_checked()
+    _tab_to(page, "input[name=is_new]", most=2)
+    page.keyboard.press("ArrowDown")
+    assert page.get_by_label("No, I am new").is_checked()
+    for selector, typed in [
+        ("#id_email", "nina@example.com"),
+        ("#id_date_of_birth", "01011990"),  # the same in d/m and m/d order
+        ("#id_first_name", "Nina"),
+        ("#id_last_name", "Newcombe"),
+        ("#id_phone", "07700900123"),
+    ]:
+        _tab_to(page, selector, most=2)
+        page.keyboard.type(typed)
+    assert page.get_by_label("Date of birth").input_value() == "1990-01-01"
+    _tab_to(page, "#id_email_reminders_consent", most=2)
+    page.keyboard.press("Space")
+    page.screenshot(path=screenshots / "online-booking-360.png", full_page=True)
+    _tab_to(page, "button[type=submit]", most=3)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/book/check-your-email/")
+    assert page.evaluate(FITS)
+
+    [(_, _, text)] = mailbox.deliver()
+    page.goto(_link(text, live_server.url))
+    assert page.evaluate(FITS)
+    _tab_to(page, "button[type=submit]", most=4)
+    page.keyboard.press("Enter")
+    page.get_by_text("You are booked").wait_for()
+    assert page.evaluate(FITS)
+    page.screenshot(path=screenshots / "online-booked-360.png", full_page=True)
+    session = Session.objects.get()
+    assert session.patient.email_reminders_consent
+    assert session.starts_at.astimezone(clinic.zone).time() == dt.time(10)
+    assert presses <= 10  # skip link, brand, type, with, day (3 parts + picker), "Show free times"
+    context.close()
