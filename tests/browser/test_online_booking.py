@@ -175,7 +175,7 @@ def test_an_existing_patient_books_a_follow_up_type_online(
     context = checked_context(browser, live_server.url, viewport=viewport)
     page = context.new_page()
 
-    _choose(page, "Follow-up", day, "14:00")
+    _choose(page, "Follow-up (if you have been to the clinic)", day, "14:00")
     page.get_by_label("Yes, I am a patient").check()
     page.get_by_label("Email", exact=True).fill("olive@example.com")
     page.get_by_label("Date of birth").fill("1970-03-02")
@@ -219,7 +219,7 @@ def test_in_request_mode_the_desk_approves_and_the_patient_is_told(
     context = checked_context(browser, live_server.url, viewport=viewport)
     page = context.new_page()
 
-    _choose(page, "Face", day, "11:00")
+    _choose(page, "Face (if you have been to the clinic)", day, "11:00")
     page.get_by_label("Yes, I am a patient").check()
     page.get_by_label("Email", exact=True).fill("olive@example.com")
     page.get_by_label("Date of birth").fill("1970-03-02")

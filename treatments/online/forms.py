@@ -21,7 +21,12 @@ class ChooseForm(forms.Form):
 
     def __init__(self, *args: Any, types: Any, staff: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["session_type"]).queryset = types
+        choice = cast(forms.ModelChoiceField, self.fields["session_type"])
+        choice.queryset = types
+        # New patients may book only a consultation type: say so before they choose.
+        choice.label_from_instance = lambda t: (
+            t.name if t.new_patients_online else f"{t.name} (if you have been to the clinic)"
+        )
         cast(forms.ModelChoiceField, self.fields["practitioner"]).queryset = staff
 
 

@@ -67,7 +67,8 @@ def test_the_page_offers_only_the_types_the_clinic_allows_online(client, online,
     page = client.get(reverse("online:book")).content.decode()
     types = page[page.index('name="session_type"') : page.index("</select>")]
     offered = re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', types)
-    assert offered == ["Face", "Follow-up"]
+    # A type new patients may not book says so before anyone chooses it.
+    assert offered == ["Face", "Follow-up (if you have been to the clinic)"]
 
 
 def test_a_type_not_bookable_online_shows_no_times_and_is_refused(client, online):
