@@ -70,7 +70,9 @@ def mailbox(settings, live_server) -> Iterator[Mailbox]:
 
 
 def _link(text: str, base: str) -> str:
-    return re.search(rf"{re.escape(base)}/book/confirm/\S+/", text).group(0)
+    found = re.search(rf"{re.escape(base)}/book/confirm/\S+/", text)
+    assert found, text
+    return found.group(0)
 
 
 def _choose(page, session_type: str, day: dt.date, time: str) -> None:

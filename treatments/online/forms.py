@@ -10,10 +10,18 @@ from django import forms
 from treatments.models import SessionType, StaffProfile
 
 
+class SessionTypeChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        # New patients may book only a consultation type: say so before anyone chooses.
+        if obj.new_patients_online:
+            return str(obj.name)
+        return f"{obj.name} (if you have been to the clinic)"
+
+
 class ChooseForm(forms.Form):
     """The GET part: what, with whom, which day."""
 
-    session_type = forms.ModelChoiceField(queryset=SessionType.objects.none(), label="Session")
+    session_type = SessionTypeChoice(queryset=SessionType.objects.none(), label="Session")
     practitioner = forms.ModelChoiceField(
         queryset=StaffProfile.objects.none(), required=False, empty_label="Anyone", label="With"
     )
@@ -21,12 +29,7 @@ class ChooseForm(forms.Form):
 
     def __init__(self, *args: Any, types: Any, staff: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choice = cast(forms.ModelChoiceField, self.fields["session_type"])
-        choice.queryset = types
-        # New patients may book only a consultation type: say so before they choose.
-        choice.label_from_instance = lambda t: (
-            t.name if t.new_patients_online else f"{t.name} (if you have been to the clinic)"
-        )
+        cast(forms.ModelChoiceField, self.fields["session_type"]).queryset = types
         cast(forms.ModelChoiceField, self.fields["practitioner"]).queryset = staff
 
 
