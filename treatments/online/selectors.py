@@ -58,6 +58,27 @@ def free_slots(
     """The day's free starts for the type (one practitioner, or anyone allowed it), from the
     desk's own availability engine: a start is offered online exactly when the calendar offers
     it, so `session_book` accepts it."""
+    return free_slots_between(
+        session_type=session_type,
+        first_day=day,
+        days=1,
+        zone=zone,
+        practitioner_id=practitioner_id,
+        now=now,
+    )
+
+
+def free_slots_between(
+    *,
+    session_type: SessionType,
+    first_day: date,
+    days: int,
+    zone: ZoneInfo,
+    practitioner_id: int | None = None,
+    now: datetime | None = None,
+) -> list[FreeSlot]:
+    """The free starts of the local days [first_day, first_day + days), in time order: the
+    same six queries for one day or a week."""
     staff = online_practitioners(session_type=session_type)
     if practitioner_id is not None:
         staff = [s for s in staff if s.pk == practitioner_id]
@@ -65,8 +86,8 @@ def free_slots(
         session_type=session_type,
         practitioners=staff,
         rooms=list(rooms_active()),
-        first_day=day,
-        days=1,
+        first_day=first_day,
+        days=days,
         zone=zone,
         now=now or timezone.now(),
     )
@@ -86,17 +107,15 @@ def nearest_free_slots(
     days: int = 7,
 ) -> list[FreeSlot]:
     """The free starts nearest to `around` (same day first, then the following days)."""
-    first = around.astimezone(zone).date()
-    found: list[FreeSlot] = []
-    for offset in range(days):
-        found += free_slots(
-            session_type=session_type,
-            day=first + timedelta(days=offset),
-            zone=zone,
-            practitioner_id=practitioner_id,
-        )
-        if len(found) >= count * 2:
-            break
+    # One read for the whole stretch: the "just taken" page is what a race's losers all ask
+    # for at once.
+    found = free_slots_between(
+        session_type=session_type,
+        first_day=around.astimezone(zone).date(),
+        days=days,
+        zone=zone,
+        practitioner_id=practitioner_id,
+    )
     found.sort(key=lambda slot: abs(slot.starts_at - around))
     return sorted(found[:count], key=lambda slot: slot.starts_at)
 
