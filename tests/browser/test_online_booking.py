@@ -18,11 +18,14 @@ import pytest
 from django.utils import timezone
 
 from patients.tests.factories import PatientFactory
+from tests.browser.axe import assert_accessible
 from tests.browser.conftest import checked_context, log_in
 from tests.support.smtp import SmtpSink, smtp_server
+from treatments.clinic_time import local_to_utc
 from treatments.messaging.dispatch import dispatch_in_process
 from treatments.models import Clinic, OnlineBooking, Session
-from treatments.tests.factories import SessionTypeFactory
+from treatments.online.services import Applicant, online_link_make, online_request_create
+from treatments.tests.factories import SessionFactory, SessionTypeFactory
 
 pytestmark = [pytest.mark.browser]
 
@@ -123,6 +126,7 @@ def test_a_new_patient_books_a_consultation_online_and_the_desk_sees_it(
     page.get_by_role("button", name="Send me the confirmation email").click()
     page.wait_for_url("**/book/check-your-email/")
     page.get_by_text("Check your email").wait_for()
+    assert_accessible(page)  # reached by a click: check it too
     assert Session.objects.count() == 0
 
     [(to, subject, text)] = mailbox.deliver()
@@ -130,6 +134,7 @@ def test_a_new_patient_books_a_consultation_online_and_the_desk_sees_it(
     page.goto(_link(text, live_server.url))
     page.get_by_role("button", name="Confirm").click()
     page.get_by_text("You are booked").wait_for()
+    assert_accessible(page)  # reached by a click: check it too
     page.screenshot(path=screenshots / f"online-booked-{name}.png", full_page=True)
     session = Session.objects.get()
     assert session.patient.last_name == "Newcombe"
@@ -183,11 +188,13 @@ def test_an_existing_patient_books_a_follow_up_type_online(
     page.get_by_label("Date of birth").fill("1970-03-02")
     page.get_by_role("button", name="Send me the confirmation email").click()
     page.get_by_text("Check your email").wait_for()
+    assert_accessible(page)  # reached by a click: check it too
     [(to, _, text)] = mailbox.deliver()
     assert to == "olive@example.com"
     page.goto(_link(text, live_server.url))
     page.get_by_role("button", name="Confirm").click()
     page.get_by_text("You are booked").wait_for()
+    assert_accessible(page)  # reached by a click: check it too
     assert "Follow-up" in page.locator("main").inner_text()
     session = Session.objects.get()
     assert session.session_type.name == "Follow-up" and session.patient.last_name == "Oldhand"
@@ -227,10 +234,12 @@ def test_in_request_mode_the_desk_approves_and_the_patient_is_told(
     page.get_by_label("Date of birth").fill("1970-03-02")
     page.get_by_role("button", name="Send me the confirmation email").click()
     page.get_by_text("Check your email").wait_for()
+    assert_accessible(page)  # reached by a click: check it too
     [(_, _, text)] = mailbox.deliver()
     page.goto(_link(text, live_server.url))
     page.get_by_role("button", name="Confirm").click()
     page.get_by_text("Request received").wait_for()
+    assert_accessible(page)  # reached by a click: check it too
     assert Session.objects.count() == 0
     [(to, subject, text)] = mailbox.deliver()
     assert to == "olive@example.com" and "request" in subject and "Nothing is booked yet" in text
@@ -244,6 +253,7 @@ def test_in_request_mode_the_desk_approves_and_the_patient_is_told(
     assert "Oldhand" in desk_page.locator("table").inner_text()
     desk_page.get_by_role("button", name="Approve").click()
     desk_page.get_by_text("Booked; the patient is told.").wait_for()
+    assert_accessible(desk_page)  # reached by a click: check it too
     session = Session.objects.get()
     assert session.patient.last_name == "Oldhand"
     assert session.starts_at.astimezone(clinic.zone).time() == dt.time(11)
@@ -338,10 +348,66 @@ def test_the_public_pages_fit_a_360_px_phone_and_work_from_the_keyboard(
     _tab_to(page, "button[type=submit]", most=4)
     page.keyboard.press("Enter")
     page.get_by_text("You are booked").wait_for()
+    assert_accessible(page)  # reached by a click: check it too
     assert page.evaluate(FITS)
     page.screenshot(path=screenshots / "online-booked-360.png", full_page=True)
     session = Session.objects.get()
     assert session.patient.email_reminders_consent
     assert session.starts_at.astimezone(clinic.zone).time() == dt.time(10)
     assert presses <= 10  # skip link, brand, type, with, day (3 parts + picker), "Show free times"
+    context.close()
+
+
+def test_every_public_outcome_page_passes_axe_and_fits_a_phone(
+    transactional_db, live_server, browser, clinic, practitioner_profile, room, face
+):
+    Clinic.objects.filter(pk=1).update(online_booking=OnlineBooking.INSTANT)
+    face.bookable_online = face.new_patients_online = True
+    face.save()
+    day = timezone.localdate(timezone.now(), clinic.zone) + dt.timedelta(days=12)
+    ten = local_to_utc(dt.datetime.combine(day, dt.time(10)), clinic.zone)
+    taken = online_request_create(
+        session_type=face,
+        practitioner=practitioner_profile,
+        starts_at=ten,
+        applicant=Applicant(
+            email="late@example.com",
+            date_of_birth=dt.date(1990, 1, 1),
+            is_new=True,
+            first_name="Lou",
+            last_name="Late",
+            phone="07700900555",
+        ),
+    )
+    held = PatientFactory(email="held@example.com", booking_hold=True)
+    refused = online_request_create(
+        session_type=face,
+        practitioner=None,
+        starts_at=ten + dt.timedelta(hours=2),
+        applicant=Applicant(email=held.email, date_of_birth=held.date_of_birth, is_new=False),
+    )
+    SessionFactory(
+        practitioner=practitioner_profile,
+        room=room,
+        session_type=face,
+        starts_at=ten,
+        ends_at=ten + dt.timedelta(minutes=45),
+        blocked_until=ten + dt.timedelta(minutes=60),
+    )
+    context = checked_context(browser, live_server.url, viewport=PHONE)
+    page = context.new_page()
+    for request, heading in [(taken, "That slot was just taken"), (refused, "Please call")]:
+        page.goto(f"/book/confirm/{online_link_make(request=request)}/")
+        page.get_by_role("button", name="Confirm").click()
+        page.get_by_role("heading", name=heading).wait_for()
+        assert_accessible(page)
+        assert page.evaluate(FITS)
+        if request is taken:
+            assert page.get_by_role("link", name=re.compile(r"\d\d:\d\d")).count() >= 1
+    page.goto("/book/confirm/not-a-link/")
+    page.get_by_role("heading", name="This link no longer works").wait_for()
+    assert page.evaluate(FITS)
+    Clinic.objects.filter(pk=1).update(online_booking=OnlineBooking.OFF)
+    page.goto("/book/")
+    assert "not available" in page.locator("main").inner_text() and page.evaluate(FITS)
     context.close()
