@@ -279,3 +279,27 @@ def test_the_outcome_of_a_link_is_unchanged_by_the_opt_ins(online):
     assert online_request_confirm(token=online_link_make(request=request)).outcome == (
         Outcome.BOOKED
     )
+
+
+def test_a_declined_request_s_email_arrives(request_mode, front_desk_user):
+    request = _book(request_mode, _new())
+    with time_machine.travel(CLICKED_AT, tick=False):
+        online_request_decide(request=request, approve=False, by=front_desk_user)
+    mail.outbox.clear()
+    _dispatch()
+    [email] = mail.outbox
+    assert email.to == ["nina@example.com"] and "could not accept your request" in email.body
+    assert "you agreed to receive appointment" not in email.body
+
+
+def test_staff_previews_of_the_online_answers_hand_out_no_working_link(
+    request_mode, manager, front_desk_user
+):
+    request = _book(request_mode, _new())
+    online_request_decide(request=request, approve=True, by=front_desk_user)
+    for kind in (Kind.ONLINE_RECEIVED, Kind.ONLINE_APPROVED):
+        message = OutboxMessage.objects.get(kind=kind)
+        page = manager.get(reverse("messaging:message_detail", args=[message.pk]))
+        text = page.content.decode()
+        assert page.status_code == 200 and "Nina New" in text and kind.label in text
+        assert "/m/cancel/" not in text and "/book/confirm/" not in text
