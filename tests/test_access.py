@@ -110,6 +110,7 @@ PAGES: dict[str, Page] = {
     "treatments:session_create": Page(NONE, BOOKING),
     "treatments:next_available": Page(NONE, BOOKING),
     "treatments:today": Page(NONE, BOOKING),
+    "treatments:patient_cancellation_seen": Page(kw(pk="patient_cancellation"), BOOKING, POST_ONLY),
     "treatments:session_detail": Page(kw(pk="session"), BOOKING),
     "treatments:session_reschedule": Page(kw(pk="session"), BOOKING),
     "treatments:session_drop": Page(kw(pk="session"), BOOKING, POST_ONLY),
