@@ -53,7 +53,9 @@ def menu_links(page) -> list[str]:
     return hrefs
 
 
-@pytest.mark.parametrize("who", ["front_desk_user", "practitioner_profile", "manager_user"])
+@pytest.mark.parametrize(
+    "who", ["front_desk_user", "practitioner_profile", "therapist_profile", "manager_user"]
+)
 def test_every_menu_page_has_no_serious_accessibility_violation(
     page, live_server, request, who, clinic_day
 ):
