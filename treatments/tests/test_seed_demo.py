@@ -290,3 +290,13 @@ def test_the_desk_sees_a_patient_cancellation_by_email_link_on_today(seeded):
         html = desk.get(reverse("treatments:today")).content.decode()
     assert f'data-patient-cancellation="{notice.pk}"' in html
     assert f"{notice.session.patient.full_name}</a>" in html
+
+
+def test_early_in_the_morning_the_follow_up_nudges_are_due_at_once(db):
+    # Before 09:00 (the nudges' send hour): a window opening today would wait until then.
+    early = NOW.replace(hour=7, minute=30)
+    with time_machine.travel(early, tick=False):
+        seed()
+    nudges = OutboxMessage.objects.filter(kind=Kind.FOLLOW_UP, status=Status.PENDING)
+    assert nudges.count() == 3
+    assert all(m.due_at <= early for m in nudges)

@@ -102,13 +102,20 @@ DAYS_EACH_SIDE = 7
 STEP = dt.timedelta(minutes=15)
 # Completed sessions this recent get their aftercare emails (24 h and 48 h after the end).
 AFTERCARE_DAYS = dt.timedelta(days=3)
-# name, indication, sessions, interval min and max days, maintenance days, the session types it
-# is started from. The first step is a session completed at least `min` days ago, so the
-# follow-up nudge for the second is due at once (the step's window has opened).
-FACE_TYPES = ("Face", "Face, neck and décolletage")
+# A weekly course for the demo (the migration's protocols space sessions 7 to 21 days apart, more
+# than the demo's week of history): name, indication, sessions, interval min and max days,
+# maintenance days, the session types it is started from. Its first step is a session completed
+# more than `min` days ago, so the second step's window is open and its nudge is due at once.
 PROTOCOLS = [
-    ("Skin revitalisation", Protocol.Indication.SKIN, 4, 5, 14, 120, FACE_TYPES),
-    ("Hair loss (scalp)", Protocol.Indication.HAIR, 6, 5, 10, 90, ("Scalp",)),
+    (
+        "Skin revitalisation (weekly)",
+        Protocol.Indication.SKIN,
+        4,
+        5,
+        14,
+        120,
+        ("Face", "Face, neck and décolletage"),
+    ),
 ]
 DEMO_COURSES = 3
 PATIENT_CANCEL_REASON = "Cancelled by the patient through the email link."
@@ -549,14 +556,15 @@ class Command(BaseCommand):
                 patient__email__gt="",
             )
             .select_related("patient", "session_type", "practitioner__user", "room")
-            .order_by("-starts_at", "id")
+            .order_by("starts_at", "id")
         )
         patients: set[int] = set()
         for session in candidates:
             protocol = protocols[session.session_type.name]
             opens, closes = protocol_window(protocol, session.starts_at.astimezone(zone).date())
-            if not opens <= today <= closes or session.patient_id in patients:
-                continue  # the second step's window is not open today
+            # A window that opened before today: the nudge is due at once, not at 09:00.
+            if not opens < today <= closes or session.patient_id in patients:
+                continue
             with transaction.atomic():
                 course = course_create(
                     patient=session.patient,
