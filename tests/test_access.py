@@ -14,6 +14,7 @@ through `check_every_response`, the one place for a rule that holds for every pa
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -110,6 +111,7 @@ PAGES: dict[str, Page] = {
     "treatments:session_create": Page(NONE, BOOKING),
     "treatments:next_available": Page(NONE, BOOKING),
     "treatments:today": Page(NONE, BOOKING),
+    "treatments:patient_cancellation_seen": Page(kw(pk="patient_cancellation"), BOOKING, POST_ONLY),
     "treatments:session_detail": Page(kw(pk="session"), BOOKING),
     "treatments:session_reschedule": Page(kw(pk="session"), BOOKING),
     "treatments:session_drop": Page(kw(pk="session"), BOOKING, POST_ONLY),
@@ -202,8 +204,43 @@ PAGES: dict[str, Page] = {
 }
 
 
+# Words for developers, never for the people using the clinic: a template or a message leaking
+# its insides, a note to self, an exception's name (issue 8: "The seed's advice: ... walk away",
+# "This appointment is already arrived").
+DEVELOPER_TEXT = re.compile(
+    r"\{\{|\{%|\bTODO\b|\bFIXME\b|Traceback|\b[A-Z]\w+(?:Error|Exception)\b|"
+    r"\b[Tt]he seed\b|walk away|is already arrived|\bpk\b"
+)
+
+
+def visible_text(html: str) -> str:
+    """What the page shows: its text outside scripts, styles and tags (attributes included in
+    the tags, so a `title` or `aria-label` is not checked: they are read by screen readers, and
+    kept to the same words by review)."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.DOTALL | re.IGNORECASE)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+@pytest.mark.parametrize(
+    ("html", "developer"),
+    [
+        ("<p>The seed's advice: if it hurts, walk away.</p>", True),
+        ("<div>This appointment is already arrived</div>", True),
+        ("<td>{{ session.patient }}</td>", True),
+        ("<p>DomainError: slot taken</p>", True),
+        ("<p>None yet.</p><p>Products used: none recorded</p>", False),
+        ('<a title="pk 3" href="/sessions/3/">Jane Doe</a><script>let pk = 1;</script>', False),
+    ],
+)
+def test_the_developer_text_rule_reads_what_the_page_shows(html, developer):
+    assert (DEVELOPER_TEXT.search(visible_text(html)) is not None) is developer
+
+
 def check_every_response(response: HttpResponse, *, url: str, who: str) -> None:
     """Runs on every response of the matrix: a rule that holds for every page goes here."""
+    if response.get("Content-Type", "").startswith("text/html") and response.status_code == 200:
+        found = DEVELOPER_TEXT.search(visible_text(response.content.decode()))
+        assert found is None, f"{who} {url}: developer text on screen: {found and found.group(0)!r}"
     assert response["X-Frame-Options"] == "DENY", f"{who} {url}: framable"
     assert response["X-Content-Type-Options"] == "nosniff", f"{who} {url}: no nosniff"
     assert "Content-Security-Policy" in response, f"{who} {url}: no Content-Security-Policy"

@@ -13,6 +13,11 @@ urlpatterns: list = []
 urlpatterns += [
     path("calendar/", calendar_views.calendar, name="calendar"),
     path("today/", today_views.desk_today, name="today"),
+    path(
+        "today/cancellations/<int:pk>/seen/",
+        today_views.patient_cancellation_seen,
+        name="patient_cancellation_seen",
+    ),
     path("sessions/new/", session_views.session_create, name="session_create"),
     path("sessions/next/", availability_views.next_available, name="next_available"),
     path("sessions/<int:pk>/", session_views.session_detail, name="session_detail"),

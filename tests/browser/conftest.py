@@ -73,9 +73,24 @@ def checked_context(browser, base_url: str, **options):
     return context
 
 
+# The desk's two screens (issue 8): a desktop, and a tablet held upright at the desk.
+WIDTHS = {"desktop": (1400, 1000), "tablet": (820, 1180)}
+
+
+@pytest.fixture(params=list(WIDTHS))
+def page_at_both_widths(request, browser, live_server) -> Iterator:
+    """`page`, once at desktop width and once at a tablet's (820 x 1180)."""
+    width, height = WIDTHS[request.param]
+    yield from _checked_page(browser, live_server, viewport={"width": width, "height": height})
+
+
 @pytest.fixture
 def page(browser, live_server) -> Iterator:
-    context = checked_context(browser, live_server.url)
+    yield from _checked_page(browser, live_server)
+
+
+def _checked_page(browser, live_server, **options) -> Iterator:
+    context = checked_context(browser, live_server.url, **options)
     page = context.new_page()
     check_each_page(page)
     try:
@@ -93,6 +108,16 @@ def screenshots(tmp_path) -> Path:
     folder = Path(os.environ.get("MESOCLINIC_SCREENSHOTS") or tmp_path / "screenshots")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def menu_link(page, name: str):
+    """The main menu's link `name`, opening the menu first where it is folded behind its
+    "Menu" button (below 1200 px: a tablet at the desk)."""
+    toggler = page.get_by_role("button", name="Menu")
+    if toggler.is_visible() and page.locator("#nav.show").count() == 0:
+        toggler.click()
+        page.locator("#nav.show").wait_for()
+    return page.locator("#nav").get_by_role("link", name=name, exact=True)
 
 
 def log_in(page, username: str, password: str = PASSWORD) -> None:

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from patients.tests.factories import PatientFactory
-from tests.browser.conftest import check_each_page, log_in
+from tests.browser.conftest import check_each_page, log_in, menu_link
 from treatments.models import Session
 
 pytestmark = [pytest.mark.browser]
@@ -24,7 +24,7 @@ def _slot_day(today: dt.date) -> dt.date:
 def test_front_desk_books_a_free_slot_and_cannot_book_it_twice(
     transactional_db,
     live_server,
-    page,
+    page_at_both_widths,
     screenshots,
     clinic,
     front_desk_user,
@@ -32,6 +32,7 @@ def test_front_desk_books_a_free_slot_and_cannot_book_it_twice(
     room,
     face,
 ):
+    page = page_at_both_widths  # desktop, then a tablet (820 x 1180)
     PatientFactory(first_name="Jane", last_name="Austen", date_of_birth=dt.date(1975, 12, 16))
     PatientFactory(first_name="Emily", last_name="Bronte", date_of_birth=dt.date(1988, 7, 30))
     today = timezone.localdate(timezone.now(), clinic.zone)
@@ -39,7 +40,7 @@ def test_front_desk_books_a_free_slot_and_cannot_book_it_twice(
     log_in(page, front_desk_user.username)
 
     # Find the patient from the Patients page.
-    page.get_by_role("link", name="Patients", exact=True).click()
+    menu_link(page, "Patients").click()
     page.get_by_label("Search patients").fill("Austen")
     results = page.locator("#patient-results")
     results.get_by_text("matching").wait_for()
@@ -47,7 +48,7 @@ def test_front_desk_books_a_free_slot_and_cannot_book_it_twice(
     assert "Bronte" not in results.inner_text()
 
     # Week view of the first practitioner, moved forward with the calendar's own buttons.
-    page.get_by_role("link", name="Calendar", exact=True).click()
+    menu_link(page, "Calendar").click()
     page.wait_for_selector("#calendar[data-view=week]")
     weeks_ahead = (day - today).days // 7 + (day.weekday() < today.weekday())
     for _ in range(weeks_ahead):

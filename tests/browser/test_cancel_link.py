@@ -1,4 +1,5 @@
-"""A patient cancels from the confirmation email; the front desk sees the slot free again."""
+"""A patient cancels from the confirmation email; the front desk sees the slot free again, marked
+"cancelled by patient", and a notice on its Today page that it marks seen."""
 
 from __future__ import annotations
 
@@ -69,5 +70,20 @@ def test_the_confirmation_emails_cancel_link_frees_the_slot_in_the_front_desk_ca
     page.wait_for_selector("#calendar")
     page.screenshot(path=screenshots / "calendar-after-patient-cancel.png", full_page=True)
     assert page.get_by_role("link", name=slot_name).count() == 1
+    mark = page.locator("a.cal-freed-patient")
+    assert re.fullmatch(
+        r"10:00 Jane Austen cancelled by patient \d+ \w{3} \d\d:\d\d", mark.inner_text()
+    )
+
+    # The desk's home tells them, until someone marks it seen.
+    page.goto("/today/")
+    notice = page.locator("#patient-cancellations li").first
+    assert f"Jane Austen cancelled {day:%A} {day.day} {day:%b} 10:00 by email link" in (
+        notice.inner_text()
+    )
+    page.screenshot(path=screenshots / "today-patient-cancelled.png", full_page=True)
+    page.get_by_role("button", name="Mark Jane Austen's cancellation as seen").click()
+    page.get_by_text("Jane Austen's cancellation is marked seen.").wait_for()
+    assert page.locator("#patient-cancellations").count() == 0
     cancellation = OutboxMessage.objects.get(session=session, kind=Kind.CANCELLATION)
     assert cancellation.status == Status.PENDING

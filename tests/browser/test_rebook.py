@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.browser]
 def test_the_desk_rebooks_from_a_completed_session_in_two_clicks_and_a_confirmation(
     transactional_db,
     live_server,
-    page,
+    page_at_both_widths,
     screenshots,
     clinic,
     front_desk_user,
@@ -27,6 +27,7 @@ def test_the_desk_rebooks_from_a_completed_session_in_two_clicks_and_a_confirmat
     room,
     face,
 ):
+    page = page_at_both_widths  # desktop, then a tablet (820 x 1180)
     patient = PatientFactory(first_name="Jane", last_name="Austen")
     last = SessionFactory(
         patient=patient,

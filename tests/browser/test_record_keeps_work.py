@@ -73,8 +73,9 @@ def _type_notes(page, text: str = NOTES) -> None:
 
 
 def test_typed_notes_and_ticked_areas_survive_adding_and_removing_a_product(
-    live_server, page, screenshots, practitioner_profile, drafted
+    live_server, page_at_both_widths, screenshots, practitioner_profile, drafted
 ):
+    page = page_at_both_widths  # desktop, then a tablet (820 x 1180)
     session, lot = drafted
     _open(page, live_server, session, practitioner_profile)
     _type_notes(page)
@@ -105,7 +106,10 @@ def test_typed_notes_and_ticked_areas_survive_adding_and_removing_a_product(
     assert set(SessionRecord.objects.get(session=session).zones) == {"cheeks", "forehead"}
 
 
-def test_leaving_with_unsaved_edits_asks_first(live_server, page, practitioner_profile, drafted):
+def test_leaving_with_unsaved_edits_asks_first(
+    live_server, page_at_both_widths, practitioner_profile, drafted
+):
+    page = page_at_both_widths  # desktop, then a tablet (820 x 1180)
     session, _ = drafted
     _open(page, live_server, session, practitioner_profile)
     dialogs: list[str] = []

@@ -36,7 +36,7 @@ from treatments.clinical.tests.factories import (
 )
 from treatments.courses.models import Course, Protocol
 from treatments.courses.tests.factories import CourseFactory, ProtocolFactory
-from treatments.messaging.models import Kind, OutboxMessage, Status
+from treatments.messaging.models import Kind, OutboxMessage, PatientCancellation, Status
 from treatments.messaging.tokens import link_make
 from treatments.models import Room, Session, SessionType, StaffProfile, WorkingException
 from treatments.products.models import Lot, LotUsage, Product
@@ -193,6 +193,20 @@ class World:
             practitioner=self.doctor,
             room=self.room,
         )
+
+    @cached_property
+    def patient_cancellation(self) -> PatientCancellation:
+        """A session the patient cancelled through the email link, not yet seen by the desk."""
+        cancelled = SessionFactory.create(
+            patient=self.patient,
+            session_type=self.session_type,
+            practitioner=self.doctor,
+            room=self.room,
+            status=Session.Status.CANCELLED,
+            cancelled_at=timezone.now(),
+            cancel_reason="Cancelled by the patient through the email link.",
+        )
+        return PatientCancellation.objects.create(session=cancelled, cancelled_at=timezone.now())
 
     @cached_property
     def nudge(self) -> OutboxMessage:

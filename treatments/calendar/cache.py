@@ -28,8 +28,9 @@ CACHE_SECONDS = 60 * 60
 # Part of every key: bump it when the grid's markup changes, so a deploy never serves grids cached
 # by the previous release (2: classes instead of style attributes, for the CSP; 3: the patient's
 # confirmation mark; 4: free slots are those offered for the chosen session type, which is part
-# of the key; 5: session-type colours, status symbols, popovers, drag and drop).
-MARKUP_VERSION = 5
+# of the key; 5: session-type colours, status symbols, popovers, drag and drop; 6: the patient's own
+# cancellation by link marked on the freed slot).
+MARKUP_VERSION = 6
 QUARTER = timedelta(minutes=15)
 
 

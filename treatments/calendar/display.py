@@ -48,6 +48,40 @@ def _hm(instant: datetime, zone: ZoneInfo) -> str:
     return f"{instant.astimezone(zone):%H:%M}"
 
 
+def _freed(session: Session, *, detail: str, zone: ZoneInfo) -> SafeString:
+    """A cancelled or no-show session, struck through in the slot it freed. One the patient
+    cancelled through the email's link says so, with when (the desk's Today page lists it too)."""
+    start = _hm(session.starts_at, zone)
+    status = session.get_status_display()
+    by_patient = getattr(session, "patient_cancelled_at", None)
+    if by_patient is not None:
+        local = by_patient.astimezone(zone)
+        when = f"{local.day} {local:%b} {local:%H:%M}"
+        return format_html(
+            '<a class="cal-freed cal-freed-patient" href="{}{}/" data-cancelled-by-patient '
+            'title="Cancelled by the patient through the email link on {}; the slot is free '
+            'again"><s>{} {}</s> <span class="cal-freed-note">cancelled by patient {}</span></a>',
+            detail,
+            session.pk,
+            when,
+            start,
+            session.patient.full_name,
+            when,
+        )
+    return format_html(
+        '<a class="cal-freed" href="{}{}/" title="{}: {} at {}; the slot is free again">'
+        "<s>{} {}</s> {}</a>",
+        detail,
+        session.pk,
+        status,
+        session.patient.full_name,
+        start,
+        start,
+        session.patient.full_name,
+        status.lower(),
+    )
+
+
 def cell_display(cell: Cell, *, detail: str, zone: ZoneInfo) -> None:
     """Fill the strings the template prints for one cell, times in the clinic's zone."""
     extra: list[SafeString] = []
@@ -120,23 +154,6 @@ def cell_display(cell: Cell, *, detail: str, zone: ZoneInfo) -> None:
             )
     if cell.freed:
         extra.append(
-            format_html_join(
-                "",
-                '<a class="cal-freed" href="{}{}/" title="{}: {} at {}; the slot is free again">'
-                "<s>{} {}</s> {}</a>",
-                (
-                    (
-                        detail,
-                        f.pk,
-                        f.get_status_display(),
-                        f.patient.full_name,
-                        _hm(f.starts_at, zone),
-                        _hm(f.starts_at, zone),
-                        f.patient.full_name,
-                        f.get_status_display().lower(),
-                    )
-                    for f in cell.freed
-                ),
-            )
+            format_html_join("", "{}", ((_freed(f, detail=detail, zone=zone),) for f in cell.freed))
         )
     cell.extra = mark_safe("".join(extra))  # noqa: S308 (each part built by format_html)

@@ -15,11 +15,13 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils.html import format_html
 
 from ..availability import Offer, offers_between
 from ..clinic_time import day_bounds, exists, local_to_utc
+from ..messaging.models import PatientCancellation
 from ..models import Room, Session, SessionType, StaffProfile
 from ..selectors import (
     Interval,
@@ -54,6 +56,13 @@ CALENDAR_FIELDS = (
     "practitioner__user__last_name",
     "practitioner__user__username",
 )
+
+
+def _with_patient_cancellation(sessions: QuerySet[Session]) -> QuerySet[Session]:
+    """When the patient cancelled through the email's link (None otherwise): the freed slot says
+    so. In the same query; the table is watched by the calendar version (messaging 0005)."""
+    by_patient = PatientCancellation.objects.filter(session=OuterRef("pk")).values("cancelled_at")
+    return sessions.annotate(patient_cancelled_at=Subquery(by_patient[:1]))
 
 
 def _minutes(local: datetime) -> int:
@@ -133,6 +142,7 @@ def load_columns(columns: list[Column], *, days: list[date], zone: ZoneInfo) -> 
         sessions = sessions_between(starts=starts, ends=ends, practitioner_ids=staff_ids).only(
             *CALENDAR_FIELDS
         )
+        sessions = _with_patient_cancellation(sessions)
         key = "practitioner_id"
     elif room_ids:
         # A room is bookable whenever the clinic is open.
@@ -141,6 +151,7 @@ def load_columns(columns: list[Column], *, days: list[date], zone: ZoneInfo) -> 
         sessions = sessions_between(starts=starts, ends=ends, room_ids=room_ids).only(
             *CALENDAR_FIELDS
         )
+        sessions = _with_patient_cancellation(sessions)
         key = "room_id"
     else:
         return

@@ -25,7 +25,7 @@ from treatments.models import Session
 from treatments.services.booking import session_book, session_cancel
 
 from . import tokens
-from .models import Kind, OutboxMessage, SessionConfirmation
+from .models import Kind, OutboxMessage, PatientCancellation, SessionConfirmation
 from .selectors import (
     cancel_blocked_reason,
     confirm_link_sent_for,
@@ -105,6 +105,8 @@ def link_session_confirm(*, token: str) -> Session:
 
 
 def link_session_cancel(*, token: str) -> Session:
+    """Cancel through the booking service and tell the desk (a notice on its Today page until
+    someone acknowledges it, and a mark on the freed slot in the calendar)."""
     with transaction.atomic():
         payload = tokens.link_use(action="cancel", token=token)
         session = _linked_session(payload)
@@ -113,6 +115,9 @@ def link_session_cancel(*, token: str) -> Session:
             raise DomainError(blocked)
         session = session_cancel(
             session=session, reason="Cancelled by the patient through the email link.", by=None
+        )
+        PatientCancellation.objects.create(
+            session=session, cancelled_at=session.cancelled_at or timezone.now()
         )
     log.info("session %s cancelled by the patient through a signed link", session.pk)
     return session

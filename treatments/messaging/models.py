@@ -253,3 +253,30 @@ class UsedLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} link used at {self.used_at:%Y-%m-%d %H:%M}"
+
+
+class PatientCancellation(models.Model):
+    """The patient cancelled through the email's link. The desk is told on its Today page until
+    someone acknowledges it; the calendar marks the freed slot "cancelled by the patient"."""
+
+    session = models.OneToOneField(
+        "treatments.Session", on_delete=models.CASCADE, related_name="patient_cancellation"
+    )
+    cancelled_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            # The desk's notices: the ones nobody has acknowledged yet, newest first.
+            models.Index(
+                fields=["-cancelled_at"],
+                condition=models.Q(acknowledged_at__isnull=True),
+                name="patient_cancel_unseen",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Session {self.session_id} cancelled by the patient at {self.cancelled_at}"

@@ -479,3 +479,21 @@ def test_next_available_lists_the_nearest_offered_starts(
         f"?session_type={face.pk}&amp;practitioner={practitioner_profile.pk}"
         f"&amp;room={room.pk}&amp;date=2026-03-20&amp;time=10%3A30"
     ) in html
+
+
+def test_next_available_for_any_practitioner_offers_whoever_is_free_soonest(
+    front_desk, practitioner_profile, room, room2, face
+):
+    # The doctor is held 09:30-11:30 in room 1; Ben Other is free, and room 2 is.
+    book(practitioner_profile, room, face, local(2026, 3, 20, 9, 30))
+    book(practitioner_profile, room, face, local(2026, 3, 20, 10, 30))
+    ben = StaffProfileFactory(user=UserFactory(first_name="Ben", last_name="Other"))
+    response = front_desk.get(reverse("treatments:next_available"), {"session_type": face.pk})
+    slots = response.context["slots"]
+    assert len(slots) == 12
+    assert [s.local for s in slots] == sorted(s.local for s in slots)
+    first = slots[0]
+    assert (first.local.time(), first.practitioner, first.room) == (dt.time(9, 15), ben, room2)
+    doctor_times = [s.local.time() for s in slots if s.practitioner == practitioner_profile]
+    assert dt.time(9, 15) not in doctor_times  # 09:15 + 60 min runs into the 09:30 booking
+    assert min(doctor_times) == dt.time(11, 30)

@@ -20,8 +20,9 @@ from django.utils import timezone
 
 from mesoclinic.access import Role
 from patients.models import ConsentChange, Patient
+from treatments.courses.models import Course
 from treatments.messaging.dispatch import dispatch_in_process
-from treatments.messaging.models import Kind, OutboxMessage
+from treatments.messaging.models import Kind, OutboxMessage, PatientCancellation, Status
 from treatments.models import (
     Clinic,
     OpeningHours,
@@ -155,7 +156,10 @@ def test_sessions_cover_two_weeks_with_history_before_and_bookings_after(seeded)
     past = [s for s in sessions if s.ends_at <= NOW]
     future = [s for s in sessions if s.starts_at > NOW]
     assert len(past) >= 30 and len(future) >= 30
-    assert {s.status for s in future} == {Session.Status.BOOKED}
+    # All booked, but the one the patient cancelled by email link (test below).
+    assert Counter(s.status for s in future) == Counter(
+        {Session.Status.BOOKED: len(future) - 1, Session.Status.CANCELLED: 1}
+    )
     statuses = Counter(s.status for s in past)
     assert statuses[Session.Status.COMPLETED] > statuses[Session.Status.NO_SHOW] > 0
     assert statuses[Session.Status.CANCELLED] > 0
@@ -239,3 +243,60 @@ def test_recently_completed_sessions_have_aftercare_emails_ready_to_go(seeded):
     assert any("aftercare" in m.subject.lower() for m in mail.outbox), [
         m.subject for m in mail.outbox
     ]
+
+
+def test_courses_started_days_ago_have_their_follow_up_nudges_due(seeded):
+    zone = Clinic.objects.get().zone
+    courses = list(Course.objects.select_related("patient").prefetch_related("steps__session"))
+    assert len(courses) == 3
+    for course in courses:
+        first, second = sorted(course.steps.all(), key=lambda step: step.number)[:2]
+        assert first.session.status == Session.Status.COMPLETED and second.session is None
+        held = first.session.starts_at.astimezone(zone).date()
+        assert held + dt.timedelta(days=course.interval_min_days) <= NOW.date()
+        assert course.patient.marketing_consent
+    nudges = OutboxMessage.objects.filter(kind=Kind.FOLLOW_UP, status=Status.PENDING)
+    assert {m.course_id for m in nudges} == {c.pk for c in courses}
+    assert all(m.due_at <= NOW + dt.timedelta(minutes=1) for m in nudges)
+
+
+def test_after_the_first_dispatch_aftercare_and_follow_up_emails_are_files(
+    seeded, settings, tmp_path
+):
+    """What `make run` shows: its first dispatcher run writes both kinds to var/mail/, one
+    readable .eml file per message."""
+    settings.EMAIL_BACKEND = "mesoclinic.mail_files.EmailBackend"
+    settings.EMAIL_FILE_PATH = tmp_path / "var-mail"
+    due = OutboxMessage.objects.filter(status=Status.PENDING, due_at__lte=NOW)
+    assert due.filter(kind__in=[Kind.AFTERCARE_24H, Kind.AFTERCARE_48H]).exists()
+    with time_machine.travel(NOW + dt.timedelta(minutes=1), tick=False):
+        dispatch_in_process()
+    sent = OutboxMessage.objects.filter(status=Status.SENT)
+    assert sent.filter(kind__in=[Kind.AFTERCARE_24H, Kind.AFTERCARE_48H]).exists()
+    assert sent.filter(kind=Kind.FOLLOW_UP).count() == 3
+    names = [f.name for f in (tmp_path / "var-mail").iterdir()]
+    assert all(name.endswith(".eml") for name in names)
+    assert any("aftercare" in name for name in names), names
+    assert sum("time-to-book-your-next-session" in name for name in names) == 3, names
+
+
+def test_the_desk_sees_a_patient_cancellation_by_email_link_on_today(seeded):
+    [notice] = PatientCancellation.objects.select_related("session__patient")
+    assert notice.session.status == Session.Status.CANCELLED
+    assert notice.session.starts_at > NOW and notice.acknowledged_at is None
+    desk = Client()
+    desk.post(reverse("login"), {"username": "frontdesk", "password": "mesoclinic-demo"})
+    with time_machine.travel(NOW + dt.timedelta(minutes=1), tick=False):
+        html = desk.get(reverse("treatments:today")).content.decode()
+    assert f'data-patient-cancellation="{notice.pk}"' in html
+    assert f"{notice.session.patient.full_name}</a>" in html
+
+
+def test_early_in_the_morning_the_follow_up_nudges_are_due_at_once(db):
+    # Before 09:00 (the nudges' send hour): a window opening today would wait until then.
+    early = NOW.replace(hour=7, minute=30)
+    with time_machine.travel(early, tick=False):
+        seed()
+    nudges = OutboxMessage.objects.filter(kind=Kind.FOLLOW_UP, status=Status.PENDING)
+    assert nudges.count() == 3
+    assert all(m.due_at <= early for m in nudges)

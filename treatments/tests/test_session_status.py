@@ -198,3 +198,63 @@ def test_completing_with_a_signed_record_is_not_asked_nor_flagged(
         assert post(front_desk, session, "completed").status_code == 302
     session.refresh_from_db()
     assert session.status == Session.Status.COMPLETED and session.record_flagged_at is None
+
+
+# --- across a daylight-saving change: the clinic's day is its wall-clock day ---------------------
+
+
+def sunday_session(practitioner_profile, room, face, starts_at: dt.datetime) -> Session:
+    return SessionFactory.create(
+        patient=PatientFactory(first_name="Jane", last_name="Austen"),
+        practitioner=practitioner_profile,
+        room=room,
+        session_type=face,
+        starts_at=starts_at,
+    )
+
+
+def test_after_the_clocks_go_forward_the_undo_ends_at_local_midnight_not_utc_midnight(
+    front_desk, practitioner_profile, room, face
+):
+    # Sunday 29 March 2026: London moves to BST (UTC+1) at 01:00 UTC.
+    session = sunday_session(practitioner_profile, room, face, local(29, 10))
+    with time_machine.travel(local(29, 9, 50), tick=False):
+        post(front_desk, session, "arrived")
+    with time_machine.travel(local(29, 23, 30), tick=False):
+        assert button("undo_arrived") in page(front_desk, session)
+    # 00:30 BST on Monday is still 23:30 UTC on Sunday: the clinic's day is over.
+    monday = local(30, 0, 30)
+    assert monday.astimezone(dt.UTC).date() == dt.date(2026, 3, 29)
+    with time_machine.travel(monday, tick=False):
+        html = page(front_desk, session)
+        refused = post(front_desk, session, "undo_arrived")
+    assert button("undo_arrived") not in html
+    assert "can only be undone on the day of the session (Sun 29 Mar)" in html
+    assert "can only be undone on the day of the session" in refused.content.decode()
+    session.refresh_from_db()
+    assert session.status == Session.Status.ARRIVED
+
+
+def test_on_the_day_the_clocks_go_back_what_shows_when_follows_the_wall_clock(
+    front_desk, practitioner_profile, room, face
+):
+    # Sunday 25 October 2026: London returns to GMT at 01:00 UTC; the session starts 10:00 GMT.
+    session = sunday_session(practitioner_profile, room, face, local(25, 10, month=10))
+    # 23:30 BST on Saturday is 22:30 UTC on Saturday: check-in opens on Sunday.
+    with time_machine.travel(local(24, 23, 30, month=10), tick=False):
+        saturday = page(front_desk, session)
+    assert "Check-in opens on Sun 25 Oct, the day of the session." in saturday
+    assert "Available from Sun 25 Oct at 10:00, when the session starts." in saturday
+    with time_machine.travel(local(25, 9, 30, month=10), tick=False):
+        html = page(front_desk, session)
+    assert button("arrived") in html and button("no_show") not in html
+    assert "Available from 10:00, when the session starts." in html
+    with time_machine.travel(local(25, 10, month=10), tick=False):
+        assert button("no_show") in page(front_desk, session)
+        post(front_desk, session, "no_show", confirm="on")
+    # 23:30 GMT, a 25-hour day: still the session's day, so the no-show can be undone.
+    with time_machine.travel(local(25, 23, 30, month=10), tick=False):
+        assert button("undo_no_show") in page(front_desk, session)
+        assert post(front_desk, session, "undo_no_show").status_code == 302
+    session.refresh_from_db()
+    assert session.status == Session.Status.BOOKED

@@ -31,6 +31,7 @@ from ..forms.booking import (
     SessionMoveForm,
     SessionStatusForm,
 )
+from ..messaging.desk_notices import patient_cancellation_for
 from ..messaging.selectors import session_confirmation
 from ..models import Session
 from ..rebook import book_next_url, free_starts, slot_url
@@ -93,6 +94,9 @@ def _detail(request: StaffRequest, session: Session, **forms_: forms.Form) -> Ht
         "is_today": timezone.localtime(session.starts_at).date() == timezone.localdate(),
         "has_started": session.starts_at <= timezone.now(),
         "patient_confirmation": session_confirmation(session=session),
+        "patient_cancellation": patient_cancellation_for(session=session)
+        if session.status == Session.Status.CANCELLED
+        else None,
         "course_label": course_label_for_session(session=session),
         "actions": actions,
         "waiting": [action for action in actions if not action.available],

@@ -1,5 +1,10 @@
 """`make run`'s demo clinic: staff, rooms, hours, 40 patients and two weeks of sessions.
 
+It shows itself: sessions completed in the last days have their aftercare emails, a few of the
+older ones started a course whose next session is not booked yet (so the follow-up nudge is due),
+and one patient cancelled an upcoming session through the email link (a notice on the desk's
+Today page). The first dispatcher run of `make run` writes the due ones to var/mail/.
+
 Idempotent: every object is looked up before it is created, and sessions are only generated for
 a practitioner's day that has none yet, so a second run on the same day creates nothing. Names
 and schedules come from fixed seeds, so every clone sees the same clinic.
@@ -26,7 +31,11 @@ from patients.models import Patient
 from patients.services import patient_create
 from treatments.accounts.selectors import second_factor_enrolled, second_factor_required
 from treatments.booking_hooks import session_changed
+from treatments.courses.models import Course, CourseStep, Protocol
+from treatments.courses.services import course_create
 from treatments.messaging import conf
+from treatments.messaging.course_messages import messages_on_course_session_change
+from treatments.messaging.models import PatientCancellation
 from treatments.models import (
     Clinic,
     OpeningHours,
@@ -38,7 +47,7 @@ from treatments.models import (
 )
 from treatments.products.models import Ingredient, Lot, Product
 from treatments.selectors import availability_for, clinic_zone
-from treatments.services.booking import session_book
+from treatments.services.booking import session_book, session_cancel
 
 DEMO_PASSWORD = "mesoclinic-demo"  # noqa: S105 (documented in the README's demo table)
 # Clinical staff and the manager need a second factor. The demo gives each of them an
@@ -93,6 +102,31 @@ DAYS_EACH_SIDE = 7
 STEP = dt.timedelta(minutes=15)
 # Completed sessions this recent get their aftercare emails (24 h and 48 h after the end).
 AFTERCARE_DAYS = dt.timedelta(days=3)
+# A weekly course for the demo (the migration's protocols space sessions 7 to 21 days apart, more
+# than the demo's week of history): name, indication, sessions, interval min and max days,
+# maintenance days, the session types it is started from. Its first step is a session completed
+# more than `min` days ago, so the second step's window is open and its nudge is due at once.
+PROTOCOLS = [
+    (
+        "Skin revitalisation (weekly)",
+        Protocol.Indication.SKIN,
+        4,
+        5,
+        14,
+        120,
+        ("Face", "Face, neck and décolletage"),
+    ),
+]
+DEMO_COURSES = 3
+PATIENT_CANCEL_REASON = "Cancelled by the patient through the email link."
+
+
+def protocol_window(protocol: Protocol, day: dt.date) -> tuple[dt.date, dt.date]:
+    """The local days the step after one held on `day` may take place (as Course.step_window)."""
+    return (
+        day + dt.timedelta(days=protocol.interval_min_days),
+        day + dt.timedelta(days=protocol.interval_max_days),
+    )
 
 
 def _ceil(moment: dt.datetime) -> dt.datetime:
@@ -142,6 +176,8 @@ class Command(BaseCommand):
             patients=patients,
             booked_by=staff["frontdesk"].user,
         )
+        self._courses(by=staff["manager"].user)
+        self._patient_cancellation()
         self._report()
 
     # --- the clinic and its set-up ------------------------------------------------------------
@@ -485,6 +521,88 @@ class Command(BaseCommand):
                 session_changed(session=session, change="completed")
             self.created["completed sessions with aftercare emails"] += 1
         return session
+
+    # --- what the demo shows at once ---------------------------------------------------------
+
+    def _courses(self, *, by: User) -> None:
+        """Courses whose first session was completed days ago and whose second is not booked:
+        their follow-up nudges are due (for patients who accept nudges)."""
+        protocols: dict[str, Protocol] = {}
+        for name, indication, count, low, high, maintenance, type_names in PROTOCOLS:
+            protocol, created = Protocol.objects.get_or_create(
+                name=name,
+                defaults={
+                    "indication": indication,
+                    "sessions_count": count,
+                    "interval_min_days": low,
+                    "interval_max_days": high,
+                    "maintenance_interval_days": maintenance,
+                    "default_session_type": SessionType.objects.filter(name=type_names[0]).first(),
+                },
+            )
+            self.created["protocols"] += int(created)
+            if protocol.active:
+                protocols.update(dict.fromkeys(type_names, protocol))
+        if Course.objects.exists() or not protocols:
+            return  # the demo's courses exist (or the clinic has its own)
+        now = timezone.now()
+        zone = clinic_zone()
+        today = now.astimezone(zone).date()
+        candidates = (
+            Session.objects.filter(
+                status=Session.Status.COMPLETED,
+                session_type__name__in=list(protocols),
+                patient__marketing_consent=True,
+                patient__email__gt="",
+            )
+            .select_related("patient", "session_type", "practitioner__user", "room")
+            .order_by("starts_at", "id")
+        )
+        patients: set[int] = set()
+        for session in candidates:
+            protocol = protocols[session.session_type.name]
+            opens, closes = protocol_window(protocol, session.starts_at.astimezone(zone).date())
+            # A window that opened before today: the nudge is due at once, not at 09:00.
+            if not opens < today <= closes or session.patient_id in patients:
+                continue
+            with transaction.atomic():
+                course = course_create(
+                    patient=session.patient,
+                    protocol=protocol,
+                    practitioner=session.practitioner,
+                    session_type=session.session_type,
+                    plan_reference="Demo course",
+                    by=by,
+                )
+                CourseStep.objects.filter(course=course, number=1).update(session=session)
+                # As when the desk completes a course's session: the next step's nudges.
+                messages_on_course_session_change(session=session, change="completed", now=now)
+            patients.add(session.patient_id)
+            self.created["courses with a follow-up nudge due"] += 1
+            if len(patients) == DEMO_COURSES:
+                return
+
+    def _patient_cancellation(self) -> None:
+        """One upcoming session the patient has just cancelled through the email's link."""
+        if PatientCancellation.objects.exists():
+            return
+        now = timezone.now()
+        session = (
+            Session.objects.filter(
+                status=Session.Status.BOOKED, starts_at__gt=now + dt.timedelta(days=2)
+            )
+            .select_related("patient")
+            .order_by("starts_at", "id")
+            .first()
+        )
+        if session is None:
+            return
+        with transaction.atomic():
+            cancelled = session_cancel(session=session, reason=PATIENT_CANCEL_REASON)
+            PatientCancellation.objects.create(
+                session=session, cancelled_at=cancelled.cancelled_at or now
+            )
+        self.created["sessions cancelled by the patient by email link"] += 1
 
     def _report(self) -> None:
         if any(self.created.values()):
