@@ -51,7 +51,7 @@ def unwatch(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("messaging", "0004_online_booking_kinds"),
+        ("messaging", "0005_online_received"),
         ("treatments", "0012_online_booking_settings"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
