@@ -63,7 +63,7 @@ def _confirmed(session: Session) -> bool:
 
 def today_desk(*, day: date, now: datetime) -> list[TodayRow]:
     """Every practitioner's sessions of the day, in time order: status, confirmation and the
-    desk's flags (labels only). Five queries."""
+    desk's flags (labels only). Six queries."""
     sessions = list(_sessions_on(day))
     flags = patients_flags(patients={s.patient_id for s in sessions}, now=now)
     return [
@@ -76,7 +76,7 @@ def today_clinical(
     *, day: date, now: datetime, practitioner_id: int | None = None
 ) -> list[TodayRow]:
     """The day's sessions (one practitioner's, or everyone's), with readiness badges.
-    Seven queries."""
+    Eight queries."""
     qs = _sessions_on(day).select_related("clinical_record")
     if practitioner_id is not None:
         qs = qs.filter(practitioner_id=practitioner_id)
