@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
 from mesoclinic.access import Role
@@ -187,6 +187,21 @@ def questionnaire_answered(*, patient: Patient) -> Questionnaire | None:
             Prefetch("answers", queryset=ReportedAnswer.objects.select_related("rule"))
         )
         .first()
+    )
+
+
+def questionnaires_to_review() -> list[Questionnaire]:
+    """Questionnaires answered at home and not yet confirmed by a screening, those reporting an
+    absolute contraindication first (`reported_absolute`), then by their next session. One
+    query."""
+    absolute = ReportedAnswer.objects.filter(
+        questionnaire=OuterRef("pk"), answer=True, rule__severity=ScreeningRule.Severity.ABSOLUTE
+    )
+    return list(
+        Questionnaire.objects.filter(status=Questionnaire.Status.ANSWERED)
+        .annotate(reported_absolute=Exists(absolute))
+        .select_related("patient", "session__practitioner__user")
+        .order_by("-reported_absolute", F("session__starts_at").asc(nulls_last=True), "id")
     )
 
 
