@@ -40,8 +40,8 @@ LONDON = ZoneInfo("Europe/London")
 LINK = re.compile(r"/m/questionnaire/([^/\s]+)/")
 
 
-def london(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=LONDON)
+def london(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=LONDON)
 
 
 @pytest.fixture
