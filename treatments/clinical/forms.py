@@ -331,9 +331,15 @@ def local_now_input() -> str:
 
 class ScreeningRuleForm(forms.ModelForm):
     class Meta:
+        labels = {"patient_question": "Question for the patient"}
+        help_texts = {
+            "patient_question": "How the health questionnaire sent before the visit asks it, in "
+            "plain words. Empty: the question above."
+        }
         model = ScreeningRule
         fields = [
             "question",
+            "patient_question",
             "guidance",
             "severity",
             "scope",
