@@ -526,3 +526,28 @@ def test_the_clinics_validity_setting_decides_staleness(book, jane, practitioner
     old_screening(jane, practitioner_profile.user)  # valid until 20 December 2026 now
     book(london(2026, 6, 25, 10), now=london(2026, 6, 1, 10))
     assert not Questionnaire.objects.exists()
+
+
+# --- staff previews, the patient's own data ------------------------------------------------
+
+
+def test_staff_previews_hand_out_no_working_link_and_no_clinical_detail(absolute_at_home):
+    from treatments.messaging.render import message_preview
+    from treatments.models import Clinic
+
+    clinic = Clinic.objects.get(pk=1)
+    for kind in (Kind.QUESTIONNAIRE, Kind.QUESTIONNAIRE_ALERT):
+        subject, text = message_preview(OutboxMessage.objects.get(kind=kind), clinic=clinic)
+        assert "/m/questionnaire/" not in text and "pregnan" not in (subject + text).lower()
+        assert "[questionnaire link]" in text or "[screening link]" in text
+
+
+def test_the_patients_export_holds_their_reported_answers(absolute_at_home, jane):
+    from treatments.dataprotection.selectors import patient_export_read
+
+    (exported,) = patient_export_read(patient=jane).data["health_questionnaires"]
+    assert exported["status"] == Questionnaire.Status.ANSWERED
+    yes = [a for a in exported["answers"] if a["answer"]]
+    assert [a["question"] for a in yes] == [
+        ScreeningRule.objects.get(code="pregnancy").patient_wording
+    ]
