@@ -33,6 +33,8 @@ from ..models import (
     ConsentSignature,
     Consultation,
     Depth,
+    Questionnaire,
+    ReportedAnswer,
     Screening,
     SessionRecord,
     Technique,
@@ -101,6 +103,10 @@ class Readiness:
     screening: Screening | None
     consent: ConsentSignature | None
     findings: list[Finding]
+    # The patient's health questionnaire answered at home, not yet confirmed by a screening,
+    # and an absolute contraindication reported in it (blocks the record until then).
+    questionnaire_answered: bool = False
+    reported_absolute: ReportedAnswer | None = None
 
 
 def _check_input(data: RecordData) -> None:
@@ -260,7 +266,15 @@ def record_readiness(*, session: Session) -> Readiness:
         patient=session.patient, session_type=session.session_type_id
     )
     findings = screening_findings(screening=screening) if screening else []
-    return Readiness(screening=screening, consent=consent, findings=findings)
+    return Readiness(
+        screening=screening,
+        consent=consent,
+        findings=findings,
+        questionnaire_answered=Questionnaire.objects.filter(
+            patient_id=session.patient_id, status=Questionnaire.Status.ANSWERED
+        ).exists(),
+        reported_absolute=reported_contraindication(patient_id=session.patient_id),
+    )
 
 
 def _check_reported(*, session: Session, technique: str, ingredients: list[str]) -> None:

@@ -430,10 +430,12 @@ def test_an_absolute_contraindication_at_home_alerts_the_practitioner_before_the
         dashboard = practitioner.get(reverse("clinical:dashboard")).content.decode()
         assert "data-reported-absolute" in dashboard and "Jane Doe" in dashboard
         assert FLAG_SEE_PRACTITIONER in patient_flags(patient=jane)
-    # The practitioner's today list on the day.
+    # The practitioner's today list on the day, and the record page before anything is typed.
     with time_machine.travel(london(2026, 6, 25, 8), tick=False):
         today = practitioner.get(reverse("clinical:today")).content.decode()
+        record = practitioner.get(reverse("clinical:record", args=[absolute_at_home.pk]))
     assert "absolute contraindication reported at home" in today
+    assert "data-reported-absolute" in record.content.decode()
 
 
 def test_it_blocks_the_record_until_confirmed_exactly_as_a_staff_entered_one(
