@@ -502,10 +502,13 @@ def test_the_desk_sees_see_practitioner_but_never_the_clinical_detail(
         messages = front_desk.get(reverse("messaging:patient_messages", args=[jane.pk]))
         patient_page = front_desk.get(reverse("patients:patient_detail", args=[jane.pk]))
         screening_form = front_desk.get(reverse("clinical:screening_create", args=[jane.pk]))
+    with time_machine.travel(london(2026, 6, 25, 8), tick=False):
+        today = front_desk.get(reverse("treatments:today")).content.decode()
     html = page.content.decode()
     assert FLAG_SEE_PRACTITIONER in html
     assert FLAG_SEE_PRACTITIONER in patient_page.content.decode()
-    for text in (html, messages.content.decode(), patient_page.content.decode()):
+    assert FLAG_SEE_PRACTITIONER in today
+    for text in (html, messages.content.decode(), patient_page.content.decode(), today):
         lowered = text.lower()
         assert "pregnan" not in lowered and "absolute" not in lowered
         assert "contraindication" not in lowered
