@@ -556,3 +556,17 @@ def test_the_patients_export_holds_their_reported_answers(absolute_at_home, jane
     assert [a["question"] for a in yes] == [
         ScreeningRule.objects.get(code="pregnancy").patient_wording
     ]
+
+
+def test_the_patient_reads_the_patient_wording_or_else_the_staff_wording(sent_link):
+    _, url = sent_link
+    rule = ScreeningRule.objects.get(code="epilepsy")
+    ScreeningRule.objects.filter(pk=rule.pk).update(patient_question="")
+    ScreeningRule.objects.filter(code="keloid").update(patient_question="Do your scars go lumpy?")
+    with time_machine.travel(london(2026, 6, 19, 9), tick=False):
+        html = Client().get(url).content.decode()
+    assert f">{rule.question}</legend>" in html
+    assert ">Do your scars go lumpy?</legend>" in html
+    answer(url, london(2026, 6, 19, 9, 5))
+    # The reported answer keeps the words the patient read.
+    assert ReportedAnswer.objects.get(rule__code="keloid").question == "Do your scars go lumpy?"
