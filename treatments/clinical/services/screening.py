@@ -92,7 +92,9 @@ def screening_record(
         # Same transaction: the desk can never book on a screening that should hold them.
         booking_hold_follow_screening(screening=screening, by=by)
         if waiting is not None:
-            questionnaire_review(questionnaire=waiting, screening=screening, by=by, now=taken_at)
+            questionnaire_review(
+                questionnaire=waiting, screening=screening, by=by, now=timezone.now()
+            )
         # A questionnaire still waiting for this patient is not needed any more (or is needed
         # for a session past this screening's validity).
         questionnaire_sync(patient_id=patient.pk)
