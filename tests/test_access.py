@@ -314,6 +314,7 @@ PUBLIC_PAGES: dict[str, PublicPage] = {
     "messaging:link_reaction": PublicPage(signed("reaction"), forged=FORGED),
     "messaging:link_book": PublicPage(signed("book"), forged=FORGED),
     "messaging:link_unsubscribe": PublicPage(signed("unsubscribe"), forged=FORGED),
+    "messaging:link_questionnaire": PublicPage(signed("questionnaire"), forged=FORGED),
     "online:book": PublicPage(NONE),
     "online:check_email": PublicPage(NONE),
     "online:verify": PublicPage(online_link, forged=FORGED),

@@ -11,6 +11,9 @@ the apps load in:
    and so do the course's (follow-up and maintenance nudges, course completed). It runs after
    "courses" so that it sees the course already completed
    (treatments.messaging.reactions.on_session_change).
+3. "questionnaire": a patient who will have no valid screening at a booked session is sent the
+   health questionnaire once, timed before it; it follows the sessions and is cancelled when no
+   longer needed (treatments.clinical.services.questionnaire.on_session_change).
 
 Each handler runs inside the booking's transaction: if one raises, the whole change rolls back,
 so a booking never commits without its messages. The table is pinned by
@@ -36,7 +39,7 @@ SESSION_CHANGES: tuple[SessionChange, ...] = (
 )
 
 session_hooks: HookTable[[Session, SessionChange]] = HookTable(
-    "booking hook", slots=("courses", "messaging")
+    "booking hook", slots=("courses", "messaging", "questionnaire")
 )
 
 

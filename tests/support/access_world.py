@@ -19,6 +19,7 @@ from treatments.clinical.models import (
     ConsentSignature,
     ConsentText,
     Consultation,
+    Questionnaire,
     Reaction,
     Screening,
     ScreeningRule,
@@ -221,9 +222,17 @@ class World:
             status=Status.SENT,
         )
 
+    @cached_property
+    def questionnaire(self) -> Questionnaire:
+        """The health questionnaire sent to the patient, not answered yet."""
+        return Questionnaire.objects.create(patient=self.patient, session=self.upcoming)
+
     def token(self, action: str) -> str:
         """A valid signed link token for `action`, as the patient's email carries it."""
         week = timezone.now() + dt.timedelta(days=7)
+        if action == "questionnaire":
+            payload = {"q": self.questionnaire.pk, "p": self.patient.pk}
+            return link_make(action=action, payload=payload, expires_at=week)
         payload, expires_at = {
             "confirm": ({"s": self.upcoming.pk}, self.upcoming.starts_at),
             "cancel": ({"s": self.upcoming.pk}, self.upcoming.starts_at),

@@ -17,6 +17,7 @@ from .models import (
     Consultation,
     Depth,
     PhotoConsent,
+    Questionnaire,
     Reaction,
     ScreeningRule,
     Severity,
@@ -124,12 +125,32 @@ class ScreeningForm(forms.Form):
                     max_length=500, required=False, label="Details"
                 )
 
-    def rows(self) -> list[tuple[ScreeningRule, Any, Any]]:
+    def prefill_reported(self, questionnaire: Questionnaire) -> None:
+        """Start from the patient's own answers, each marked for the practitioner to confirm or
+        correct, and ask them to say they went through them with the patient."""
+        self.reported = {row.rule_id: row for row in questionnaire.answers.all()}
+        for rule_id, row in self.reported.items():
+            if f"rule_{rule_id}" in self.fields:
+                self.initial[f"rule_{rule_id}"] = "yes" if row.answer else "no"
+            if f"detail_{rule_id}" in self.fields:
+                self.initial[f"detail_{rule_id}"] = row.detail
+        self.fields["reported_checked"] = forms.BooleanField(
+            label="I went through each answer the patient reported with them, and confirmed or "
+            "corrected it",
+            error_messages={
+                "required": "Go through the patient's reported answers with them and tick this."
+            },
+        )
+
+    def rows(self) -> list[tuple[ScreeningRule, Any, Any, Any]]:
+        """(rule, answer field, detail field or None, the patient's reported answer or None)."""
+        reported = getattr(self, "reported", {})
         return [
             (
                 rule,
                 self[f"rule_{rule.pk}"],
                 self[f"detail_{rule.pk}"] if rule.asks_detail else None,
+                reported.get(rule.pk),
             )
             for rule in self.rules
         ]
@@ -142,6 +163,20 @@ class ScreeningForm(forms.Form):
             )
             for rule in self.rules
         }
+
+
+class PatientQuestionnaireForm(ScreeningForm):
+    """The same questions for the patient at home, in the patient's wording."""
+
+    def __init__(self, *args: Any, rules: list[ScreeningRule], **kwargs: Any) -> None:
+        super().__init__(*args, rules=rules, **kwargs)
+        for rule in rules:
+            field = self.fields[f"rule_{rule.pk}"]
+            field.label = rule.patient_wording
+            field.help_text = ""
+            field.error_messages["required"] = "Please answer yes or no."
+            if rule.asks_detail:
+                self.fields[f"detail_{rule.pk}"].label = "If yes, please tell us more"
 
 
 class ConsentSignForm(forms.Form):
@@ -296,9 +331,15 @@ def local_now_input() -> str:
 
 class ScreeningRuleForm(forms.ModelForm):
     class Meta:
+        labels = {"patient_question": "Question for the patient"}
+        help_texts = {
+            "patient_question": "How the health questionnaire sent before the visit asks it, in "
+            "plain words. Empty: the question above."
+        }
         model = ScreeningRule
         fields = [
             "question",
+            "patient_question",
             "guidance",
             "severity",
             "scope",

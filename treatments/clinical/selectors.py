@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
 from mesoclinic.access import Role
@@ -24,10 +24,13 @@ from .models import (
     ConsentText,
     Consultation,
     PhotoConsent,
+    Questionnaire,
     Reaction,
     RecordDraft,
+    ReportedAnswer,
     Screening,
     ScreeningAnswer,
+    ScreeningRule,
     SessionRecord,
     Severity,
 )
@@ -35,6 +38,8 @@ from .models import (
 FLAG_SCREENING_DUE = "screening due"
 FLAG_CONSENT_MISSING = "consent missing"
 FLAG_DO_NOT_BOOK = "do not book: see practitioner"
+# The patient reported an absolute contraindication at home that no practitioner has reviewed.
+FLAG_SEE_PRACTITIONER = "see practitioner"
 
 
 def _answers_prefetch() -> Prefetch:
@@ -105,7 +110,7 @@ def photo_consent_given(*, patient: Patient, purpose: str = PhotoConsent.Purpose
 def patients_flags(
     *, patients: Iterable[Patient | int], now: datetime | None = None
 ) -> dict[int, list[str]]:
-    """Short labels for the front desk, for many patients in a fixed number of queries (5).
+    """Short labels for the front desk, for many patients in a fixed number of queries (6).
 
     Labels only: the desk learns *that* something needs a practitioner, never what.
     """
@@ -127,6 +132,7 @@ def patients_flags(
 
     # The hold, not the screening: a practitioner may have lifted it (clinical/services/holds.py).
     held = set(Patient.objects.filter(pk__in=ids, booking_hold=True).values_list("pk", flat=True))
+    reported = set(_reported_absolute(ids))
     current_texts = {text.session_type_id: text.pk for text in consent_texts_current()}
     signed = set(
         ConsentSignature.objects.filter(patient_id__in=ids).values_list("patient_id", "text_id")
@@ -154,7 +160,66 @@ def patients_flags(
             flags[pid].append(FLAG_CONSENT_MISSING)
         if pid in held:
             flags[pid].append(FLAG_DO_NOT_BOOK)
+        elif pid in reported:
+            flags[pid].append(FLAG_SEE_PRACTITIONER)
     return flags
+
+
+def _reported_absolute(patient_ids: list[int]) -> QuerySet:
+    """Patients with an unreviewed "yes" to an absolute rule in their questionnaire."""
+    return (
+        ReportedAnswer.objects.filter(
+            questionnaire__patient_id__in=patient_ids,
+            questionnaire__status=Questionnaire.Status.ANSWERED,
+            answer=True,
+            rule__severity=ScreeningRule.Severity.ABSOLUTE,
+        )
+        .values_list("questionnaire__patient_id", flat=True)
+        .distinct()
+    )
+
+
+def questionnaire_answered(*, patient: Patient) -> Questionnaire | None:
+    """The patient's answers waiting for a practitioner's review, with the rules answered."""
+    return (
+        Questionnaire.objects.filter(patient=patient, status=Questionnaire.Status.ANSWERED)
+        .prefetch_related(
+            Prefetch("answers", queryset=ReportedAnswer.objects.select_related("rule"))
+        )
+        .first()
+    )
+
+
+def questionnaires_to_review() -> list[Questionnaire]:
+    """Questionnaires answered at home and not yet confirmed by a screening, those reporting an
+    absolute contraindication first (`reported_absolute`), then by their next session. One
+    query."""
+    absolute = ReportedAnswer.objects.filter(
+        questionnaire=OuterRef("pk"), answer=True, rule__severity=ScreeningRule.Severity.ABSOLUTE
+    )
+    return list(
+        Questionnaire.objects.filter(status=Questionnaire.Status.ANSWERED)
+        .annotate(reported_absolute=Exists(absolute))
+        .select_related("patient", "session__practitioner__user")
+        .order_by("-reported_absolute", F("session__starts_at").asc(nulls_last=True), "id")
+    )
+
+
+def questionnaire_rules() -> list[ScreeningRule]:
+    """The questions a questionnaire asks: the clinic's active screening rules, in order."""
+    return list(ScreeningRule.objects.filter(active=True))
+
+
+def consent_texts_to_sign(*, patient: Patient, now: datetime | None = None) -> list[ConsentText]:
+    """The current consent texts for the kinds of session the patient has booked, which they
+    will be asked to sign at the clinic."""
+    now = now or timezone.now()
+    type_ids = set(
+        Session.objects.filter(
+            patient=patient, status=Session.Status.BOOKED, starts_at__gt=now
+        ).values_list("session_type_id", flat=True)
+    )
+    return [text for text in consent_texts_current() if text.session_type_id in type_ids]
 
 
 def patient_flags(*, patient: Patient, now: datetime | None = None) -> list[str]:

@@ -3,8 +3,9 @@ detail). Reads only; a fixed number of queries whatever the number of sessions.
 
 Readiness, per session: screening valid or due and consent valid or missing (the same derived
 flags the desk sees, patients_flags), the clinical record not started / draft / signed, photos
-taken, the patient's reactions still open, the patient's confirmation by link, and a session the
-desk completed without a signed record (Session.record_flagged_at).
+taken, the patient's reactions still open, the patient's confirmation by link, a session the
+desk completed without a signed record (Session.record_flagged_at), and the health questionnaire
+the patient answered at home, waiting for review (an absolute contraindication in it in red).
 """
 
 from __future__ import annotations
@@ -19,8 +20,13 @@ from treatments.clinic_time import day_bounds
 from treatments.models import Session
 from treatments.selectors import clinic_zone
 
-from .models import ClinicalPhoto, Reaction
-from .selectors import FLAG_CONSENT_MISSING, FLAG_SCREENING_DUE, patients_flags
+from .models import ClinicalPhoto, Questionnaire, Reaction
+from .selectors import (
+    FLAG_CONSENT_MISSING,
+    FLAG_SCREENING_DUE,
+    FLAG_SEE_PRACTITIONER,
+    patients_flags,
+)
 
 RECORD_NOT_STARTED, RECORD_DRAFT, RECORD_SIGNED = "not started", "draft", "signed"
 
@@ -36,6 +42,10 @@ class TodayRow:
     photos: int = 0
     reactions_open: int = 0
     record_flagged: bool = False  # completed at the desk with no signed record
+    # The patient answered the health questionnaire at home; not yet confirmed by a screening.
+    questionnaire_answered: bool = False
+    # ... and reported an absolute contraindication in it (the record is blocked until then).
+    reported_absolute: bool = False
 
 
 def _record_state(session: Session) -> str:
@@ -63,7 +73,7 @@ def _confirmed(session: Session) -> bool:
 
 def today_desk(*, day: date, now: datetime) -> list[TodayRow]:
     """Every practitioner's sessions of the day, in time order: status, confirmation and the
-    desk's flags (labels only). Five queries."""
+    desk's flags (labels only). Six queries."""
     sessions = list(_sessions_on(day))
     flags = patients_flags(patients={s.patient_id for s in sessions}, now=now)
     return [
@@ -76,7 +86,7 @@ def today_clinical(
     *, day: date, now: datetime, practitioner_id: int | None = None
 ) -> list[TodayRow]:
     """The day's sessions (one practitioner's, or everyone's), with readiness badges.
-    Seven queries."""
+    Nine queries."""
     qs = _sessions_on(day).select_related("clinical_record")
     if practitioner_id is not None:
         qs = qs.filter(practitioner_id=practitioner_id)
@@ -89,6 +99,11 @@ def today_clinical(
         .values("session_id")
         .annotate(n=Count("id"))
         .values_list("session_id", "n")
+    )
+    answered = set(
+        Questionnaire.objects.filter(
+            patient_id__in=patient_ids, status=Questionnaire.Status.ANSWERED
+        ).values_list("patient_id", flat=True)
     )
     reactions = Counter(
         Reaction.objects.filter(patient_id__in=patient_ids, resolved_on__isnull=True).values_list(
@@ -110,6 +125,8 @@ def today_clinical(
                 photos=photos.get(s.pk, 0),
                 reactions_open=reactions[s.patient_id],
                 record_flagged=s.record_flagged_at is not None and record != RECORD_SIGNED,
+                questionnaire_answered=s.patient_id in answered,
+                reported_absolute=FLAG_SEE_PRACTITIONER in patient_flags,
             )
         )
     return rows

@@ -23,6 +23,7 @@ from treatments.clinical.models import (
     ConsentSignature,
     Consultation,
     PhotoConsent,
+    Questionnaire,
     Reaction,
     Screening,
     SessionRecord,
@@ -147,6 +148,25 @@ def _consultations(patient: Patient) -> tuple[list[dict[str, Any]], list[Any]]:
             }
         )
     return out, products
+
+
+def _questionnaires(patient: Patient) -> list[dict[str, Any]]:
+    """The health questionnaires the patient answered at home (reported, unconfirmed)."""
+    rows = Questionnaire.objects.filter(patient=patient).prefetch_related("answers")
+    return [
+        {
+            "id": q.pk,
+            "status": q.status,
+            "created_at": _at(q.created_at),
+            "answered_at": _at(q.answered_at),
+            "confirmed_by_screening_id": q.screening_id,
+            "answers": [
+                {"question": a.question, "answer": a.answer, "detail": a.detail}
+                for a in q.answers.all()
+            ],
+        }
+        for q in rows
+    ]
 
 
 def _screenings(patient: Patient) -> list[dict[str, Any]]:
@@ -275,6 +295,7 @@ def patient_export_read(*, patient: Patient) -> PatientExport:
         "sessions": _sessions(patient),
         "consultations": consultations,
         "screenings": _screenings(patient),
+        "health_questionnaires": _questionnaires(patient),
         "session_records": _records(patient),
         "products": [
             {

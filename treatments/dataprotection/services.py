@@ -35,8 +35,10 @@ from treatments.clinical.models import (
     ConsentSignature,
     Consultation,
     PhotoConsent,
+    Questionnaire,
     Reaction,
     RecordDraft,
+    ReportedAnswer,
     ScreeningAnswer,
     SessionRecord,
 )
@@ -137,6 +139,7 @@ def _erase_clinical(*, patient: Patient) -> list[str]:
     RecordDraft.objects.filter(session__patient=patient).delete()
     Reaction.objects.filter(patient=patient).update(description="", resolution="", action_taken="")
     ScreeningAnswer.objects.filter(screening__patient=patient).update(detail="")
+    ReportedAnswer.objects.filter(questionnaire__patient=patient).update(detail="")
     Addendum.objects.filter(consultation__patient=patient).update(text="")
     Addendum.objects.filter(record__patient=patient).update(text="")
     return files
@@ -159,6 +162,10 @@ def _anonymise(*, patient: Patient, by: Any, now: dt.datetime, clinical: bool) -
         updated_at=now,
     )
     OutboxMessage.objects.filter(patient=patient).delete()
+    # Nothing more is asked of an erased patient (its email, above, is gone with the rest).
+    Questionnaire.objects.filter(patient=patient, status=Questionnaire.Status.OPEN).update(
+        status=Questionnaire.Status.CANCELLED, cancelled_reason="Erasure request."
+    )
     # Sessions stay for the clinic's statistics, without the desk's free-text notes.
     Session.objects.filter(patient=patient).update(notes="", cancel_reason="", updated_at=now)
     Course.objects.filter(patient=patient).update(plan_reference="", stop_reason="")

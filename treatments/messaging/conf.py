@@ -70,6 +70,17 @@ def link_max_age_days() -> int:
     return _int("MESSAGING_LINK_MAX_AGE_DAYS", 60)
 
 
+def questionnaire_days() -> int:
+    """The health questionnaire goes this many days before the session it prepares (at once
+    when the session is booked closer than that)."""
+    return _int("MESSAGING_QUESTIONNAIRE_DAYS", 7)
+
+
+def questionnaire_link_days() -> int:
+    """A questionnaire link works this many days after it was sent (and until answered)."""
+    return _int("MESSAGING_QUESTIONNAIRE_LINK_DAYS", 30)
+
+
 def follow_up_repeat_days() -> int:
     """The second follow-up nudge goes this many days after the first if still unbooked."""
     return _int("MESSAGING_FOLLOW_UP_REPEAT_DAYS", 7)

@@ -300,6 +300,7 @@ def _send_one(pk: int, claim: str, sender: _Sender, clinic: Clinic) -> str:
                 "booking_request__session_type",
                 "staff_user",
                 "reaction",
+                "questionnaire__session",
             )
             .filter(pk=pk, status=Status.SENDING, claim=claim)
             .first()

@@ -12,6 +12,13 @@ from django.views.decorators.http import require_http_methods
 
 from mesoclinic.access import public
 from mesoclinic.errors import DomainError, put_on_form
+from treatments.clinical.forms import PatientQuestionnaireForm
+from treatments.clinical.selectors import consent_texts_to_sign, questionnaire_rules
+from treatments.clinical.services.questionnaire import (
+    QuestionnaireClosed,
+    questionnaire_answer,
+    questionnaire_for_token,
+)
 from treatments.clinical.services.reactions import TOOK_PLACE
 from treatments.courses.models import Course
 from treatments.models import Session
@@ -204,3 +211,45 @@ def link_book(request: HttpRequest, token: str) -> HttpResponse:
                 f"{start:%B} at {start:%H:%M}. A confirmation email is on its way.",
             )
     return _page(request, "book.html", {"form": form, "course": course, "maintenance": maintenance})
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def link_questionnaire(request: HttpRequest, token: str) -> HttpResponse:
+    """The health questionnaire before the visit: the clinic's screening questions in the
+    patient's words, and the consent they will sign (to read). The answers go to the
+    practitioner as reported, unconfirmed; the link is used up when they are sent."""
+    try:
+        questionnaire = questionnaire_for_token(token=token)
+    except LinkError as err:
+        return _link_error(request, err)
+    except QuestionnaireClosed as err:
+        return _done(request, "Nothing more to answer", err.message, status=410)
+    form = PatientQuestionnaireForm(request.POST or None, rules=questionnaire_rules())
+    if request.method == "POST" and form.is_valid():
+        try:
+            questionnaire_answer(token=token, answers=form.answers())
+        except LinkError as err:
+            return _link_error(request, err)
+        except QuestionnaireClosed as err:
+            return _done(request, "Nothing more to answer", err.message, status=410)
+        except DomainError as err:
+            put_on_form(form, err)
+        else:
+            return _done(
+                request,
+                "Thank you: your answers are with the clinic",
+                "Your practitioner will go through them with you at your visit. If anything "
+                "changes before then, tell them when you arrive.",
+            )
+    return _page(
+        request,
+        "questionnaire.html",
+        {
+            "title": "Health questions before your visit",
+            "form": form,
+            "patient": questionnaire.patient,
+            "session": questionnaire.session,
+            "consent_texts": consent_texts_to_sign(patient=questionnaire.patient),
+        },
+    )

@@ -28,6 +28,8 @@ class Kind(models.TextChoices):
     ONLINE_RECEIVED = "online_received", "Online booking: request received"
     ONLINE_APPROVED = "online_approved", "Online booking: approved"
     ONLINE_DECLINED = "online_declined", "Online booking: declined"
+    QUESTIONNAIRE = "questionnaire", "Health questionnaire before the visit"
+    QUESTIONNAIRE_ALERT = "questionnaire_alert", "Questionnaire alert (to staff)"
 
 
 # Care messages need consent to email reminders; nudges need marketing consent. Aftercare is
@@ -41,6 +43,8 @@ CARE_KINDS = frozenset(
         Kind.AFTERCARE_24H,
         Kind.AFTERCARE_48H,
         Kind.COURSE_COMPLETED,
+        # The health questionnaire is part of preparing the visit (DOMAIN.md): care.
+        Kind.QUESTIONNAIRE,
     }
 )
 NUDGE_KINDS = frozenset({Kind.FOLLOW_UP, Kind.FOLLOW_UP_AGAIN, Kind.MAINTENANCE})
@@ -53,7 +57,7 @@ ONLINE_KINDS = frozenset(
 )
 # Sent to a member of staff (OutboxMessage.staff_user), about a patient: never subject to the
 # patient's consents, never listed among the patient's own messages.
-STAFF_KINDS = frozenset({Kind.SEVERE_REACTION_ALERT})
+STAFF_KINDS = frozenset({Kind.SEVERE_REACTION_ALERT, Kind.QUESTIONNAIRE_ALERT})
 # What a booked session is told before it takes place. Each row describes one version of the
 # booking (OutboxMessage.step): only the newest row of each kind is ever sent, and all of them
 # stop once the session has taken place.
@@ -136,6 +140,15 @@ class OutboxMessage(models.Model):
         on_delete=models.CASCADE,
         related_name="alerts",
     )
+    # The questionnaire kinds: the questionnaire the patient is asked to answer (QUESTIONNAIRE),
+    # or whose answers a practitioner is alerted to (QUESTIONNAIRE_ALERT, with staff_user).
+    questionnaire = models.ForeignKey(
+        "clinical.Questionnaire",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="outbox_messages",
+    )
     # Session kinds: the booking's revision (confirmation n is sent after the n-th change;
     # a reminder sent for the old date gets a fresh row for the new one). Course kinds: the
     # course step the message is about.
@@ -187,12 +200,24 @@ class OutboxMessage(models.Model):
                 condition=models.Q(reaction__isnull=False),
                 name="outbox_once_per_reaction_staff",
             ),
+            # One questionnaire email per questionnaire, one alert per member of staff.
+            models.UniqueConstraint(
+                fields=["kind", "questionnaire"],
+                condition=models.Q(questionnaire__isnull=False, staff_user__isnull=True),
+                name="outbox_once_per_questionnaire",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "questionnaire", "staff_user"],
+                condition=models.Q(questionnaire__isnull=False, staff_user__isnull=False),
+                name="outbox_once_per_questionnaire_staff",
+            ),
             models.CheckConstraint(
                 condition=models.Q(session__isnull=False)
                 | models.Q(course__isnull=False)
                 | models.Q(reaction__isnull=False, staff_user__isnull=False)
-                | models.Q(booking_request__isnull=False),
-                name="outbox_about_session_course_reaction_or_request",
+                | models.Q(booking_request__isnull=False)
+                | models.Q(questionnaire__isnull=False),
+                name="outbox_about_session_course_reaction_request_or_questionnaire",
             ),
             models.CheckConstraint(
                 condition=~models.Q(status="sending")

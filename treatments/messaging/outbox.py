@@ -111,6 +111,7 @@ def message_schedule(
     session_id: int | None = None,
     course_id: int | None = None,
     booking_request_id: int | None = None,
+    questionnaire_id: int | None = None,
     to_email: str = "",
     step: int = 0,
     now: datetime | None = None,
@@ -126,6 +127,7 @@ def message_schedule(
         session_id=session_id,
         course_id=course_id,
         booking_request_id=booking_request_id,
+        questionnaire_id=questionnaire_id,
         to_email=to_email,
         step=step,
         due_at=due_at,
@@ -141,10 +143,12 @@ def staff_alert_schedule(
     kind: str,
     patient: Patient,
     staff_user: User,
-    reaction_id: int,
+    reaction_id: int | None = None,
+    questionnaire_id: int | None = None,
     now: datetime | None = None,
 ) -> OutboxMessage:
-    """One alert to one member of staff about a patient's reaction, due at once.
+    """One alert to one member of staff about a patient's reaction (or the answers of their
+    health questionnaire), due at once.
 
     Idempotent: the row already scheduled for this reaction and person is returned as it is
     (a reaction raised to severe twice alerts each person once). The patient's consents do not
@@ -152,10 +156,15 @@ def staff_alert_schedule(
     """
     if kind not in STAFF_KINDS:
         raise ValueError(f"{kind!r} is not a staff message")
+    if (reaction_id is None) == (questionnaire_id is None):
+        raise ValueError("a staff alert is about one reaction or one questionnaire")
     now = now or timezone.now()
-    existing = OutboxMessage.objects.filter(
-        kind=kind, reaction_id=reaction_id, staff_user=staff_user
-    ).first()
+    about: dict[str, int] = (
+        {"reaction_id": reaction_id}
+        if reaction_id is not None
+        else {"questionnaire_id": questionnaire_id or 0}
+    )
+    existing = OutboxMessage.objects.filter(kind=kind, staff_user=staff_user, **about).first()
     if existing is not None:
         return existing
     message = OutboxMessage(
@@ -163,6 +172,7 @@ def staff_alert_schedule(
         patient=patient,
         staff_user=staff_user,
         reaction_id=reaction_id,
+        questionnaire_id=questionnaire_id,
         due_at=now,
         expires_at=now + STAFF_ALERT_USEFUL_FOR,
     )

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar, Event, Timezone
 
+from treatments.clinical.services.questionnaire import questionnaire_link_make
 from treatments.models import Clinic, Session
 
 from . import conf, course_messages, tokens
@@ -45,6 +46,9 @@ WHY: dict[str, str] = {
     Kind.ONLINE_APPROVED: "you asked for an appointment on our online booking page",
     Kind.ONLINE_DECLINED: "you asked for an appointment on our online booking page",
     Kind.SEVERE_REACTION_ALERT: "you are a practitioner on duty at the clinic today",
+    Kind.QUESTIONNAIRE: "you have an appointment booked with us",
+    Kind.QUESTIONNAIRE_ALERT: "you are the patient's practitioner at their next appointment "
+    "(or no one is named and you are an active practitioner)",
 }
 
 
@@ -98,6 +102,13 @@ def _links(message: OutboxMessage, *, preview: bool) -> dict[str, str]:
             action="online_verify", payload={"r": request.pk}, expires_at=request.expires_at
         )
         return {"verify": conf.site_url() + reverse("online:verify", args=[token])}
+    if message.questionnaire is not None and message.kind == Kind.QUESTIONNAIRE:
+        if preview:
+            return {"questionnaire": "[questionnaire link]"}
+        token = questionnaire_link_make(questionnaire=message.questionnaire, now=now)
+        return {
+            "questionnaire": conf.site_url() + reverse("messaging:link_questionnaire", args=[token])
+        }
     if preview:
         return {action: f"[{action} link]" for action in wanted}
     return {
@@ -106,9 +117,34 @@ def _links(message: OutboxMessage, *, preview: bool) -> dict[str, str]:
     }
 
 
+def _questionnaire_alert_context(
+    message: OutboxMessage, *, clinic: Clinic, preview: bool
+) -> dict[str, Any]:
+    """An absolute contraindication reported at home: which patient, when they come, and a link
+    to the screening form showing the answers. Never the answers themselves."""
+    user, questionnaire = message.staff_user, message.questionnaire
+    session = questionnaire.session if questionnaire is not None else None
+    link = "[screening link]"
+    if not preview and message.patient_id is not None:
+        link = conf.site_url() + reverse("clinical:screening_create", args=[message.patient_id])
+    return {
+        "message": message,
+        "kind": message.kind,
+        "clinic": clinic,
+        "zone_name": clinic.timezone,
+        "first_name": (user.first_name or user.get_username()) if user is not None else "",
+        "why": WHY[message.kind],
+        "patient": message.patient,
+        "starts": session.starts_at.astimezone(clinic.zone) if session is not None else None,
+        "screening_link": link,
+    }
+
+
 def _staff_context(message: OutboxMessage, *, clinic: Clinic, preview: bool) -> dict[str, Any]:
     """A staff alert: who it is for, which patient, and a link to the reaction's page. No
     clinical free text (the patient's own words stay behind the staff sign-in)."""
+    if message.kind == Kind.QUESTIONNAIRE_ALERT:
+        return _questionnaire_alert_context(message, clinic=clinic, preview=preview)
     user, reaction = message.staff_user, message.reaction
     link = "[reaction page link]"
     if not preview and reaction is not None:
@@ -176,6 +212,13 @@ def context_for(message: OutboxMessage, *, clinic: Clinic, preview: bool) -> dic
     course = message.course
     if course is not None:
         ctx.update(course_messages.course_context(message, course=course, clinic=clinic))
+    questionnaire = message.questionnaire
+    if questionnaire is not None:
+        first = questionnaire.session
+        ctx.update(
+            link_days=conf.questionnaire_link_days(),
+            starts=first.starts_at.astimezone(clinic.zone) if first is not None else None,
+        )
     return ctx
 
 

@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from patients.models import Patient
+from treatments.clinical.models import Questionnaire
 from treatments.courses.models import Course
 from treatments.courses.planner import step_active_session
 from treatments.models import Session
@@ -73,6 +74,7 @@ def message_get(*, pk: int) -> OutboxMessage:
         "staff_user",
         "reaction",
         "booking_request",
+        "questionnaire__session",
     ).get(pk=pk)
 
 
@@ -147,6 +149,13 @@ def nudge_for_link(*, payload: dict[str, Any]) -> tuple[OutboxMessage, Course]:
 def message_still_applies(message: OutboxMessage) -> bool:
     """Whether the event the message is about still stands (re-checked before sending)."""
     session = message.session
+    if message.kind == Kind.QUESTIONNAIRE:
+        questionnaire = message.questionnaire
+        return questionnaire is not None and questionnaire.status == Questionnaire.Status.OPEN
+    if message.kind == Kind.QUESTIONNAIRE_ALERT:
+        # Until a practitioner has confirmed or corrected the answers.
+        questionnaire = message.questionnaire
+        return questionnaire is not None and questionnaire.status == Questionnaire.Status.ANSWERED
     if message.kind in STAFF_KINDS:
         # Once a practitioner has acknowledged the reaction, the others need not be alerted.
         return message.reaction is not None and message.reaction.acknowledged_at is None

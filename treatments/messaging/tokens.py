@@ -22,7 +22,15 @@ from django.utils import timezone
 from . import conf
 from .models import UsedLink
 
-ACTIONS = ("confirm", "cancel", "reaction", "book", "unsubscribe", "online_verify")
+ACTIONS = (
+    "confirm",
+    "cancel",
+    "reaction",
+    "book",
+    "unsubscribe",
+    "online_verify",
+    "questionnaire",
+)
 
 
 class LinkError(Exception):

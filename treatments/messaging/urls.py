@@ -13,6 +13,7 @@ LINK_VIEWS = {
     "reaction": link_views.link_reaction,
     "book": link_views.link_book,
     "unsubscribe": link_views.link_unsubscribe,
+    "questionnaire": link_views.link_questionnaire,
 }
 
 urlpatterns = [

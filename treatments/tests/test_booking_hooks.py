@@ -12,6 +12,7 @@ from patients.tests.factories import PatientFactory
 from treatments import booking_hooks
 from treatments.booking_hooks import session_hooks
 from treatments.clinic_time import local_to_utc
+from treatments.clinical.services import questionnaire
 from treatments.courses import session_events
 from treatments.messaging import reactions
 from treatments.messaging.models import OutboxMessage
@@ -39,12 +40,13 @@ def booked(practitioner_profile, room, face):
     )
 
 
-def test_the_table_runs_courses_then_messaging():
+def test_the_table_runs_courses_then_messaging_then_the_questionnaire():
     # Courses first: the messaging reaction reads the course already completed by its last
-    # session (course completed / maintenance nudges).
+    # session (course completed / maintenance nudges). The questionnaire has its own row.
     assert session_hooks.handlers() == [
         ("courses", session_events.on_session_change),
         ("messaging", reactions.on_session_change),
+        ("questionnaire", questionnaire.on_session_change),
     ]
 
 
@@ -59,7 +61,11 @@ def test_every_change_calls_each_handler_once_in_order(booked, monkeypatch):
         )
     with time_machine.travel(booked.starts_at + dt.timedelta(minutes=50), tick=False):
         session_complete(session=booked)
-    assert calls == [("courses", booked.pk, "completed"), ("messaging", booked.pk, "completed")]
+    assert calls == [
+        ("courses", booked.pk, "completed"),
+        ("messaging", booked.pk, "completed"),
+        ("questionnaire", booked.pk, "completed"),
+    ]
 
 
 @pytest.mark.django_db

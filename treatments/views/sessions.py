@@ -21,6 +21,7 @@ from mesoclinic.errors import DomainError, put_on_form
 
 from ..calendar.links import session_calendar_url
 from ..clinic_time import combine
+from ..clinical.selectors import patient_flags
 from ..courses.forms import StepChoiceQueryForm
 from ..courses.selectors import booking_step_context, course_label_for_session
 from ..courses.services import session_book_at_desk
@@ -97,6 +98,8 @@ def _detail(request: StaffRequest, session: Session, **forms_: forms.Form) -> Ht
         "patient_cancellation": patient_cancellation_for(session=session)
         if session.status == Session.Status.CANCELLED
         else None,
+        # Labels only ("see practitioner", "screening due"...): never why.
+        "flags": patient_flags(patient=session.patient),
         "course_label": course_label_for_session(session=session),
         "actions": actions,
         "waiting": [action for action in actions if not action.available],

@@ -2,6 +2,7 @@ from .choices import Depth, Severity, Technique, Zone
 from .consent import ConsentSignature, ConsentText, PhotoConsent
 from .drafts import RecordDraft
 from .photos import ClinicalPhoto
+from .questionnaire import Questionnaire, ReportedAnswer
 from .reactions import Reaction
 from .records import Addendum, Consultation, ConsultationPlanProduct, SessionRecord
 from .screening import Screening, ScreeningAnswer, ScreeningRule
@@ -17,8 +18,10 @@ __all__ = [
     "ConsultationPlanProduct",
     "Depth",
     "PhotoConsent",
+    "Questionnaire",
     "Reaction",
     "RecordDraft",
+    "ReportedAnswer",
     "Screening",
     "ScreeningAnswer",
     "ScreeningRule",

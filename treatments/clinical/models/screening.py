@@ -28,6 +28,9 @@ class ScreeningRule(models.Model):
 
     code = models.SlugField(max_length=60, unique=True)
     question = models.CharField(max_length=300)
+    # The question as the patient reads it in the questionnaire sent before the visit (plain
+    # words, no jargon); empty means the staff wording above.
+    patient_question = models.CharField(max_length=300, blank=True)
     guidance = models.CharField(max_length=300, blank=True)
     severity = models.CharField(max_length=10, choices=Severity.choices)
     scope = models.CharField(max_length=12, choices=Scope.choices, default=Scope.ALL)
@@ -50,6 +53,10 @@ class ScreeningRule(models.Model):
 
     def __str__(self) -> str:
         return self.question
+
+    @property
+    def patient_wording(self) -> str:
+        return self.patient_question or self.question
 
     def applies(self, *, detail: str, technique: str | None, ingredients: list[str]) -> bool:
         """Whether a "yes" to this rule matters for this technique and these ingredients."""

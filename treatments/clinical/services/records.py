@@ -33,6 +33,8 @@ from ..models import (
     ConsentSignature,
     Consultation,
     Depth,
+    Questionnaire,
+    ReportedAnswer,
     Screening,
     SessionRecord,
     Technique,
@@ -40,6 +42,7 @@ from ..models import (
 )
 from ..selectors import consent_signature_current, consent_text_current, screening_current
 from .authority import clinician_required
+from .questionnaire import reported_contraindication
 from .screening import Finding, screening_findings
 
 PACEMAKER_RULE = "pacemaker"
@@ -100,6 +103,10 @@ class Readiness:
     screening: Screening | None
     consent: ConsentSignature | None
     findings: list[Finding]
+    # The patient's health questionnaire answered at home, not yet confirmed by a screening,
+    # and an absolute contraindication reported in it (blocks the record until then).
+    questionnaire_answered: bool = False
+    reported_absolute: ReportedAnswer | None = None
 
 
 def _check_input(data: RecordData) -> None:
@@ -259,7 +266,30 @@ def record_readiness(*, session: Session) -> Readiness:
         patient=session.patient, session_type=session.session_type_id
     )
     findings = screening_findings(screening=screening) if screening else []
-    return Readiness(screening=screening, consent=consent, findings=findings)
+    return Readiness(
+        screening=screening,
+        consent=consent,
+        findings=findings,
+        questionnaire_answered=Questionnaire.objects.filter(
+            patient_id=session.patient_id, status=Questionnaire.Status.ANSWERED
+        ).exists(),
+        reported_absolute=reported_contraindication(patient_id=session.patient_id),
+    )
+
+
+def _check_reported(*, session: Session, technique: str, ingredients: list[str]) -> None:
+    """An absolute contraindication the patient reported at home blocks treatment, as one in a
+    screening does, until a practitioner's screening confirms or corrects their answers."""
+    row = reported_contraindication(
+        patient_id=session.patient_id, technique=technique, ingredients=ingredients
+    )
+    if row is not None:
+        detail = f" ({row.detail})" if row.detail else ""
+        raise SafetyRefusal(
+            f"Absolute contraindication reported by the patient at home, unconfirmed: yes to "
+            f"“{row.rule.question}”{detail}. Take a new screening to confirm or correct their "
+            "answers before treatment."
+        )
 
 
 def _check_all(
@@ -268,12 +298,14 @@ def _check_all(
     _check_session(session)
     _check_input(data)
     _check_practitioner(session=session, profile=profile, depth=data.depth)
+    ingredients = _session_ingredients(session)
+    _check_reported(session=session, technique=data.technique, ingredients=ingredients)
     screening = _check_screening(session=session, reconfirmed=data.screening_reconfirmed, now=now)
     consent = _check_consent(session)
     _check_contraindications(
         screening=screening,
         technique=data.technique,
-        ingredients=_session_ingredients(session),
+        ingredients=ingredients,
         risk_reason=data.risk_reason,
     )
     return screening, consent
@@ -343,6 +375,11 @@ def record_product_add(
             .get(pk=lot.pk)
         )
         try:
+            _check_reported(
+                session=session,
+                technique=record.technique,
+                ingredients=lot.product.ingredient_names(),
+            )
             _check_contraindications(
                 screening=screening,
                 technique=record.technique,

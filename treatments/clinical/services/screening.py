@@ -15,9 +15,10 @@ from mesoclinic.audit.services import audit_log
 from patients.models import Patient
 
 from ..errors import ClinicalError
-from ..models import ClinicalSettings, Screening, ScreeningAnswer, ScreeningRule
+from ..models import ClinicalSettings, Questionnaire, Screening, ScreeningAnswer, ScreeningRule
 from .authority import clinician_required
 from .holds import booking_hold_follow_screening
+from .questionnaire import questionnaire_review, questionnaire_sync
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -34,13 +35,26 @@ def screening_record(
     by: User,
     answers: dict[int, tuple[bool, str]],
     taken_at: datetime | None = None,
+    questionnaire: Questionnaire | None = None,
 ) -> Screening:
     """Record a complete screening: every active rule answered yes or no.
 
     `answers` maps rule id to (answer, detail). A screening is never edited: a newer one
     replaces it, so the history of what was declared, and when, stays intact.
+
+    `questionnaire` is the patient's answered questionnaire the form showed pre-filled: this
+    screening confirms or corrects each answer. One answered since the form was opened must be
+    looked at first, so it is refused rather than passed over.
     """
     clinician_required(by=by, action="record a screening")
+    waiting = Questionnaire.objects.filter(
+        patient=patient, status=Questionnaire.Status.ANSWERED
+    ).first()
+    if waiting is not None and (questionnaire is None or questionnaire.pk != waiting.pk):
+        raise ClinicalError(
+            "The patient has answered the health questionnaire since this form was opened. "
+            "Open the screening again to see their answers."
+        )
     rules = list(ScreeningRule.objects.filter(active=True))
     missing = [rule for rule in rules if rule.pk not in answers]
     if missing:
@@ -77,6 +91,13 @@ def screening_record(
         audit_log(actor=by, patient=patient, action=AuditEntry.Action.CREATE, obj=screening)
         # Same transaction: the desk can never book on a screening that should hold them.
         booking_hold_follow_screening(screening=screening, by=by)
+        if waiting is not None:
+            questionnaire_review(
+                questionnaire=waiting, screening=screening, by=by, now=timezone.now()
+            )
+        # A questionnaire still waiting for this patient is not needed any more (or is needed
+        # for a session past this screening's validity).
+        questionnaire_sync(patient_id=patient.pk)
     return screening
 
 

@@ -74,7 +74,7 @@ def test_bulk_flags_take_a_fixed_number_of_queries(
     for patient in patients[:15]:
         make_screening(patient, practitioner_profile.user, pregnancy="")
         make_consent(patient, face, practitioner_profile.user)
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):
         flags = patients_flags(patients=patients)
     assert flags[patients[0].pk] == [FLAG_DO_NOT_BOOK]
     assert flags[patients[-1].pk] == [FLAG_SCREENING_DUE, FLAG_CONSENT_MISSING]

@@ -12,7 +12,12 @@ from mesoclinic.audit.services import audit_log
 from mesoclinic.errors import DomainError
 from patients.models import Patient
 
-from ..selectors import dashboard_reactions, patient_flags, patient_timeline
+from ..selectors import (
+    dashboard_reactions,
+    patient_flags,
+    patient_timeline,
+    questionnaires_to_review,
+)
 from ..services.holds import booking_hold_lift, hold_lifter
 from .common import VIEW
 
@@ -51,4 +56,5 @@ def booking_hold_lift_view(request: StaffRequest, patient_pk: int) -> HttpRespon
 def dashboard(request: StaffRequest) -> HttpResponse:
     reactions = dashboard_reactions()
     audit_log(actor=request.user, patient=None, action=VIEW, object_type="dashboard")
-    return render(request, "clinical/dashboard.html", reactions)
+    context = {**reactions, "questionnaires": questionnaires_to_review()}
+    return render(request, "clinical/dashboard.html", context)
