@@ -298,6 +298,10 @@ def _send_one(pk: int, claim: str, sender: _Sender, clinic: Clinic) -> str:
                 "session__room",
                 "session__session_type",
                 "booking_request__session_type",
+                "waitlist_offer__practitioner__user",
+                "waitlist_offer__room",
+                "waitlist_offer__session_type",
+                "waitlist_entry__session_type",
                 "staff_user",
                 "reaction",
             )

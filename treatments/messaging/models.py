@@ -27,6 +27,8 @@ class Kind(models.TextChoices):
     ONLINE_VERIFY = "online_verify", "Online booking: confirm your email"
     ONLINE_APPROVED = "online_approved", "Online booking: approved"
     ONLINE_DECLINED = "online_declined", "Online booking: declined"
+    WAITLIST_JOIN = "waitlist_join", "Waiting list: confirm your email"
+    WAITLIST_OFFER = "waitlist_offer", "Waiting list: a slot is free"
 
 
 # Care messages need consent to email reminders; nudges need marketing consent. Aftercare is
@@ -45,7 +47,12 @@ CARE_KINDS = frozenset(
 NUDGE_KINDS = frozenset({Kind.FOLLOW_UP, Kind.FOLLOW_UP_AGAIN, Kind.MAINTENANCE})
 # Answers to what the person asked for on the public booking page, sent to the address they
 # gave (`to_email`), which may not be a patient's yet: no consent gate, no patient needed.
-ONLINE_KINDS = frozenset({Kind.ONLINE_VERIFY, Kind.ONLINE_APPROVED, Kind.ONLINE_DECLINED})
+ONLINE_KINDS = frozenset(
+    {Kind.ONLINE_VERIFY, Kind.ONLINE_APPROVED, Kind.ONLINE_DECLINED, Kind.WAITLIST_JOIN}
+)
+# Sent because the patient asked to be on the waiting list: no consent gate, but to the
+# patient's own address on file.
+REQUESTED_KINDS = frozenset({Kind.WAITLIST_OFFER})
 # Sent to a member of staff (OutboxMessage.staff_user), about a patient: never subject to the
 # patient's consents, never listed among the patient's own messages.
 STAFF_KINDS = frozenset({Kind.SEVERE_REACTION_ALERT})
@@ -95,6 +102,20 @@ class OutboxMessage(models.Model):
     )
     booking_request = models.ForeignKey(
         "online.BookingRequest",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="outbox_messages",
+    )
+    waitlist_entry = models.ForeignKey(
+        "waitlist.Entry",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="outbox_messages",
+    )
+    waitlist_offer = models.ForeignKey(
+        "waitlist.Offer",
         null=True,
         blank=True,
         on_delete=models.CASCADE,
@@ -186,8 +207,10 @@ class OutboxMessage(models.Model):
                 condition=models.Q(session__isnull=False)
                 | models.Q(course__isnull=False)
                 | models.Q(reaction__isnull=False, staff_user__isnull=False)
-                | models.Q(booking_request__isnull=False),
-                name="outbox_about_session_course_reaction_or_request",
+                | models.Q(booking_request__isnull=False)
+                | models.Q(waitlist_entry__isnull=False)
+                | models.Q(waitlist_offer__isnull=False),
+                name="outbox_about_something",
             ),
             models.CheckConstraint(
                 condition=~models.Q(status="sending")

@@ -21,6 +21,7 @@ from django.utils import timezone
 from icalendar import Calendar, Event, Timezone
 
 from treatments.models import Clinic, Session
+from treatments.waitlist import links as waitlist_links
 
 from . import conf, course_messages, tokens
 from .models import NUDGE_KINDS, PRE_SESSION_KINDS, STAFF_KINDS, Kind, OutboxMessage
@@ -44,6 +45,8 @@ WHY: dict[str, str] = {
     Kind.ONLINE_APPROVED: "you asked for an appointment on our online booking page",
     Kind.ONLINE_DECLINED: "you asked for an appointment on our online booking page",
     Kind.SEVERE_REACTION_ALERT: "you are a practitioner on duty at the clinic today",
+    Kind.WAITLIST_JOIN: "this address was given to join our waiting list",
+    Kind.WAITLIST_OFFER: "you are on our waiting list",
 }
 
 
@@ -97,6 +100,12 @@ def _links(message: OutboxMessage, *, preview: bool) -> dict[str, str]:
             action="online_verify", payload={"r": request.pk}, expires_at=request.expires_at
         )
         return {"verify": conf.site_url() + reverse("online:verify", args=[token])}
+    offer = message.waitlist_offer
+    if offer is not None and message.kind == Kind.WAITLIST_OFFER:
+        return {"offer": "[offer link]" if preview else waitlist_links.offer_url(offer)}
+    entry = message.waitlist_entry
+    if entry is not None and message.kind == Kind.WAITLIST_JOIN:
+        return {"join": "[join link]" if preview else waitlist_links.join_url(entry)}
     if preview:
         return {action: f"[{action} link]" for action in wanted}
     return {
@@ -166,6 +175,24 @@ def context_for(message: OutboxMessage, *, clinic: Clinic, preview: bool) -> dic
             starts=request.starts_at.astimezone(clinic.zone),
             session_type=request.session_type.name,
             expires=request.expires_at.astimezone(clinic.zone),
+        )
+    offer = message.waitlist_offer
+    if offer is not None:
+        ctx.update(
+            offer=offer,
+            starts=offer.starts_at.astimezone(clinic.zone),
+            ends=(offer.starts_at + offer.session_type.duration).astimezone(clinic.zone),
+            practitioner=offer.practitioner.display_name,
+            room=offer.room.name,
+            session_type=offer.session_type.name,
+            expires=offer.expires_at.astimezone(clinic.zone),
+        )
+    entry = message.waitlist_entry
+    if entry is not None:
+        ctx.update(
+            entry=entry,
+            session_type=entry.session_type.name,
+            expires=(entry.verify_expires_at or message.expires_at).astimezone(clinic.zone),
         )
     course = message.course
     if course is not None:

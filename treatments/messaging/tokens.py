@@ -22,7 +22,16 @@ from django.utils import timezone
 from . import conf
 from .models import UsedLink
 
-ACTIONS = ("confirm", "cancel", "reaction", "book", "unsubscribe", "online_verify")
+ACTIONS = (
+    "confirm",
+    "cancel",
+    "reaction",
+    "book",
+    "unsubscribe",
+    "online_verify",
+    "waitlist_join",
+    "waitlist_offer",
+)
 
 
 class LinkError(Exception):

@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from treatments.messaging import conf
 from treatments.messaging.dispatch import dispatch_in_process
+from treatments.waitlist.services import offers_tick
 
 from .runserver import refuse_unsafe_bind
 
@@ -49,5 +50,6 @@ class Command(BaseCommand):
 
     def _deliver(self, stop: threading.Event) -> None:
         while not stop.is_set():
+            offers_tick()  # the waiting list's expiries and next batches, as Celery beat would
             dispatch_in_process()
             stop.wait(conf.dispatch_interval())
