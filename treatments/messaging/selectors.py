@@ -38,7 +38,9 @@ def messages_for_patient(*, patient: Patient) -> QuerySet[OutboxMessage]:
     return (
         OutboxMessage.objects.filter(patient=patient)
         .exclude(kind__in=STAFF_KINDS)
-        .select_related("session__practitioner__user", "session__room")
+        .select_related(
+            "session__practitioner__user", "session__room", "waitlist_offer", "waitlist_entry"
+        )
         .order_by("-due_at", "-id")
     )
 

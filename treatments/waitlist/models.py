@@ -70,8 +70,8 @@ class Entry(models.Model):
 
     OPEN = (Status.ACTIVE,)
 
-    # Empty only while a request from the booking page waits for its email link: the patient
-    # is matched by email and date of birth when the link is clicked.
+    # Empty only for a request from the booking page: the patient is matched by email and date
+    # of birth when the emailed link is clicked (and stays empty if nobody matches).
     patient = models.ForeignKey(
         "patients.Patient",
         null=True,
@@ -132,7 +132,7 @@ class Entry(models.Model):
                 name="waitlist_entry_dates",
             ),
             models.CheckConstraint(
-                condition=models.Q(patient__isnull=False) | models.Q(status="awaiting_email"),
+                condition=models.Q(patient__isnull=False) | models.Q(added_online=True),
                 name="waitlist_entry_has_patient",
             ),
             models.CheckConstraint(

@@ -93,6 +93,24 @@ def course_bounds(entry: Entry, zone: ZoneInfo) -> CourseBounds | None:
     return CourseBounds(opens, closes, before)
 
 
+def course_step_dates(*, course: Course, step_number: int | None) -> dict[str, date]:
+    """The desk form's dates for "wait for an earlier slot" on a course step: from today to the
+    step's booked day, or its window's last day."""
+    zone = clinic_zone()
+    probe = Entry(
+        course=course,
+        step_number=step_number,
+        earliest=date.min,
+        latest=date.max,
+    )
+    bounds = course_bounds(probe, zone) if step_number else None
+    today = timezone.now().astimezone(zone).date()
+    if bounds is None:
+        return {"earliest": today}
+    last = bounds.before.astimezone(zone).date() if bounds.before else bounds.last_day
+    return {"earliest": max(today, bounds.first_day or today), **({"latest": last} if last else {})}
+
+
 def entry_days(entry: Entry, bounds: CourseBounds) -> tuple[date, date]:
     first, last = entry.earliest, entry.latest
     if bounds.first_day is not None:

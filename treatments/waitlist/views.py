@@ -73,9 +73,10 @@ def entry_add(request: StaffRequest) -> HttpResponse:
         else None
     )
     step = _int(request.GET.get("step"))
-    initial = {"patient": patient.pk if patient else None}
+    initial: dict[str, object] = {"patient": patient.pk if patient else None}
     if course is not None:
         initial.update(session_type=course.session_type_id, practitioner=course.practitioner_id)
+        initial.update(selectors.course_step_dates(course=course, step_number=step))
     form = DeskEntryForm(
         request.POST or None,
         initial=initial,

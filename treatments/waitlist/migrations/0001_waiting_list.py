@@ -315,7 +315,7 @@ class Migration(migrations.Migration):
             model_name="entry",
             constraint=models.CheckConstraint(
                 condition=models.Q(
-                    ("patient__isnull", False), ("status", "awaiting_email"), _connector="OR"
+                    ("patient__isnull", False), ("added_online", True), _connector="OR"
                 ),
                 name="waitlist_entry_has_patient",
             ),
