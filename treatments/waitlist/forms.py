@@ -18,10 +18,10 @@ class WishForm(forms.Form):
         queryset=StaffProfile.objects.none(), required=False, empty_label="Anyone", label="With"
     )
     earliest = forms.DateField(
-        label="From", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label="Earliest date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     latest = forms.DateField(
-        label="Until", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label="Latest date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     mornings = forms.BooleanField(required=False, initial=True, label="Mornings (before 12:00)")
     afternoons = forms.BooleanField(required=False, initial=True, label="Afternoons (12:00–17:00)")
