@@ -397,3 +397,43 @@ def test_the_offer_is_sent_by_the_dispatcher_once(booked, waiting, settings):
     offers_sent = [m for m in mail.outbox if "is free on" in m.subject]
     assert len(offers_sent) == 3
     assert sorted(m.to[0] for m in offers_sent) == sorted(e.patient.email for e in waiting[:3])
+
+
+def test_an_offer_whose_slot_the_desk_booked_is_not_sent_and_the_tick_closes_it(
+    booked, waiting
+):
+    from treatments.messaging.dispatch import dispatch_in_process
+
+    session_cancel(session=booked, reason="Patient unwell")
+    session_book(
+        patient=PatientFactory(),
+        session_type=booked.session_type,
+        practitioner=booked.practitioner,
+        room=booked.room,
+        starts_at=SLOT,
+    )
+    mail.outbox.clear()
+    dispatch_in_process()
+    assert not [m for m in mail.outbox if "is free on" in m.subject]
+    assert set(offer_rows().values_list("status", flat=True)) == {Status.CANCELLED}
+    counts = offers_tick()
+    assert counts["taken"] == 3
+    assert set(Offer.objects.values_list("status", flat=True)) == {Offer.Status.TAKEN}
+    assert offers_tick()["taken"] == 0
+
+
+def test_extra_hours_are_offered_too(clinic, frozen, waiting, room):
+    from treatments.tests.factories import StaffProfileFactory
+
+    evening_only = StaffProfileFactory(hours=False)
+    working_exception_add(
+        staff=evening_only,
+        day=DAY,
+        kind=WorkingException.Kind.EXTRA,
+        starts=dt.time(17),
+        ends=dt.time(19),
+    )
+    offers = list(Offer.objects.all())
+    assert len(offers) == 3
+    assert {o.practitioner_id for o in offers} == {evening_only.pk}
+    assert all(o.starts_at.astimezone(LONDON).time() >= dt.time(17) for o in offers)
