@@ -137,12 +137,14 @@ def slots_for_entry(
     rooms: list[Room] | None = None,
     freed: Freed | None = None,
     limit: int = 1,
+    cache: dict[tuple[int, int | None, date, date], list[FreeStart]] | None = None,
 ) -> list[Slot]:
     """The first `limit` starts the booking service would accept for the entry's patient, type
     and practitioner, on the local days [first_day, last_day] (within the entry's and its
     course step's), from `earliest_start`, at the times of day the patient asked for; with
     `freed`, only those that use the freed time: held slot meeting it, with its practitioner or
-    in its room."""
+    in its room. `cache`: the engine's answers shared by the entries of one batch (same type,
+    practitioner and days: the same free starts; only the patient's own checks differ)."""
     if entry.patient is None or entry.patient.booking_hold:
         return []  # "do not book": booking would refuse, so nothing is offered
     bounds = course_bounds(entry, zone)
@@ -155,15 +157,20 @@ def slots_for_entry(
     session_type = entry.session_type
     held = session_type.duration + session_type.buffer
     found: list[Slot] = []
-    candidates: list[FreeStart] = offers_between(
-        session_type=session_type,
-        practitioners=_people(entry),
-        rooms=rooms if rooms is not None else list(rooms_active()),
-        first_day=first,
-        days=(last - first).days + 1,
-        zone=zone,
-        now=earliest_start - timedelta(microseconds=1),
-    )
+    key = (session_type.pk, entry.practitioner_id, first, last)
+    if cache is None or key not in cache:
+        computed = offers_between(
+            session_type=session_type,
+            practitioners=_people(entry),
+            rooms=rooms if rooms is not None else list(rooms_active()),
+            first_day=first,
+            days=(last - first).days + 1,
+            zone=zone,
+            now=earliest_start - timedelta(microseconds=1),
+        )
+        if cache is not None:
+            cache[key] = computed
+    candidates = list(computed if cache is None else cache[key])
     if freed is not None:
         # The freed start itself first, then the starts nearest to it.
         candidates.sort(key=lambda c: (abs(c.starts_at - freed.starts_at), c.starts_at))

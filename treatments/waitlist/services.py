@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from mesoclinic.errors import BookingHeld, DomainError, NotBookable, SlotTaken
 from patients.models import Patient
+from treatments.availability import Offer as FreeStart
 from treatments.booking_hooks import FreedTime
 from treatments.courses.models import Course
 from treatments.courses.planner import step_active_session
@@ -397,6 +398,7 @@ def release_offer_next_batch(
         .order_by("joined_at", "pk")
     )
     rooms = list(rooms_active())
+    cache: dict[tuple[int, int | None, date, date], list[FreeStart]] = {}
     batch = release.batches + 1
     made: list[Offer] = []
     for entry in entries:
@@ -408,6 +410,7 @@ def release_offer_next_batch(
             zone=zone,
             rooms=rooms,
             freed=freed,
+            cache=cache,
         )
         offer = (
             _offer_make(entry=entry, slot=slots[0], release=release, batch=batch, cfg=cfg, now=now)

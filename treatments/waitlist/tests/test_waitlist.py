@@ -399,9 +399,7 @@ def test_the_offer_is_sent_by_the_dispatcher_once(booked, waiting, settings):
     assert sorted(m.to[0] for m in offers_sent) == sorted(e.patient.email for e in waiting[:3])
 
 
-def test_an_offer_whose_slot_the_desk_booked_is_not_sent_and_the_tick_closes_it(
-    booked, waiting
-):
+def test_an_offer_whose_slot_the_desk_booked_is_not_sent_and_the_tick_closes_it(booked, waiting):
     from treatments.messaging.dispatch import dispatch_in_process
 
     session_cancel(session=booked, reason="Patient unwell")
@@ -437,3 +435,36 @@ def test_extra_hours_are_offered_too(clinic, frozen, waiting, room):
     assert len(offers) == 3
     assert {o.practitioner_id for o in offers} == {evening_only.pk}
     assert all(o.starts_at.astimezone(LONDON).time() >= dt.time(17) for o in offers)
+
+
+def _cancel_queries(session) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        session_cancel(session=session, reason="Patient unwell")
+    return len(queries)
+
+
+def test_a_cancel_costs_the_same_queries_however_many_wait_for_something_else(
+    clinic, frozen, face, practitioner_profile, room
+):
+    def book_and_wait(n, hour):
+        start = SLOT + dt.timedelta(hours=hour)
+        session = session_book(
+            patient=PatientFactory(),
+            session_type=face,
+            practitioner=practitioner_profile,
+            room=room,
+            starts_at=start,
+        )
+        for _ in range(n):
+            frozen.shift(dt.timedelta(seconds=1))
+            entry_add(patient=PatientFactory(), wish=wish(face, mornings=False, afternoons=False))
+        return session
+
+    WaitlistSettings.objects.get_or_create(pk=1)
+    few = _cancel_queries(book_and_wait(3, 0))
+    many = _cancel_queries(book_and_wait(40, 1))
+    assert not Offer.objects.exists()  # they all wait for evenings
+    assert many == few
