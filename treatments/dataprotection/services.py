@@ -44,6 +44,7 @@ from treatments.clinical.services.consent import photo_consent_withdraw_on_reque
 from treatments.courses.models import Course
 from treatments.messaging.models import NUDGE_KINDS, OutboxMessage, Reason, Status
 from treatments.models import Clinic, Session
+from treatments.waitlist.models import Entry as WaitlistEntry
 
 from .export import export_zip_file
 from .models import ErasureRequest
@@ -159,6 +160,8 @@ def _anonymise(*, patient: Patient, by: Any, now: dt.datetime, clinical: bool) -
         updated_at=now,
     )
     OutboxMessage.objects.filter(patient=patient).delete()
+    # The waiting list holds what they asked for and the desk's note: gone, with its offers.
+    WaitlistEntry.objects.filter(patient=patient).delete()
     # Sessions stay for the clinic's statistics, without the desk's free-text notes.
     Session.objects.filter(patient=patient).update(notes="", cancel_reason="", updated_at=now)
     Course.objects.filter(patient=patient).update(plan_reference="", stop_reason="")

@@ -145,8 +145,10 @@ def slots_for_entry(
     `freed`, only those that use the freed time: held slot meeting it, with its practitioner or
     in its room. `cache`: the engine's answers shared by the entries of one batch (same type,
     practitioner and days: the same free starts; only the patient's own checks differ)."""
-    if entry.patient is None or entry.patient.booking_hold:
-        return []  # "do not book": booking would refuse, so nothing is offered
+    if entry.patient is None or entry.patient.booking_hold or not entry.patient.email:
+        # "Do not book": booking would refuse, so nothing is offered; no address: the offer
+        # could not reach them, and would hold a place in the batch for nothing.
+        return []
     bounds = course_bounds(entry, zone)
     if bounds is None:
         return []

@@ -141,6 +141,12 @@ def entry_add(
     _check_wish(wish)
     if patient.booking_hold:
         raise BookingHeld(HELD.format(patient=patient.full_name), field="patient")
+    if not patient.email:
+        raise DomainError(
+            f"{patient.full_name} has no email address: offers are sent by email. Add one to "
+            "their details first.",
+            field="patient",
+        )
     if course is not None:
         if course.patient_id != patient.pk:
             raise DomainError("That course belongs to another patient.", field="course")

@@ -363,6 +363,8 @@ def test_the_desk_cannot_add_a_wish_twice_or_with_dates_backwards(clinic, frozen
             patient=PatientFactory(),
             wish=wish(face, earliest=DAY, latest=DAY - dt.timedelta(days=1)),
         )
+    with pytest.raises(DomainError, match="no email address"):
+        entry_add(patient=PatientFactory(email=""), wish=wish(face))
     with pytest.raises(DomainError, match="time of day"):
         entry_add(
             patient=PatientFactory(),
