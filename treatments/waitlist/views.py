@@ -160,6 +160,11 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
         if found is None:
             result = services.OfferResult(outcome=services.Outcome.INVALID)
             return render(request, "waitlist/offer_outcome.html", {"result": result}, status=400)
+        if not selectors.offer_still_open(found):
+            # Said at once, before any button: expired, withdrawn, or booked meanwhile.
+            result = services.OfferResult(outcome=services.Outcome.CLOSED, offer=found)
+            context = {"clinic": clinic, "result": result}
+            return render(request, "waitlist/offer_outcome.html", context, status=410)
         context = {"clinic": clinic, "offer": found, "token": token}
         return render(request, "waitlist/offer.html", context)
     if request.POST.get("answer") == "decline":

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 
 from mesoclinic.errors import DomainError
@@ -412,6 +413,10 @@ def test_an_offer_whose_slot_the_desk_booked_is_not_sent_and_the_tick_closes_it(
         room=booked.room,
         starts_at=SLOT,
     )
+    first = Offer.objects.order_by("pk").first()
+    page = Client().get(reverse("waitlist:offer", args=[_token(first)]))
+    assert page.status_code == 410
+    assert "Someone else took this time" in page.content.decode()
     mail.outbox.clear()
     dispatch_in_process()
     assert not [m for m in mail.outbox if "is free on" in m.subject]
