@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "treatments.products",
     "treatments.courses",
     "treatments.online",
+    "treatments.waitlist",
     "treatments.clinical",
     "treatments.accounts",
     "treatments.dataprotection",
@@ -361,6 +362,8 @@ CELERY_BEAT_SCHEDULE = {
     for name, task in [
         ("messaging-dispatch-due", "messaging.dispatch_due"),
         ("messaging-reap", "messaging.reap"),
+        # Offers expire and the next batch of the waiting list goes out.
+        ("waitlist-tick", "waitlist.tick"),
     ]
 }
 # Erasure requests whose retention period has ended are completed once a day (the job is safe

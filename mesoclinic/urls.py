@@ -18,6 +18,7 @@ urlpatterns = [
     path("patients/", include("patients.urls")),
     path("m/", include("treatments.messaging.urls")),
     path("book/", include("treatments.online.urls")),
+    path("waitlist/", include("treatments.waitlist.urls")),
     path("setup/audit/", include("mesoclinic.audit.urls")),
     path("", include("treatments.urls")),
     path("products/", include("treatments.products.urls")),

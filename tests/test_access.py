@@ -33,6 +33,7 @@ from tests.support.access_world import World
 from tests.support.second_factor import login_verified
 from treatments.online.models import BookingRequest
 from treatments.online.services import online_link_make
+from treatments.waitlist import links as waitlist_links
 
 pytestmark = pytest.mark.django_db
 
@@ -201,6 +202,11 @@ PAGES: dict[str, Page] = {
     "online:requests": Page(NONE, BOOKING),
     "online:request_decide": Page(lambda world: {"pk": 1}, BOOKING, POST_ONLY),
     "clinical:reaction_acknowledge": Page(kw(pk="reaction"), CLINICAL, POST_ONLY),
+    "waitlist:entry_list": Page(NONE, BOOKING),
+    "waitlist:entry_add": Page(NONE, BOOKING, query=lambda world: {"patient": world.patient.pk}),
+    "waitlist:entry_detail": Page(kw(pk="waitlist_entry"), BOOKING),
+    "waitlist:entry_withdraw": Page(kw(pk="waitlist_entry"), BOOKING, POST_ONLY),
+    "waitlist:settings": Page(NONE, MANAGER),
 }
 
 
@@ -318,6 +324,14 @@ PUBLIC_PAGES: dict[str, PublicPage] = {
     "online:book": PublicPage(NONE),
     "online:check_email": PublicPage(NONE),
     "online:verify": PublicPage(online_link, forged=FORGED),
+    "waitlist:offer": PublicPage(
+        lambda world: {"token": waitlist_links.offer_token(world.waitlist_offer)}, forged=FORGED
+    ),
+    "waitlist:join": PublicPage(NONE),
+    "waitlist:check_email": PublicPage(NONE),
+    "waitlist:join_verify": PublicPage(
+        lambda world: {"token": waitlist_links.join_token(world.waitlist_request)}, forged=FORGED
+    ),
     "password_reset": PublicPage(NONE),
     "password_reset_done": PublicPage(NONE),
     "password_reset_confirm": PublicPage(

@@ -18,10 +18,23 @@ the apps load in:
 Each handler runs inside the booking's transaction: if one raises, the whole change rolls back,
 so a booking never commits without its messages. The table is pinned by
 treatments/tests/test_booking_hooks.py.
+
+A second table, `freed_hooks`, says that bookable time was freed: a session cancelled, marked a
+no-show or moved away (the time it held), a leave removed or extra hours added (the day's
+hours). The session hooks cannot say it for a move: they see the session at its new time only.
+Its one slot:
+
+1. "waitlist": the freed time is offered to the waiting list at once
+   (treatments.waitlist.services.on_time_freed).
+
+It is called in the freeing write's transaction, like the session hooks, so offers exist exactly
+when the time is free.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from mesoclinic.hooks import HookTable
@@ -49,3 +62,36 @@ def session_changed(*, session: Session, change: SessionChange) -> None:
     if change not in SESSION_CHANGES:
         raise ValueError(f"unknown session change {change!r}")
     session_hooks.call(session, change)
+
+
+@dataclass(frozen=True)
+class FreedTime:
+    """Bookable time that has just become free: [starts_at, ends_at) of one practitioner (and
+    of a room, when a session held it)."""
+
+    practitioner_id: int
+    starts_at: datetime
+    ends_at: datetime
+    room_id: int | None = None
+
+
+freed_hooks: HookTable[[FreedTime]] = HookTable("freed time hook", slots=("waitlist",))
+
+
+def time_freed(*, freed: FreedTime) -> None:
+    """Let the higher apps react to freed time. Call inside the freeing write's transaction."""
+    if freed.ends_at <= freed.starts_at:
+        return
+    freed_hooks.call(freed)
+
+
+def session_time_freed(session: Session) -> None:
+    """The time a session held (its clean-up buffer included) is free again."""
+    time_freed(
+        freed=FreedTime(
+            practitioner_id=session.practitioner_id,
+            starts_at=session.starts_at,
+            ends_at=session.blocked_until,
+            room_id=session.room_id,
+        )
+    )

@@ -43,6 +43,7 @@ from treatments.models import Room, Session, SessionType, StaffProfile, WorkingE
 from treatments.products.models import Lot, LotUsage, Product
 from treatments.products.tests.factories import IngredientFactory, LotFactory
 from treatments.tests.factories import SessionFactory
+from treatments.waitlist.models import Entry, Offer
 
 
 class World:
@@ -246,4 +247,46 @@ class World:
     def working_exception(self) -> WorkingException:
         return WorkingException.objects.create(
             staff=self.doctor, date=timezone.now().date(), kind=WorkingException.Kind.LEAVE
+        )
+
+    @cached_property
+    def waitlist_entry(self) -> Entry:
+        """The patient waits for a face session in the coming fortnight."""
+        today = timezone.now().date()
+        return Entry.objects.create(
+            patient=self.patient,
+            session_type=self.session_type,
+            earliest=today,
+            latest=today + dt.timedelta(days=14),
+            joined_at=timezone.now(),
+        )
+
+    @cached_property
+    def waitlist_offer(self) -> Offer:
+        """An open offer of tomorrow's slot to the waiting patient."""
+        now = timezone.now()
+        return Offer.objects.create(
+            entry=self.waitlist_entry,
+            starts_at=now.replace(microsecond=0) + dt.timedelta(days=2),
+            practitioner=self.doctor,
+            room=self.room,
+            session_type=self.session_type,
+            created_at=now,
+            expires_at=now + dt.timedelta(hours=2),
+        )
+
+    @cached_property
+    def waitlist_request(self) -> Entry:
+        """A request from the booking page, waiting for its email link."""
+        today = timezone.now().date()
+        return Entry.objects.create(
+            status=Entry.Status.AWAITING_EMAIL,
+            session_type=self.session_type,
+            earliest=today,
+            latest=today + dt.timedelta(days=14),
+            email="doe@example.com",
+            date_of_birth=dt.date(1980, 1, 1),
+            verify_expires_at=timezone.now() + dt.timedelta(minutes=30),
+            added_online=True,
+            joined_at=timezone.now(),
         )

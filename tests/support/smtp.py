@@ -25,6 +25,8 @@ class SmtpSink:
 
     def __init__(self) -> None:
         self.ids: list[str] = []
+        # The raw messages, for tests that read a link from one (browser tests).
+        self.messages: list[bytes] = []
         self.lock = threading.Lock()
         self.last = 0.0  # time.monotonic() of the latest accepted message
 
@@ -32,6 +34,7 @@ class SmtpSink:
         found = MESSAGE_ID.search(envelope.content)
         with self.lock:
             self.ids.append(found.group(1).decode() if found else "<none>")
+            self.messages.append(envelope.content)
             self.last = time.monotonic()
         return "250 OK"
 

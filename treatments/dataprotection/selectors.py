@@ -32,6 +32,8 @@ from treatments.courses.models import Course
 from treatments.messaging.models import STAFF_KINDS, OutboxMessage
 from treatments.models import Clinic, Session
 from treatments.products.models import LotUsage
+from treatments.waitlist.models import Entry as WaitlistEntry
+from treatments.waitlist.models import Offer as WaitlistOffer
 
 from .models import ErasureRequest
 
@@ -403,6 +405,33 @@ def patient_export_read(*, patient: Patient) -> PatientExport:
                 "session_id",
                 "course_id",
             )
+        ],
+        "waiting_list": [
+            {
+                "id": w.pk,
+                "session_type": w.session_type.name,
+                "practitioner_id": w.practitioner_id,
+                "earliest": _at(w.earliest),
+                "latest": _at(w.latest),
+                "times_of_day": w.times_display,
+                "status": w.status,
+                "joined_at": _at(w.joined_at),
+                "added_online": w.added_online,
+                "session_id": w.session_id,
+                "offers": [
+                    {
+                        "starts_at": _at(o.starts_at),
+                        "status": o.status,
+                        "expires_at": _at(o.expires_at),
+                        "decided_at": _at(o.decided_at),
+                    }
+                    for o in w.offers.all()
+                ],
+            }
+            for w in WaitlistEntry.objects.filter(patient=patient)
+            .select_related("session_type")
+            .prefetch_related(Prefetch("offers", queryset=WaitlistOffer.objects.order_by("pk")))
+            .order_by("pk")
         ],
         "erasure_requests": [
             {

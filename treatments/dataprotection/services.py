@@ -46,6 +46,7 @@ from treatments.clinical.services.consent import photo_consent_withdraw_on_reque
 from treatments.courses.models import Course
 from treatments.messaging.models import NUDGE_KINDS, OutboxMessage, Reason, Status
 from treatments.models import Clinic, Session
+from treatments.waitlist.models import Entry as WaitlistEntry
 
 from .export import export_zip_file
 from .models import ErasureRequest
@@ -166,6 +167,8 @@ def _anonymise(*, patient: Patient, by: Any, now: dt.datetime, clinical: bool) -
     Questionnaire.objects.filter(patient=patient, status=Questionnaire.Status.OPEN).update(
         status=Questionnaire.Status.CANCELLED, cancelled_reason="Erasure request."
     )
+    # The waiting list holds what they asked for and the desk's note: gone, with its offers.
+    WaitlistEntry.objects.filter(patient=patient).delete()
     # Sessions stay for the clinic's statistics, without the desk's free-text notes.
     Session.objects.filter(patient=patient).update(notes="", cancel_reason="", updated_at=now)
     Course.objects.filter(patient=patient).update(plan_reference="", stop_reason="")

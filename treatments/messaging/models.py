@@ -30,6 +30,8 @@ class Kind(models.TextChoices):
     ONLINE_DECLINED = "online_declined", "Online booking: declined"
     QUESTIONNAIRE = "questionnaire", "Health questionnaire before the visit"
     QUESTIONNAIRE_ALERT = "questionnaire_alert", "Questionnaire alert (to staff)"
+    WAITLIST_JOIN = "waitlist_join", "Waiting list: confirm your email"
+    WAITLIST_OFFER = "waitlist_offer", "Waiting list: a slot is free"
 
 
 # Care messages need consent to email reminders; nudges need marketing consent. Aftercare is
@@ -53,8 +55,17 @@ NUDGE_KINDS = frozenset({Kind.FOLLOW_UP, Kind.FOLLOW_UP_AGAIN, Kind.MAINTENANCE}
 # A session's first confirmation is such an answer too when an online request booked it
 # (OutboxMessage.booking_request set on a CONFIRMATION row: see outbox.message_answer_request).
 ONLINE_KINDS = frozenset(
-    {Kind.ONLINE_VERIFY, Kind.ONLINE_RECEIVED, Kind.ONLINE_APPROVED, Kind.ONLINE_DECLINED}
+    {
+        Kind.ONLINE_VERIFY,
+        Kind.ONLINE_RECEIVED,
+        Kind.ONLINE_APPROVED,
+        Kind.ONLINE_DECLINED,
+        Kind.WAITLIST_JOIN,
+    }
 )
+# Sent because the patient asked to be on the waiting list: no consent gate, but to the
+# patient's own address on file.
+REQUESTED_KINDS = frozenset({Kind.WAITLIST_OFFER})
 # Sent to a member of staff (OutboxMessage.staff_user), about a patient: never subject to the
 # patient's consents, never listed among the patient's own messages.
 STAFF_KINDS = frozenset({Kind.SEVERE_REACTION_ALERT, Kind.QUESTIONNAIRE_ALERT})
@@ -104,6 +115,20 @@ class OutboxMessage(models.Model):
     )
     booking_request = models.ForeignKey(
         "online.BookingRequest",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="outbox_messages",
+    )
+    waitlist_entry = models.ForeignKey(
+        "waitlist.Entry",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="outbox_messages",
+    )
+    waitlist_offer = models.ForeignKey(
+        "waitlist.Offer",
         null=True,
         blank=True,
         on_delete=models.CASCADE,
@@ -216,8 +241,10 @@ class OutboxMessage(models.Model):
                 | models.Q(course__isnull=False)
                 | models.Q(reaction__isnull=False, staff_user__isnull=False)
                 | models.Q(booking_request__isnull=False)
-                | models.Q(questionnaire__isnull=False),
-                name="outbox_about_session_course_reaction_request_or_questionnaire",
+                | models.Q(questionnaire__isnull=False)
+                | models.Q(waitlist_entry__isnull=False)
+                | models.Q(waitlist_offer__isnull=False),
+                name="outbox_about_something",
             ),
             models.CheckConstraint(
                 condition=~models.Q(status="sending")

@@ -19,7 +19,16 @@ from django.utils import timezone
 from mesoclinic.errors import DomainError
 from patients.models import Patient
 
-from .models import NUDGE_KINDS, ONLINE_KINDS, STAFF_KINDS, Kind, OutboxMessage, Reason, Status
+from .models import (
+    NUDGE_KINDS,
+    ONLINE_KINDS,
+    REQUESTED_KINDS,
+    STAFF_KINDS,
+    Kind,
+    OutboxMessage,
+    Reason,
+    Status,
+)
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +92,8 @@ def block_reason(kind: str, patient: Patient | None) -> str:
         return ""  # sent to the address the person typed, at their own request
     if patient is None or not patient.email:
         return Reason.NO_EMAIL
+    if kind in REQUESTED_KINDS:
+        return ""  # the patient asked for it (the waiting list): no consent gate
     if kind in NUDGE_KINDS:
         return "" if patient.marketing_consent else Reason.NO_MARKETING_CONSENT
     return "" if patient.email_reminders_consent else Reason.NO_CARE_CONSENT
@@ -112,6 +123,8 @@ def message_schedule(
     course_id: int | None = None,
     booking_request_id: int | None = None,
     questionnaire_id: int | None = None,
+    waitlist_entry_id: int | None = None,
+    waitlist_offer_id: int | None = None,
     to_email: str = "",
     step: int = 0,
     now: datetime | None = None,
@@ -128,6 +141,8 @@ def message_schedule(
         course_id=course_id,
         booking_request_id=booking_request_id,
         questionnaire_id=questionnaire_id,
+        waitlist_entry_id=waitlist_entry_id,
+        waitlist_offer_id=waitlist_offer_id,
         to_email=to_email,
         step=step,
         due_at=due_at,

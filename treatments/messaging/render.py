@@ -22,6 +22,7 @@ from icalendar import Calendar, Event, Timezone
 
 from treatments.clinical.services.questionnaire import questionnaire_link_make
 from treatments.models import Clinic, Session
+from treatments.waitlist import links as waitlist_links
 
 from . import conf, course_messages, tokens
 from .models import NUDGE_KINDS, PRE_SESSION_KINDS, STAFF_KINDS, Kind, OutboxMessage
@@ -49,6 +50,8 @@ WHY: dict[str, str] = {
     Kind.QUESTIONNAIRE: "you have an appointment booked with us",
     Kind.QUESTIONNAIRE_ALERT: "you are the patient's practitioner at their next appointment "
     "(or no one is named and you are an active practitioner)",
+    Kind.WAITLIST_JOIN: "this address was given to join our waiting list",
+    Kind.WAITLIST_OFFER: "you are on our waiting list",
 }
 
 
@@ -109,6 +112,12 @@ def _links(message: OutboxMessage, *, preview: bool) -> dict[str, str]:
         return {
             "questionnaire": conf.site_url() + reverse("messaging:link_questionnaire", args=[token])
         }
+    offer = message.waitlist_offer
+    if offer is not None and message.kind == Kind.WAITLIST_OFFER:
+        return {"offer": "[offer link]" if preview else waitlist_links.offer_url(offer)}
+    entry = message.waitlist_entry
+    if entry is not None and message.kind == Kind.WAITLIST_JOIN:
+        return {"join": "[join link]" if preview else waitlist_links.join_url(entry)}
     if preview:
         return {action: f"[{action} link]" for action in wanted}
     return {
@@ -208,6 +217,24 @@ def context_for(message: OutboxMessage, *, clinic: Clinic, preview: bool) -> dic
             starts=request.starts_at.astimezone(clinic.zone),
             session_type=request.session_type.name,
             expires=request.expires_at.astimezone(clinic.zone),
+        )
+    offer = message.waitlist_offer
+    if offer is not None:
+        ctx.update(
+            offer=offer,
+            starts=offer.starts_at.astimezone(clinic.zone),
+            ends=(offer.starts_at + offer.session_type.duration).astimezone(clinic.zone),
+            practitioner=offer.practitioner.display_name,
+            room=offer.room.name,
+            session_type=offer.session_type.name,
+            expires=offer.expires_at.astimezone(clinic.zone),
+        )
+    entry = message.waitlist_entry
+    if entry is not None:
+        ctx.update(
+            entry=entry,
+            session_type=entry.session_type.name,
+            expires=(entry.verify_expires_at or message.expires_at).astimezone(clinic.zone),
         )
     course = message.course
     if course is not None:

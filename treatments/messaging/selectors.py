@@ -16,6 +16,8 @@ from treatments.courses.planner import step_active_session
 from treatments.models import Session
 from treatments.online.models import BookingRequest
 from treatments.selectors import clinic_get
+from treatments.waitlist.models import Entry
+from treatments.waitlist.selectors import offer_still_open
 
 from . import conf
 from .models import (
@@ -38,7 +40,9 @@ def messages_for_patient(*, patient: Patient) -> QuerySet[OutboxMessage]:
     return (
         OutboxMessage.objects.filter(patient=patient)
         .exclude(kind__in=STAFF_KINDS)
-        .select_related("session__practitioner__user", "session__room")
+        .select_related(
+            "session__practitioner__user", "session__room", "waitlist_offer", "waitlist_entry"
+        )
         .order_by("-due_at", "-id")
     )
 
@@ -75,6 +79,10 @@ def message_get(*, pk: int) -> OutboxMessage:
         "reaction",
         "booking_request",
         "questionnaire__session",
+        "waitlist_offer__practitioner__user",
+        "waitlist_offer__room",
+        "waitlist_offer__session_type",
+        "waitlist_entry__session_type",
     ).get(pk=pk)
 
 
@@ -170,6 +178,12 @@ def message_still_applies(message: OutboxMessage) -> bool:
         return session is not None and session.status == Session.Status.CANCELLED
     if message.kind in (Kind.AFTERCARE_24H, Kind.AFTERCARE_48H):
         return session is not None and session.status == Session.Status.COMPLETED
+    if message.kind == Kind.WAITLIST_OFFER:
+        offer = message.waitlist_offer
+        return offer is not None and offer_still_open(offer)
+    if message.kind == Kind.WAITLIST_JOIN:
+        entry = message.waitlist_entry
+        return entry is not None and entry.status == Entry.Status.AWAITING_EMAIL
     if message.kind in ONLINE_KINDS:
         return online_message_applies(message)
     return course_message_applies(message)

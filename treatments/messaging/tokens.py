@@ -30,6 +30,8 @@ ACTIONS = (
     "unsubscribe",
     "online_verify",
     "questionnaire",
+    "waitlist_join",
+    "waitlist_offer",
 )
 
 

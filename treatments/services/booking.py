@@ -26,7 +26,7 @@ from django.utils import timezone
 from mesoclinic.errors import BookingHeld, InvalidTransition, NotBookable, SlotTaken
 from patients.models import Patient
 
-from ..booking_hooks import SessionChange, session_changed
+from ..booking_hooks import SessionChange, session_changed, session_time_freed
 from ..models import Room, Session, SessionType, StaffProfile
 from ..selectors import (
     availability_for,
@@ -341,6 +341,12 @@ def session_reschedule(
                 session_type=session.session_type,
                 shown_at=shown_at,
             )
+            before = Session(
+                practitioner_id=current.practitioner_id,
+                room_id=current.room_id,
+                starts_at=current.starts_at,
+                blocked_until=current.blocked_until,
+            )
             current.starts_at, current.ends_at, current.blocked_until = (
                 starts_at,
                 ends_at,
@@ -358,6 +364,9 @@ def session_reschedule(
                 ]
             )
             session_changed(session=current, change="rescheduled")
+            # The old time is free again (whatever of it the new time does not cover: the
+            # waiting list asks the availability engine, which sees the session at its new time).
+            session_time_freed(before)
     except IntegrityError as exc:
         raise _slot_taken_or_reraise(exc) from exc
     return current
@@ -384,6 +393,9 @@ def _transition(
         # Courses and patient emails react in this same transaction (booking_hooks), so a
         # cancel that commits has cancelled its reminders and a rolled-back change sends nothing.
         session_changed(session=current, change=to)
+        if to in ("cancelled", "no_show"):
+            # Outside the exclusion constraints now: its slot can be offered to the waiting list.
+            session_time_freed(current)
     return current
 
 

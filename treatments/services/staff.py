@@ -19,6 +19,8 @@ from mesoclinic.access import Role
 from mesoclinic.audit.services import Action, audit_log
 from mesoclinic.errors import DomainError, unique_or_field_error
 
+from ..booking_hooks import FreedTime, time_freed
+from ..clinic_time import day_bounds, local_interval
 from ..models import StaffProfile, WorkingException, WorkingHours
 from ..selectors import clinic_zone, future_booked_count, sessions_booked_from_now
 from .setup import REGISTERED, Hours, _check_hours
@@ -287,11 +289,29 @@ def working_exception_add(
         )
     if day < timezone.now().astimezone(clinic_zone()).date():
         raise DomainError("That date has passed; exceptions are for today onwards.", field="date")
-    return WorkingException.objects.create(
+    exception = WorkingException.objects.create(
         staff=staff, date=day, kind=kind, starts=starts, ends=ends, note=note
     )
+    if kind == WorkingException.Kind.EXTRA:
+        _exception_time_freed(exception)
+    return exception
 
 
 @transaction.atomic
 def working_exception_remove(*, exception: WorkingException) -> None:
-    WorkingException.objects.filter(pk=exception.pk).delete()
+    deleted, _ = WorkingException.objects.filter(pk=exception.pk).delete()
+    if deleted and exception.kind == WorkingException.Kind.LEAVE:
+        _exception_time_freed(exception)
+
+
+def _exception_time_freed(exception: WorkingException) -> None:
+    """Extra hours or a removed leave may make time bookable: the waiting list hears of it in
+    this transaction (booking_hooks.freed_hooks); it asks the availability engine what is free."""
+    zone = clinic_zone()
+    if exception.starts is not None and exception.ends is not None:
+        starts_at, ends_at = local_interval(exception.date, exception.starts, exception.ends, zone)
+    else:
+        starts_at, ends_at = day_bounds(exception.date, zone)
+    time_freed(
+        freed=FreedTime(practitioner_id=exception.staff_id, starts_at=starts_at, ends_at=ends_at)
+    )

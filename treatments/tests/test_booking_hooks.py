@@ -10,14 +10,21 @@ import time_machine
 from mesoclinic.hooks import HookMissing, HookTable
 from patients.tests.factories import PatientFactory
 from treatments import booking_hooks
-from treatments.booking_hooks import session_hooks
+from treatments.booking_hooks import FreedTime, freed_hooks, session_hooks
 from treatments.clinic_time import local_to_utc
 from treatments.clinical.services import questionnaire
 from treatments.courses import session_events
 from treatments.messaging import reactions
 from treatments.messaging.models import OutboxMessage
 from treatments.models import Session
-from treatments.services.booking import session_book, session_cancel, session_complete
+from treatments.services.booking import (
+    session_book,
+    session_cancel,
+    session_complete,
+    session_mark_no_show,
+    session_reschedule,
+)
+from treatments.waitlist import services as waitlist
 
 LONDON = ZoneInfo("Europe/London")
 NOW = dt.datetime(2026, 6, 1, 7, 0, tzinfo=dt.UTC)
@@ -48,6 +55,45 @@ def test_the_table_runs_courses_then_messaging_then_the_questionnaire():
         ("messaging", reactions.on_session_change),
         ("questionnaire", questionnaire.on_session_change),
     ]
+
+
+def test_freed_time_goes_to_the_waiting_list():
+    assert freed_hooks.handlers() == [("waitlist", waitlist.on_time_freed)]
+
+
+@pytest.mark.django_db
+def test_cancel_no_show_and_move_say_which_time_they_freed(booked, monkeypatch):
+    freed: list[FreedTime] = []
+    monkeypatch.setitem(freed_hooks._handlers, "waitlist", freed.append)
+    old = (booked.starts_at, booked.blocked_until)
+    moved = session_reschedule(session=booked, starts_at=booked.starts_at + dt.timedelta(hours=2))
+    assert [(f.starts_at, f.ends_at, f.practitioner_id, f.room_id) for f in freed] == [
+        (*old, booked.practitioner_id, booked.room_id)
+    ]
+    session_cancel(session=moved, reason="Patient unwell")
+    assert (freed[-1].starts_at, freed[-1].ends_at) == (moved.starts_at, moved.blocked_until)
+    again = session_book(
+        patient=PatientFactory(),
+        session_type=booked.session_type,
+        practitioner=booked.practitioner,
+        room=booked.room,
+        starts_at=booked.starts_at,
+    )
+    with time_machine.travel(again.starts_at + dt.timedelta(minutes=5), tick=False):
+        session_mark_no_show(session=again)
+    assert (freed[-1].starts_at, len(freed)) == (again.starts_at, 3)
+
+
+@pytest.mark.django_db
+def test_a_failing_freed_time_handler_rolls_the_cancel_back(booked, monkeypatch):
+    def boom(freed):
+        raise RuntimeError("the waiting list failed")
+
+    monkeypatch.setitem(freed_hooks._handlers, "waitlist", boom)
+    with pytest.raises(RuntimeError):
+        session_cancel(session=booked, reason="Patient unwell")
+    booked.refresh_from_db()
+    assert booked.status == Session.Status.BOOKED
 
 
 @pytest.mark.django_db

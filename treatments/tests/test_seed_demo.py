@@ -34,6 +34,7 @@ from treatments.models import (
 )
 from treatments.products.models import Ingredient, Lot, Product
 from treatments.selectors import availability_for
+from treatments.waitlist.models import Entry
 
 pytestmark = pytest.mark.django_db
 
@@ -93,6 +94,7 @@ def test_it_loads_the_demo_clinic(seeded):
         "Face, neck and décolletage",
     }
     assert "mesoclinic-demo" in seeded and "http://127.0.0.1:8000/" in seeded
+    assert Entry.objects.filter(status=Entry.Status.ACTIVE).count() == 2
 
 
 def test_running_it_twice_creates_nothing_the_second_time(seeded):

@@ -6,6 +6,7 @@ beat schedule runs, on the same interval, in a background thread.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from typing import Any
@@ -15,8 +16,11 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from treatments.messaging import conf
 from treatments.messaging.dispatch import dispatch_in_process
+from treatments.waitlist.services import offers_tick
 
 from .runserver import refuse_unsafe_bind
+
+log = logging.getLogger(__name__)
 
 
 def use_served_address_for_links(*, host: str, port: int) -> str:
@@ -49,5 +53,10 @@ class Command(BaseCommand):
 
     def _deliver(self, stop: threading.Event) -> None:
         while not stop.is_set():
+            try:
+                offers_tick()  # the waiting list's expiries and next batches, as beat would
+            except Exception:
+                # Like the dispatcher: log and try again next interval, never stop delivering.
+                log.exception("waiting-list tick failed; trying again next interval")
             dispatch_in_process()
             stop.wait(conf.dispatch_interval())

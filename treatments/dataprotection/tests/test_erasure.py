@@ -35,6 +35,7 @@ from treatments.dataprotection.services import (
 )
 from treatments.messaging.models import Kind, OutboxMessage, Status
 from treatments.models import Clinic, Session
+from treatments.waitlist.models import Entry as WaitlistEntry
 
 from .conftest import add_session
 
@@ -71,6 +72,7 @@ def _assert_anonymised(patient: Patient, old_name: str, old_email: str, old_phon
     assert not patient.marketing_consent and not patient.email_reminders_consent
     assert patient.erased_at is not None
     assert not OutboxMessage.objects.filter(patient=patient).exists()
+    assert not WaitlistEntry.objects.filter(patient=patient).exists()
     for query in (old_name, old_email, old_phone, "Erased", f"{ERASED_DATE_OF_BIRTH:%Y-%m-%d}"):
         assert patients_search(query=query) == []
     assert patient.pk not in {p.pk for p in patients_recent()}
@@ -105,6 +107,14 @@ def test_a_patient_with_no_clinical_record_is_erased_at_once_and_their_sessions_
     manager, manager_user, plain, other
 ):
     patient, session = plain
+    WaitlistEntry.objects.create(
+        patient=patient,
+        session_type=session.session_type,
+        earliest=_today(),
+        latest=_today() + dt.timedelta(days=7),
+        note="Prefers mornings",
+        joined_at=dt.datetime.now(dt.UTC),
+    )
     before_other = _clinical_snapshot(other)
     email, phone = patient.email, patient.phone
     url = reverse("dataprotection:patient_erasure", args=[patient.pk])

@@ -16,11 +16,14 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from mesoclinic.audit.models import AuditEntry
 from treatments.dataprotection.selectors import patient_export_read
 from treatments.messaging.models import Kind, OutboxMessage
 from treatments.products.models import LotUsage
+from treatments.waitlist.models import Entry as WaitlistEntry
+from treatments.waitlist.models import Offer as WaitlistOffer
 
 from .conftest import add_photo, add_session
 
@@ -133,11 +136,36 @@ def _grow(full, practitioner_profile, face, room, n):
             due_at=session.starts_at - dt.timedelta(days=1),
             expires_at=session.starts_at,
         )
+        _wait(full.patient, face, practitioner_profile, room, offers=2)
+
+
+def _wait(patient, face, practitioner, room, offers):
+    now = timezone.now()
+    entry = WaitlistEntry.objects.create(
+        patient=patient,
+        session_type=face,
+        earliest=now.date(),
+        latest=now.date() + dt.timedelta(days=7),
+        joined_at=now,
+        status=WaitlistEntry.Status.WITHDRAWN,
+    )
+    for n in range(offers):
+        WaitlistOffer.objects.create(
+            entry=entry,
+            starts_at=now + dt.timedelta(days=1, hours=n),
+            practitioner=practitioner,
+            room=room,
+            session_type=face,
+            created_at=now,
+            expires_at=now + dt.timedelta(hours=1),
+            status=WaitlistOffer.Status.EXPIRED,
+        )
 
 
 def test_the_export_reads_in_the_same_number_of_queries_at_two_sizes(
     full, practitioner_profile, face, room
 ):
+    _wait(full.patient, face, practitioner_profile, room, offers=0)
     with CaptureQueriesContext(connection) as small:
         small_export = patient_export_read(patient=full.patient)
     _grow(full, practitioner_profile, face, room, 6)
@@ -145,6 +173,8 @@ def test_the_export_reads_in_the_same_number_of_queries_at_two_sizes(
         large_export = patient_export_read(patient=full.patient)
     assert len(large_export.data["sessions"]) == len(small_export.data["sessions"]) + 6
     assert len(large_export.files) == len(small_export.files) + 6
+    assert len(large_export.data["waiting_list"]) == 7
+    assert sum(len(w["offers"]) for w in large_export.data["waiting_list"]) == 12
     assert len(large.captured_queries) == len(small.captured_queries) <= 25
 
 

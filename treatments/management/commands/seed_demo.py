@@ -48,6 +48,9 @@ from treatments.models import (
 from treatments.products.models import Ingredient, Lot, Product
 from treatments.selectors import availability_for, clinic_zone
 from treatments.services.booking import session_book, session_cancel
+from treatments.waitlist.models import Entry as WaitlistEntry
+from treatments.waitlist.services import Wish
+from treatments.waitlist.services import entry_add as waitlist_entry_add
 
 DEMO_PASSWORD = "mesoclinic-demo"  # noqa: S105 (documented in the README's demo table)
 # Clinical staff and the manager need a second factor. The demo gives each of them an
@@ -178,7 +181,32 @@ class Command(BaseCommand):
         )
         self._courses(by=staff["manager"].user)
         self._patient_cancellation()
+        self._waitlist(patients=patients, types=types, added_by=staff["frontdesk"].user)
         self._report()
+
+    def _waitlist(
+        self, *, patients: list[Patient], types: dict[str, SessionType], added_by: User
+    ) -> None:
+        """Two patients wait for an earlier Face session: cancel one in the calendar and they
+        are offered it (the emails land in var/mail/)."""
+        face = types.get("Face")
+        if face is None:
+            return
+        today = timezone.now().astimezone(clinic_zone()).date()
+        for patient in patients[-2:]:
+            if patient.booking_hold or WaitlistEntry.objects.filter(patient=patient).exists():
+                continue
+            wish = Wish(
+                session_type=face,
+                practitioner=None,
+                earliest=today,
+                latest=today + dt.timedelta(days=14),
+            )
+            try:
+                waitlist_entry_add(patient=patient, wish=wish, by=added_by)
+            except DomainError:
+                continue  # e.g. no email address: nothing the demo needs
+            self.created["waiting-list entries"] += 1
 
     # --- the clinic and its set-up ------------------------------------------------------------
 
