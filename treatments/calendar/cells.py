@@ -80,6 +80,8 @@ class Row:
     label: str = ""
     # The cells that start in this row (the others are covered by a session's rowspan).
     shown: list[Cell] = field(default_factory=list)
+    # The row's markup (`display.row_html`); SafeString once filled.
+    html: str = ""
 
     @property
     def on_the_hour(self) -> bool:

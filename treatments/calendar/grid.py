@@ -29,7 +29,7 @@ from ..selectors import (
     sessions_between,
 )
 from .cells import Cell, Column, Row, SlotText
-from .display import cell_display
+from .display import cell_display, row_html
 
 SLOT = timedelta(minutes=15)
 SLOT_MINUTES = 15
@@ -236,6 +236,7 @@ def build_rows(
     labels = [f"{at:%H:%M}" for at in times]
     grid: list[list[Cell | None]] = [[None] * len(columns) for _ in times]
     book_base = reverse("treatments:session_create")
+    starts_by_day: dict[date, list[datetime | None]] = {}
 
     for col, column in enumerate(columns):
         # The cell that covers each row of this column (a session spans several rows).
@@ -273,11 +274,16 @@ def build_rows(
             else 0,
             names=names or {},
         )
-        for r, at in enumerate(times):
+        # Each row's instant on this column's day (None in the spring-forward gap), computed
+        # once per day rather than once per cell: a day view's columns share one day.
+        instants = starts_by_day.get(day)
+        if instants is None:
+            instants = starts_by_day[day] = [_instant(day, at, zone) for at in times]
+        for r in range(len(times)):
             if owner[r] is not None:
                 continue
             owner[r] = grid[r][col] = _slot_cell(
-                column, at, labels[r], free=free, zone=zone, now=now, slot=slot
+                column, instants[r], labels[r], free=free, now=now, slot=slot
             )
 
         for session in column.freed:
@@ -291,31 +297,37 @@ def build_rows(
     for at, label, cells in zip(times, labels, grid, strict=True):
         shown = [cell for cell in cells if cell is not None]
         for cell in shown:
-            if cell.kind != "free" or cell.freed:
+            # Only sessions and cells with freed sessions have anything to format.
+            if cell.kind == "session" or cell.freed:
                 cell_display(cell, detail=detail, zone=zone)
-        rows.append(Row(at=at, cells=cells, label=label, shown=shown))
+        row = Row(at=at, cells=cells, label=label, shown=shown)
+        row.html = row_html(row)
+        rows.append(row)
     return rows
+
+
+def _instant(day: date, at: time, zone: ZoneInfo) -> datetime | None:
+    """The UTC instant of wall time `at` on `day`, None if it falls in the spring-forward gap."""
+    naive = datetime.combine(day, at)
+    return local_to_utc(naive, zone) if exists(naive, zone) else None
 
 
 def _slot_cell(
     column: Column,
-    at: time,
+    start: datetime | None,
     label: str,
     *,
     free: list[Interval],
-    zone: ZoneInfo,
     now: datetime,
     slot: SlotText,
 ) -> Cell:
-    naive = datetime.combine(column.day, at)
-    if not exists(naive, zone):
+    if start is None:
         return Cell(
             kind="gap",
             column=column,
             label="Clocks go forward",
             css=f"cal-cell cal-gap{column.today}",
         )
-    start = local_to_utc(naive, zone)
     end = start + SLOT
     offer = column.offers.get(start)
     if offer is not None:
