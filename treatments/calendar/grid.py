@@ -119,8 +119,11 @@ def build_columns(
     return columns
 
 
-def load_columns(columns: list[Column], *, days: list[date], zone: ZoneInfo) -> None:
-    """Fill each column's bookable time and sessions: a fixed number of queries."""
+def load_columns(
+    columns: list[Column], *, days: list[date], zone: ZoneInfo
+) -> dict[tuple[int, date], list[Interval]] | None:
+    """Fill each column's bookable time and sessions: a fixed number of queries. Returns the
+    practitioners' availability when the columns are practitioners' (for `load_offers`)."""
     staff_ids = sorted({c.practitioner.pk for c in columns if c.practitioner})
     room_ids = sorted({c.room.pk for c in columns if c.room and not c.practitioner})
     starts, _ = day_bounds(days[0], zone)
@@ -143,7 +146,7 @@ def load_columns(columns: list[Column], *, days: list[date], zone: ZoneInfo) -> 
         )
         key = "room_id"
     else:
-        return
+        return None
 
     by_column: dict[tuple[int, date], list[Session]] = defaultdict(list)
     for session in sessions:
@@ -154,6 +157,7 @@ def load_columns(columns: list[Column], *, days: list[date], zone: ZoneInfo) -> 
         column.working = working.get((resource.pk, column.day), [])
         for session in by_column[(resource.pk, column.day)]:
             (column.active if session.is_active else column.freed).append(session)
+    return working if staff_ids else None
 
 
 def _row_range(columns: list[Column], zone: ZoneInfo) -> tuple[int, int]:
@@ -184,10 +188,12 @@ def load_offers(
     days: list[date],
     zone: ZoneInfo,
     now: datetime,
+    working: dict[tuple[int, date], list[Interval]] | None = None,
 ) -> None:
     """Fill each column's offered starts for the session type (`treatments.availability`): a
     practitioner's column with the room picked for them, a room's with the first practitioner
-    free then. Four queries whatever the columns."""
+    free then. Four queries whatever the columns, one when `working` (the practitioners'
+    availability from `load_columns`) covers the practitioners."""
     if session_type is None or not columns:
         return
     shown_staff = [c.practitioner for c in columns if c.practitioner]
@@ -200,6 +206,7 @@ def load_offers(
         days=len(days),
         zone=zone,
         now=now,
+        working=working if shown_staff else None,
     )
     by_key: dict[tuple[str, int, date], dict[datetime, Offer]] = defaultdict(dict)
     for offer in offers:
