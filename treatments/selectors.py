@@ -207,10 +207,10 @@ def availability_for(
         if opens is not None and closes is not None:
             opening_hours[weekday] = (opens, closes)
     exceptions: dict[tuple[int, date], list[_Exception]] = defaultdict(list)
-    for staff_id, on, kind, starts, ends in WorkingException.objects.filter(
+    for staff_id, on, kind, exc_starts, exc_ends in WorkingException.objects.filter(
         staff_id__in=staff_ids, date__range=(first_day, last_day)
     ).values_list("staff_id", "date", "kind", "starts", "ends"):
-        exceptions[(staff_id, on)].append(_Exception(kind, starts, ends))
+        exceptions[(staff_id, on)].append(_Exception(kind, exc_starts, exc_ends))
 
     result: dict[tuple[int, date], list[Interval]] = {}
     for offset in range(days):
