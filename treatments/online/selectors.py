@@ -58,6 +58,27 @@ def free_slots(
     """The day's free starts for the type (one practitioner, or anyone allowed it), from the
     desk's own availability engine: a start is offered online exactly when the calendar offers
     it, so `session_book` accepts it."""
+    return free_slots_by_day(
+        session_type=session_type,
+        first_day=day,
+        days=1,
+        zone=zone,
+        practitioner_id=practitioner_id,
+        now=now,
+    )[day]
+
+
+def free_slots_by_day(
+    *,
+    session_type: SessionType,
+    first_day: date,
+    days: int,
+    zone: ZoneInfo,
+    practitioner_id: int | None = None,
+    now: datetime | None = None,
+) -> dict[date, list[FreeSlot]]:
+    """`free_slots` for each of the local days [first_day, first_day + days), read at once:
+    the same queries as for one day (the engine's reads do not grow with the days)."""
     staff = online_practitioners(session_type=session_type)
     if practitioner_id is not None:
         staff = [s for s in staff if s.pk == practitioner_id]
@@ -65,15 +86,22 @@ def free_slots(
         session_type=session_type,
         practitioners=staff,
         rooms=list(rooms_active()),
-        first_day=day,
-        days=1,
+        first_day=first_day,
+        days=days,
         zone=zone,
         now=now or timezone.now(),
     )
     by_start: dict[datetime, list[int]] = {}
     for offer in offers:
         by_start.setdefault(offer.starts_at, []).append(offer.practitioner_id)
-    return [FreeSlot(starts_at=at, practitioner_ids=tuple(ids)) for at, ids in by_start.items()]
+    result: dict[date, list[FreeSlot]] = {
+        first_day + timedelta(days=offset): [] for offset in range(days)
+    }
+    for at, ids in by_start.items():
+        result[at.astimezone(zone).date()].append(
+            FreeSlot(starts_at=at, practitioner_ids=tuple(ids))
+        )
+    return result
 
 
 def nearest_free_slots(
@@ -85,16 +113,19 @@ def nearest_free_slots(
     count: int = 3,
     days: int = 7,
 ) -> list[FreeSlot]:
-    """The free starts nearest to `around` (same day first, then the following days)."""
+    """The free starts nearest to `around` (same day first, then the following days: a day is
+    looked at only while fewer than twice `count` have been found)."""
     first = around.astimezone(zone).date()
+    by_day = free_slots_by_day(
+        session_type=session_type,
+        first_day=first,
+        days=days,
+        zone=zone,
+        practitioner_id=practitioner_id,
+    )
     found: list[FreeSlot] = []
     for offset in range(days):
-        found += free_slots(
-            session_type=session_type,
-            day=first + timedelta(days=offset),
-            zone=zone,
-            practitioner_id=practitioner_id,
-        )
+        found += by_day[first + timedelta(days=offset)]
         if len(found) >= count * 2:
             break
     found.sort(key=lambda slot: abs(slot.starts_at - around))
