@@ -13,6 +13,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -363,8 +364,11 @@ def build_rows(
     return rows
 
 
+@lru_cache(maxsize=8192)
 def _instant(day: date, at: time, zone: ZoneInfo) -> datetime | None:
-    """The UTC instant of wall time `at` on `day`, None if it falls in the spring-forward gap."""
+    """The UTC instant of wall time `at` on `day`, None if it falls in the spring-forward gap
+    (a pure function of its arguments and the zone's rules, so kept per process: a week view
+    asks for ~340 of them)."""
     naive = datetime.combine(day, at)
     return local_to_utc(naive, zone) if exists(naive, zone) else None
 
