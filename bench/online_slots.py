@@ -26,9 +26,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.seed import seed  # noqa: E402  (sets Django up)
-from treatments.models import Session, SessionType, StaffProfile  # noqa: E402
+from treatments.models import Session, SessionType  # noqa: E402
 from treatments.online.selectors import free_slots, free_slots_by_day  # noqa: E402
-from treatments.selectors import clinic_get  # noqa: E402
+from treatments.selectors import clinic_get, staff_bookable  # noqa: E402
 
 
 def main() -> None:
@@ -42,7 +42,7 @@ def main() -> None:
     if args.reuse:
         today = dt.date.fromisoformat(args.week) if args.week else dt.datetime.now(zone).date()
         monday = today - dt.timedelta(days=today.weekday())
-        sessions, staff = Session.objects.count(), StaffProfile.objects.count()
+        sessions, staff = Session.objects.count(), staff_bookable().count()
     else:
         seeded = seed(sessions=args.sessions)
         monday, sessions = seeded.busy_week_monday, seeded.sessions
