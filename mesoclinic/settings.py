@@ -151,6 +151,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "mesoclinic.access.roles_context",
+                "mesoclinic.nav.nav_context",
                 "mesoclinic.session_limits.session_context",
                 "treatments.clinical.context.clinical_authority",
             ],

@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q
@@ -49,14 +50,16 @@ class Offer:
         return self.room_ids[0]
 
 
-def _quarter_hours(day: date, zone: ZoneInfo) -> list[datetime]:
-    """The day's local quarter hours that exist, as UTC instants, ascending."""
+@lru_cache(maxsize=1024)
+def _quarter_hours(day: date, zone: ZoneInfo) -> tuple[datetime, ...]:
+    """The day's local quarter hours that exist, as UTC instants, ascending (a pure function
+    of the day and the zone's rules, so kept per process)."""
     starts = []
     for minute in range(0, 24 * 60, QUARTER_MINUTES):
         naive = datetime.combine(day, time(minute // 60, minute % 60))
         if exists(naive, zone):
             starts.append(local_to_utc(naive, zone))
-    return sorted(starts)
+    return tuple(sorted(starts))
 
 
 class _Busy:
@@ -95,9 +98,13 @@ def offers_between(
     days: int,
     zone: ZoneInfo,
     now: datetime,
+    working: dict[tuple[int, date], list[Interval]] | None = None,
 ) -> list[Offer]:
     """Every offered start on the local days [first_day, first_day + days), by time then
-    practitioner (in the order given). `practitioners` need their `user` loaded."""
+    practitioner (in the order given). `practitioners` need their `user` loaded.
+
+    `working` may pass `availability_for` already read for the same days (the calendar reads
+    it for its columns); it is read again unless it covers every bookable practitioner."""
     if not session_type.active:
         return []
     people = [p for p in practitioners if _bookable(session_type, p)]
@@ -106,9 +113,12 @@ def offers_between(
         return []
     duration, held = session_type.duration, session_type.duration + session_type.buffer
     last_day = first_day + timedelta(days=days - 1)
-    working = availability_for(
-        staff_ids=[p.pk for p in people], first_day=first_day, days=days, zone=zone
-    )
+    if working is None or any(
+        (p.pk, first_day + timedelta(days=d)) not in working for p in people for d in range(days)
+    ):
+        working = availability_for(
+            staff_ids=[p.pk for p in people], first_day=first_day, days=days, zone=zone
+        )
 
     # Held slots that can meet any candidate: a candidate starts inside its local day and holds
     # at most `held`, so [day start, last day's end + held) covers them all.
@@ -132,6 +142,9 @@ def offers_between(
     room_busy = [(r.pk, _Busy(by_room[r.pk])) for r in sorted(rooms, key=lambda r: (r.name, r.pk))]
 
     offers: list[Offer] = []
+    # The rooms free for [start, start + held) do not depend on the practitioner: worked out
+    # once per start, not once per practitioner and start.
+    rooms_free_at: dict[datetime, tuple[int, ...]] = {}
     for offset in range(days):
         day = first_day + timedelta(days=offset)
         grid = _quarter_hours(day, zone)
@@ -148,7 +161,11 @@ def offers_between(
                     end = start + held
                     if not busy.free(start, end):
                         continue
-                    free_rooms = tuple(pk for pk, rb in room_busy if rb.free(start, end))
+                    free_rooms = rooms_free_at.get(start)
+                    if free_rooms is None:
+                        free_rooms = rooms_free_at[start] = tuple(
+                            pk for pk, rb in room_busy if rb.free(start, end)
+                        )
                     if free_rooms:
                         offers.append(Offer(start, person.pk, free_rooms))
     order = {p.pk: n for n, p in enumerate(people)}

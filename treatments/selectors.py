@@ -8,13 +8,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection
-from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from mesoclinic.access import Role
@@ -156,16 +156,26 @@ def _merge(intervals: list[Interval]) -> list[Interval]:
 
 def opening_intervals(*, first_day: date, days: int, zone: ZoneInfo) -> dict[date, list[Interval]]:
     """When the clinic is open, per local day, as UTC intervals. One query."""
-    opening: dict[int, list[OpeningHours]] = defaultdict(list)
-    for row in OpeningHours.objects.all():
-        opening[row.weekday].append(row)
+    opening: dict[int, list[tuple[time, time]]] = defaultdict(list)
+    # Plain tuples, not model instances: this runs on every calendar and booking-page request.
+    for weekday, opens, closes in OpeningHours.objects.values_list("weekday", "opens", "closes"):
+        opening[weekday].append((opens, closes))
     result = {}
     for offset in range(days):
         day = first_day + timedelta(days=offset)
         result[day] = [
-            local_interval(day, row.opens, row.closes, zone) for row in opening[day.weekday()]
+            local_interval(day, opens, closes, zone) for opens, closes in opening[day.weekday()]
         ]
     return result
+
+
+@dataclass(frozen=True)
+class _Exception:
+    """A working exception's fields that availability needs (read with values_list)."""
+
+    kind: str
+    starts: time | None
+    ends: time | None
 
 
 def availability_for(
@@ -175,28 +185,42 @@ def availability_for(
 
     Bookable time = (weekly working hours within the clinic's opening hours) + extra hours
     - leave. An "extra hours" exception opens the clinic for that practitioner for that period.
-    Three queries whatever the number of staff or days.
+    Two queries whatever the number of staff or days: the working hours carry their weekday's
+    opening hours (at most one row a weekday, constraint `opening_hours_one_per_day`; none
+    means closed), and the exceptions.
     """
     staff_ids = list(staff_ids)
     last_day = first_day + timedelta(days=days - 1)
-    opening = opening_intervals(first_day=first_day, days=days, zone=zone)
-    weekly: dict[tuple[int, int], list[WorkingHours]] = defaultdict(list)
-    for row in WorkingHours.objects.filter(staff_id__in=staff_ids):
-        weekly[(row.staff_id, row.weekday)].append(row)
-    exceptions: dict[tuple[int, date], list[WorkingException]] = defaultdict(list)
-    for exc in WorkingException.objects.filter(
-        staff_id__in=staff_ids, date__range=(first_day, last_day)
+    opening_row = OpeningHours.objects.filter(weekday=OuterRef("weekday"))
+    weekly: dict[tuple[int, int], list[tuple[time, time]]] = defaultdict(list)
+    opening_hours: dict[int, tuple[time, time]] = {}
+    for staff_id, weekday, starts, ends, opens, closes in (
+        WorkingHours.objects.filter(staff_id__in=staff_ids)
+        .annotate(
+            opens=Subquery(opening_row.values("opens")[:1]),
+            closes=Subquery(opening_row.values("closes")[:1]),
+        )
+        .order_by()
+        .values_list("staff_id", "weekday", "starts", "ends", "opens", "closes")
     ):
-        exceptions[(exc.staff_id, exc.date)].append(exc)
+        weekly[(staff_id, weekday)].append((starts, ends))
+        if opens is not None and closes is not None:
+            opening_hours[weekday] = (opens, closes)
+    exceptions: dict[tuple[int, date], list[_Exception]] = defaultdict(list)
+    for staff_id, on, kind, exc_starts, exc_ends in WorkingException.objects.filter(
+        staff_id__in=staff_ids, date__range=(first_day, last_day)
+    ).values_list("staff_id", "date", "kind", "starts", "ends"):
+        exceptions[(staff_id, on)].append(_Exception(kind, exc_starts, exc_ends))
 
     result: dict[tuple[int, date], list[Interval]] = {}
     for offset in range(days):
         day = first_day + timedelta(days=offset)
-        open_intervals = opening[day]
+        hours = opening_hours.get(day.weekday())
+        open_intervals = [local_interval(day, hours[0], hours[1], zone)] if hours else []
         for staff_id in staff_ids:
             working = [
-                local_interval(day, row.starts, row.ends, zone)
-                for row in weekly[(staff_id, day.weekday())]
+                local_interval(day, starts, ends, zone)
+                for starts, ends in weekly[(staff_id, day.weekday())]
             ]
             intervals = _intersect(working, open_intervals)
             for exc in exceptions[(staff_id, day)]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import ROOT
-from .throughput import BARE, measure_throughput
+from .throughput import BARE, BARE_LOGIN, measure_throughput
 
 
 def child(args: argparse.Namespace) -> int:
@@ -149,6 +149,7 @@ def _targets(seeded) -> list[dict[str, str]]:
 
     targets: list[dict[str, str]] = []
     targets.append({"key": "bare", "name": "bare view (no DB work, no template)", "path": BARE})
+    targets.append({"key": "bare_login", "name": "bare view, login required", "path": BARE_LOGIN})
     week = seeded.busy_week_monday.isoformat()
     try:
         calendar = reverse("treatments:calendar")
@@ -241,7 +242,7 @@ def _front_desk_client(user_id: int):
 def _count_items(body: bytes, key: str) -> int | None:
     # Rough but stable: session blocks in the calendar carry a link to the session page,
     # results in the patient list a link to the patient page.
-    if key == "bare":
+    if key.startswith("bare"):
         return None
     calendar = key.startswith(("week", "day"))
     pattern = rb'href="/sessions/\d+/"' if calendar else rb'href="/patients/\d+/"'

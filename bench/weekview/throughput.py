@@ -24,6 +24,8 @@ from typing import Any
 from . import ROOT
 
 BARE = "/bench/bare/"
+# Issue 8's yardstick: the same text behind the login check (bench/urls_bench.py).
+BARE_LOGIN = "/bench/bare-login/"
 
 
 def _free_port() -> int:
@@ -151,7 +153,8 @@ def measure_throughput(
                 "port": port,
                 "loadavg_before": os.getloadavg()[0],
             }
-            for key, path in (("bare", BARE), *((v["key"], v["path"]) for v in views)):
+            targets = (("bare", BARE), ("bare_login", BARE_LOGIN))
+            for key, path in (*targets, *((v["key"], v["path"]) for v in views)):
                 load = _wrk if use_wrk else _python_load
                 load(port, path, cookie, 2.0, args.connections)  # warm-up
                 # CPU used per request by gunicorn's workers and by their PostgreSQL backends:

@@ -9,6 +9,72 @@ from ..availability import Offer
 from ..models import Room, Session, StaffProfile
 from ..selectors import Interval
 
+STATUS_LABELS: dict[str, str] = {str(value): str(label) for value, label in Session.Status.choices}
+
+
+@dataclass(frozen=True, slots=True)
+class PatientName:
+    first_name: str
+    last_name: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"  # as Patient.full_name
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """A session type's or room's name, or a practitioner's display name."""
+
+    name: str
+
+    @property
+    def display_name(self) -> str:
+        return self.name
+
+
+@dataclass(eq=False, slots=True)
+class CalendarSession:
+    """What the grid shows of a session, read as one row of plain values (`grid.load_columns`):
+    a day view's ~100 sessions with their patient, type, room and practitioner built as model
+    instances cost about 4x as much. It reads like the `Session` it came from (the same
+    attribute names) and compares equal to it."""
+
+    pk: int
+    starts_at: datetime
+    ends_at: datetime
+    blocked_until: datetime
+    status: str
+    session_type_id: int
+    practitioner_id: int
+    room_id: int
+    patient: PatientName
+    session_type: Named
+    room: Named
+    practitioner: Named
+    patient_confirmed: bool = False
+    # When the patient cancelled through the email's link (None: not by the patient).
+    patient_cancelled_at: datetime | None = None
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in Session.ACTIVE
+
+    def get_status_display(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, CalendarSession | Session):
+            return self.pk == other.pk
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.pk)
+
 
 @dataclass
 class Column:
@@ -24,8 +90,8 @@ class Column:
     practitioner: StaffProfile | None = None
     room: Room | None = None
     working: list[Interval] = field(default_factory=list)
-    active: list[Session] = field(default_factory=list)
-    freed: list[Session] = field(default_factory=list)
+    active: list[CalendarSession] = field(default_factory=list)
+    freed: list[CalendarSession] = field(default_factory=list)
     # The starts offered for the chosen session type (`treatments.availability`).
     offers: dict[datetime, Offer] = field(default_factory=dict)
 
@@ -45,11 +111,11 @@ class Cell:
     kind: str
     column: Column
     rowspan: int = 1
-    session: Session | None = None
+    session: CalendarSession | None = None
     # Sessions that should not share this cell but do (only with inconsistent data).
-    overlapping: list[Session] = field(default_factory=list)
+    overlapping: list[CalendarSession] = field(default_factory=list)
     # Cancelled and no-show sessions starting here: shown struck through, slot free again.
-    freed: list[Session] = field(default_factory=list)
+    freed: list[CalendarSession] = field(default_factory=list)
     book_url: str = ""
     label: str = ""
     # Display strings, computed once in Python (`display.cell_display`): the template prints
@@ -80,6 +146,8 @@ class Row:
     label: str = ""
     # The cells that start in this row (the others are covered by a session's rowspan).
     shown: list[Cell] = field(default_factory=list)
+    # The row's markup (`display.row_html`); SafeString once filled.
+    html: str = ""
 
     @property
     def on_the_hour(self) -> bool:

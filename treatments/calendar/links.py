@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlencode
 
-from django.urls import reverse
+from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
 from ..models import Session
 
 
+@lru_cache(maxsize=16)
+def _calendar_path(urlconf: str, prefix: str) -> str:
+    # `prefix` is part of the key only: reverse() reads the current script prefix itself.
+    return reverse("treatments:calendar", urlconf=urlconf)
+
+
 def calendar_url(**params: object) -> str:
-    """The calendar with these query parameters; empty ones (None, "") are left out."""
+    """The calendar with these query parameters; empty ones (None, "") are left out. (A page
+    builds about 40 of these: the path is reversed once per URLconf and script prefix.)"""
     query = {k: v for k, v in params.items() if v not in (None, "")}
-    return f"{reverse('treatments:calendar')}?{urlencode(query)}"
+    path = _calendar_path(str(get_urlconf() or settings.ROOT_URLCONF), get_script_prefix())
+    return f"{path}?{urlencode(query)}"
 
 
 def session_calendar_url(session: Session) -> str:

@@ -146,9 +146,10 @@ def calendar_page(
         url=url,
         day_url=day_url,
     )
-    load_columns(columns, days=days, zone=zone)
+    working = load_columns(columns, days=days, zone=zone)
     load_offers(
         columns,
+        working=working,
         session_type=session_type,
         staff=staff,
         rooms=rooms,

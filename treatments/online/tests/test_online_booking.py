@@ -13,7 +13,7 @@ from treatments.messaging.render import message_email
 from treatments.models import Clinic, OnlineBooking, Session
 from treatments.online import services
 from treatments.online.models import BookingRequest
-from treatments.online.selectors import free_slots
+from treatments.online.selectors import free_slots, free_slots_between
 from treatments.online.services import (
     Applicant,
     Outcome,
@@ -62,6 +62,37 @@ def test_free_slots_skip_a_booked_practitioner_slot_and_its_buffer(online, pract
     # clean-up may run past closing, as at the desk (the same engine: treatments/availability.py).
     local = [s.astimezone(LONDON).time() for s in starts]
     assert local[0] == dt.time(8) and local[-1] == dt.time(19, 15)
+
+
+def test_free_slots_read_for_several_days_at_once_are_each_days_own(online, practitioner_profile):
+    # A session on the first day and one on the second: read together, each day's starts are
+    # the ones a one-day read gives, split by local date.
+    SessionFactory(
+        practitioner=practitioner_profile,
+        session_type=online,
+        starts_at=START,
+        ends_at=START + dt.timedelta(minutes=45),
+        blocked_until=START + dt.timedelta(minutes=60),
+    )
+    late = START + dt.timedelta(days=1, hours=9)
+    SessionFactory(
+        practitioner=practitioner_profile,
+        session_type=online,
+        starts_at=late,
+        ends_at=late + dt.timedelta(minutes=45),
+        blocked_until=late + dt.timedelta(minutes=60),
+    )
+    now = START - dt.timedelta(days=1)
+    week = free_slots_between(session_type=online, first_day=DAY, days=3, zone=LONDON, now=now)
+    together: dict[dt.date, list] = {DAY + dt.timedelta(days=d): [] for d in range(3)}
+    for slot in week:
+        together[slot.starts_at.astimezone(LONDON).date()].append(slot)
+    for day, slots in together.items():
+        assert slots == free_slots(session_type=online, day=day, zone=LONDON, now=now)
+        assert all(s.starts_at.astimezone(LONDON).date() == day for s in slots)
+    assert together[DAY] and together[DAY + dt.timedelta(days=1)]
+    assert START not in [s.starts_at for s in together[DAY]]
+    assert late not in [s.starts_at for s in together[DAY + dt.timedelta(days=1)]]
 
 
 def test_a_request_queues_one_verification_email_and_books_nothing(online):
