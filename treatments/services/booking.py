@@ -46,6 +46,7 @@ HELD = (
     "{patient} cannot be booked at the moment: a practitioner needs to see them first. "
     "Ask a practitioner; they can lift the hold from the patient's clinical page."
 )
+ERASED = "This patient's details were erased at their request: they cannot be booked."
 PATIENT_BUSY = (
     "{patient} is already booked from {start} to {end} with {practitioner}. One patient cannot "
     "be in two sessions at once; choose another time."
@@ -69,7 +70,7 @@ def booking_rows_lock(patient_id: int, practitioner_ids: set[int], room_ids: set
     # waits on the completion's session row).
     patient = (
         Patient.objects.select_for_update(no_key=True, of=("self",))
-        .only("pk", "first_name", "last_name", "booking_hold")
+        .only("pk", "first_name", "last_name", "booking_hold", "erased_at")
         .get(pk=patient_id)
     )
     list(
@@ -86,6 +87,10 @@ def booking_rows_lock(patient_id: int, practitioner_ids: set[int], room_ids: set
 
 
 def _raise_if_held(patient: Patient) -> None:
+    # Read under the patient lock, which an erasure request takes too: a booking racing the
+    # erasure either comes first (and the erasure asks to cancel it) or finds the patient gone.
+    if patient.erased_at is not None:
+        raise NotBookable(ERASED, field="patient")
     if patient.booking_hold:
         raise BookingHeld(HELD.format(patient=patient.full_name), field="patient")
 
