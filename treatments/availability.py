@@ -11,10 +11,13 @@ the local quarter-hour grid is offered when `session_book` would accept it
 - neither the practitioner nor the room holds an active session whose held slot
   [starts_at, blocked_until) meets [start, start + duration + buffer).
 Each offer lists every free room (in name order); the first is the one picked for the desk.
+Given a patient, a start is offered only if the patient is in no other session during it (the
+desk's "Book next" and the course planner ask this; the calendar asks for no one in particular).
 
 Wall times follow the booking form: a quarter hour in the spring-forward gap does not exist, one
 that happens twice means its first occurrence. Reads: availability (three queries) and the held
-slots of the practitioners and rooms (one), whatever the number of days, people or sessions.
+slots of the practitioners, rooms and patient (one), whatever the number of days, people or
+sessions: `OfferCalendar` loads them once and computes a day (or one start) on demand.
 """
 
 from __future__ import annotations
@@ -89,6 +92,132 @@ def _bookable(session_type: SessionType, practitioner: StaffProfile) -> bool:
     return practitioner.is_medical or not session_type.medical_only
 
 
+class OfferCalendar:
+    """The reads for a horizon of local days, loaded once (availability, three queries; the held
+    slots, one), and the offers computed a day or a start at a time on demand: a search that
+    stops at the first free start reads no more than one that looks at every day.
+
+    With `patient_id`, a start is offered only when that patient is in no other active session
+    during it ([start, start + duration): the buffer is not the patient's), as session_book
+    refuses. `practitioners` need their `user` loaded.
+    """
+
+    def __init__(
+        self,
+        *,
+        session_type: SessionType,
+        practitioners: Sequence[StaffProfile],
+        rooms: Sequence[Room],
+        first_day: date,
+        days: int,
+        zone: ZoneInfo,
+        now: datetime,
+        patient_id: int | None = None,
+        working: dict[tuple[int, date], list[Interval]] | None = None,
+    ) -> None:
+        self.zone, self.now = zone, now
+        self.duration = session_type.duration
+        self.held = session_type.duration + session_type.buffer
+        people = [p for p in practitioners if _bookable(session_type, p)]
+        active_rooms = [r for r in rooms if r.active]
+        if not session_type.active or not people or not active_rooms:
+            people = []
+        self.people = people
+        self.order = {p.pk: n for n, p in enumerate(people)}
+        self.working: dict[tuple[int, date], list[Interval]] = {}
+        self.person_busy: dict[int, _Busy] = {}
+        self.room_busy: list[tuple[int, _Busy]] = []
+        self.patient_busy = _Busy([])
+        # The rooms free for [start, start + held) do not depend on the practitioner: worked
+        # out once per start, not once per practitioner and start.
+        self._rooms_free_at: dict[datetime, tuple[int, ...]] = {}
+        if not people:
+            return
+        if working is None or any(
+            (p.pk, first_day + timedelta(days=d)) not in working
+            for p in people
+            for d in range(days)
+        ):
+            working = availability_for(
+                staff_ids=[p.pk for p in people], first_day=first_day, days=days, zone=zone
+            )
+        self.working = working
+        # Held slots that can meet any candidate: a candidate starts inside its local day and
+        # holds at most `held`, so [day start, last day's end + held) covers them all.
+        window_start, _ = day_bounds(first_day, zone)
+        _, window_end = day_bounds(first_day + timedelta(days=days - 1), zone)
+        people_ids = [p.pk for p in people]
+        room_ids = [r.pk for r in active_rooms]
+        who = Q(practitioner_id__in=people_ids) | Q(room_id__in=room_ids)
+        if patient_id is not None:
+            who |= Q(patient_id=patient_id)
+        rows = Session.objects.filter(
+            who,
+            status__in=Session.ACTIVE,
+            starts_at__lt=window_end + self.held,
+            starts_at__gt=window_start - LONGEST_HELD_SLOT,
+            blocked_until__gt=window_start,
+        ).values_list(
+            "practitioner_id", "room_id", "patient_id", "starts_at", "ends_at", "blocked_until"
+        )
+        by_person: dict[int, list[Interval]] = defaultdict(list)
+        by_room: dict[int, list[Interval]] = defaultdict(list)
+        by_patient: list[Interval] = []
+        for practitioner_id, room_id, row_patient, starts_at, ends_at, blocked_until in rows:
+            by_person[practitioner_id].append((starts_at, blocked_until))
+            by_room[room_id].append((starts_at, blocked_until))
+            if row_patient == patient_id:
+                by_patient.append((starts_at, ends_at))
+        self.person_busy = {pk: _Busy(by_person[pk]) for pk in people_ids}
+        self.room_busy = [
+            (r.pk, _Busy(by_room[r.pk])) for r in sorted(active_rooms, key=lambda r: (r.name, r.pk))
+        ]
+        self.patient_busy = _Busy(by_patient)
+
+    def _offer(self, start: datetime, practitioner_id: int) -> Offer | None:
+        """The offer at `start` for a practitioner whose bookable time holds the session."""
+        end = start + self.held
+        if not self.person_busy[practitioner_id].free(start, end):
+            return None
+        if not self.patient_busy.free(start, start + self.duration):
+            return None
+        free_rooms = self._rooms_free_at.get(start)
+        if free_rooms is None:
+            free_rooms = self._rooms_free_at[start] = tuple(
+                pk for pk, busy in self.room_busy if busy.free(start, end)
+            )
+        return Offer(start, practitioner_id, free_rooms) if free_rooms else None
+
+    def on_day(self, day: date) -> list[Offer]:
+        """The day's offered starts on the local quarter-hour grid, by time then practitioner
+        (in the order given)."""
+        grid = _quarter_hours(day, self.zone)
+        offers: list[Offer] = []
+        for person in self.people:
+            for open_start, open_end in self.working.get((person.pk, day), []):
+                # Candidates inside [open_start, open_end - duration], later than now.
+                i = bisect_left(grid, max(open_start, self.now))
+                while i < len(grid) and grid[i] <= self.now:
+                    i += 1
+                for start in grid[i:]:
+                    if start + self.duration > open_end:
+                        break
+                    if (offer := self._offer(start, person.pk)) is not None:
+                        offers.append(offer)
+        offers.sort(key=lambda o: (o.starts_at, self.order[o.practitioner_id]))
+        return offers
+
+    def at(self, start: datetime, practitioner_id: int) -> Offer | None:
+        """The offer at any `start` (on the grid or not), or None when it would be refused."""
+        if start <= self.now or practitioner_id not in self.order:
+            return None
+        day = start.astimezone(self.zone).date()
+        intervals = self.working.get((practitioner_id, day), [])
+        if not any(s <= start and start + self.duration <= e for s, e in intervals):
+            return None
+        return self._offer(start, practitioner_id)
+
+
 def offers_between(
     *,
     session_type: SessionType,
@@ -105,72 +234,21 @@ def offers_between(
 
     `working` may pass `availability_for` already read for the same days (the calendar reads
     it for its columns); it is read again unless it covers every bookable practitioner."""
-    if not session_type.active:
-        return []
-    people = [p for p in practitioners if _bookable(session_type, p)]
-    rooms = [r for r in rooms if r.active]
-    if not people or not rooms:
-        return []
-    duration, held = session_type.duration, session_type.duration + session_type.buffer
-    last_day = first_day + timedelta(days=days - 1)
-    if working is None or any(
-        (p.pk, first_day + timedelta(days=d)) not in working for p in people for d in range(days)
-    ):
-        working = availability_for(
-            staff_ids=[p.pk for p in people], first_day=first_day, days=days, zone=zone
-        )
-
-    # Held slots that can meet any candidate: a candidate starts inside its local day and holds
-    # at most `held`, so [day start, last day's end + held) covers them all.
-    window_start, _ = day_bounds(first_day, zone)
-    _, window_end = day_bounds(last_day, zone)
-    people_ids = [p.pk for p in people]
-    room_ids = [r.pk for r in rooms]
-    rows = Session.objects.filter(
-        Q(practitioner_id__in=people_ids) | Q(room_id__in=room_ids),
-        status__in=Session.ACTIVE,
-        starts_at__lt=window_end + held,
-        starts_at__gt=window_start - LONGEST_HELD_SLOT,
-        blocked_until__gt=window_start,
-    ).values_list("practitioner_id", "room_id", "starts_at", "blocked_until")
-    by_person: dict[int, list[Interval]] = defaultdict(list)
-    by_room: dict[int, list[Interval]] = defaultdict(list)
-    for practitioner_id, room_id, starts_at, blocked_until in rows:
-        by_person[practitioner_id].append((starts_at, blocked_until))
-        by_room[room_id].append((starts_at, blocked_until))
-    person_busy = {pk: _Busy(by_person[pk]) for pk in people_ids}
-    room_busy = [(r.pk, _Busy(by_room[r.pk])) for r in sorted(rooms, key=lambda r: (r.name, r.pk))]
-
-    offers: list[Offer] = []
-    # The rooms free for [start, start + held) do not depend on the practitioner: worked out
-    # once per start, not once per practitioner and start.
-    rooms_free_at: dict[datetime, tuple[int, ...]] = {}
-    for offset in range(days):
-        day = first_day + timedelta(days=offset)
-        grid = _quarter_hours(day, zone)
-        for person in people:
-            busy = person_busy[person.pk]
-            for open_start, open_end in working.get((person.pk, day), []):
-                # Candidates inside [open_start, open_end - duration], later than now.
-                i = bisect_left(grid, max(open_start, now))
-                while i < len(grid) and grid[i] <= now:
-                    i += 1
-                for start in grid[i:]:
-                    if start + duration > open_end:
-                        break
-                    end = start + held
-                    if not busy.free(start, end):
-                        continue
-                    free_rooms = rooms_free_at.get(start)
-                    if free_rooms is None:
-                        free_rooms = rooms_free_at[start] = tuple(
-                            pk for pk, rb in room_busy if rb.free(start, end)
-                        )
-                    if free_rooms:
-                        offers.append(Offer(start, person.pk, free_rooms))
-    order = {p.pk: n for n, p in enumerate(people)}
-    offers.sort(key=lambda o: (o.starts_at, order[o.practitioner_id]))
-    return offers
+    calendar = OfferCalendar(
+        session_type=session_type,
+        practitioners=practitioners,
+        rooms=rooms,
+        first_day=first_day,
+        days=days,
+        zone=zone,
+        now=now,
+        working=working,
+    )
+    return [
+        offer
+        for offset in range(days)
+        for offer in calendar.on_day(first_day + timedelta(days=offset))
+    ]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from treatments.clinical.models import Consultation
 from treatments.models import Room, SessionType, StaffProfile
 from treatments.selectors import clinic_zone, rooms_active, staff_bookable
 
-from .models import SESSIONS_MAX, SESSIONS_MIN, Protocol
+from .models import PROTOCOL_NAME_TAKEN, SESSIONS_MAX, SESSIONS_MIN, Protocol
 
 
 class ProtocolForm(forms.ModelForm):
@@ -41,6 +41,15 @@ class ProtocolForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         field = cast(forms.ModelChoiceField, self.fields["default_session_type"])
         field.queryset = SessionType.objects.filter(active=True)
+
+    def clean_name(self) -> str:
+        # Said beside the name. Unique whatever its case: the model's constraint would say it
+        # above the form (an expression has no field); protocol_save says it under a race.
+        name = self.cleaned_data["name"].strip()
+        same = Protocol.objects.filter(name__iexact=name).exclude(pk=self.instance.pk)
+        if same.exists():
+            raise forms.ValidationError(PROTOCOL_NAME_TAKEN)
+        return name
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -14,9 +14,13 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 
 SESSIONS_MIN, SESSIONS_MAX = 1, 10
 INTERVAL_MAX_DAYS = 365
+
+
+PROTOCOL_NAME_TAKEN = "A protocol with this name exists already."
 
 
 class Protocol(models.Model):
@@ -26,7 +30,7 @@ class Protocol(models.Model):
         FAT = "fat", "Localised fat / cellulite (body)"
         OTHER = "other", "Other"
 
-    name = models.CharField(max_length=120, unique=True)
+    name = models.CharField(max_length=120)
     indication = models.CharField(max_length=16, choices=Indication.choices)
     description = models.TextField(max_length=2000, blank=True)
     sessions_count = models.PositiveSmallIntegerField(
@@ -54,6 +58,11 @@ class Protocol(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="protocol_name_ci_unique",
+                violation_error_message=PROTOCOL_NAME_TAKEN,
+            ),
             models.CheckConstraint(
                 condition=models.Q(
                     sessions_count__gte=SESSIONS_MIN, sessions_count__lte=SESSIONS_MAX

@@ -6,10 +6,9 @@ Rules (seed: "3 to 6 sessions a few weeks apart"; the protocol gives the window)
   two weeks" on the same weekday across a daylight-saving change.
 - The proposal keeps the previous step's local time of day where that time is free somewhere in
   the window; otherwise it takes the earliest day with any free slot, at the time nearest to it.
-- A slot is free when it lies inside the practitioner's bookable time (working hours within
-  opening hours, extra hours, minus leave: treatments.selectors.availability_for), the
-  practitioner and a room are free for the session plus its buffer, and the patient has no other
-  session then. Booking still goes through session_book, which re-checks all this under a lock.
+- A slot is free when the calendar offers it (treatments.availability, the one engine held equal
+  to what session_book accepts) and the patient has no other session then. Booking still goes
+  through session_book, which re-checks all this under a lock.
 - Step 1 has no window: the first free slot from `first_start` (or from tomorrow).
 - A window that has already closed (the previous session was long ago) proposes the first free
   slot from now, with a note: booking it is allowed and warns.
@@ -19,27 +18,19 @@ A fixed number of queries (about six) whatever the number of steps or sessions.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
 from django.utils import timezone
 
+from treatments.availability import OfferCalendar
 from treatments.clinic_time import day_bounds, exists, local_to_utc
 from treatments.models import Room, Session
-from treatments.selectors import (
-    LONGEST_HELD_SLOT,
-    Interval,
-    availability_for,
-    clinic_zone,
-    rooms_active,
-)
+from treatments.selectors import clinic_zone, rooms_active
 
 from .models import Course, CourseStep
 
-GRID_MINUTES = 15
 FIRST_STEP_SEARCH_DAYS = 28
 LATE_SEARCH_DAYS = 28
 
@@ -80,98 +71,56 @@ def step_active_session(step: CourseStep) -> Session | None:
     return session if session is not None and session.status in Session.ACTIVE else None
 
 
-def _overlaps(busy: list[Interval], start: datetime, end: datetime) -> bool:
-    return any(b_start < end and start < b_end for b_start, b_end in busy)
-
-
 class SlotCalendar:
-    """Everything the search needs, loaded once for the whole horizon.
+    """Everything the search needs, loaded once for the whole horizon: the calendar's own engine
+    (treatments.availability.OfferCalendar) for the course's practitioner, its room (or every
+    active room) and its patient, computed a day at a time as the search asks.
 
-    Public for the messaging app's "offered slots": `candidates(day)` lists starts on the local
-    15-minute grid inside the practitioner's bookable time, `free_room(start)` says whether a
-    start is bookable (and in which room).
+    Public for the messaging app's "offered slots": `candidates(day)` lists the day's bookable
+    starts on the local 15-minute grid, `free_room(start)` says whether any start is bookable
+    (and in which room).
     """
 
     def __init__(
         self, *, course: Course, first_day: date, days: int, zone: ZoneInfo, now: datetime
     ) -> None:
         self.course, self.zone, self.now = course, zone, now
-        self.duration = course.session_type.duration
-        self.buffer = course.session_type.buffer
-        self.working = availability_for(
-            staff_ids=[course.practitioner_id], first_day=first_day, days=days, zone=zone
-        )
         if course.room_id and course.room is not None and course.room.active:
-            self.rooms: list[Room] = [course.room]
+            rooms: list[Room] = [course.room]
         else:
-            self.rooms = list(rooms_active().order_by("name", "id"))
-        starts = day_bounds(first_day, zone)[0] - timedelta(days=1)
-        ends = starts + timedelta(days=days + 2)
-        self.practitioner_busy: list[Interval] = []
-        self.patient_busy: list[Interval] = []
-        self.room_busy: dict[int, list[Interval]] = defaultdict(list)
-        room_ids = [room.pk for room in self.rooms]
-        # Tuples, not model instances: a six-month horizon holds thousands of sessions (about
-        # 12,000 at the 100k bench size), and building Session objects for them cost most of
-        # the proposal's time.
-        rows = Session.objects.filter(
-            Q(practitioner_id=course.practitioner_id)
-            | Q(room_id__in=room_ids)
-            | Q(patient_id=course.patient_id),
-            status__in=Session.ACTIVE,
-            starts_at__lt=ends,
-            # Bounded below like the shared overlap queries (see LONGEST_HELD_SLOT): without it
-            # this reads the practitioner's, the rooms' and the patient's whole history.
-            starts_at__gt=starts - LONGEST_HELD_SLOT,
-            blocked_until__gt=starts,
-        ).values_list(
-            "practitioner_id", "room_id", "patient_id", "starts_at", "ends_at", "blocked_until"
+            rooms = list(rooms_active())
+        self.rooms = {room.pk: room for room in rooms}
+        self.offers = OfferCalendar(
+            session_type=course.session_type,
+            practitioners=[course.practitioner],
+            rooms=rooms,
+            first_day=first_day,
+            days=days,
+            zone=zone,
+            now=now,
+            patient_id=course.patient_id,
         )
-        for practitioner_id, room_id, patient_id, starts_at, ends_at, blocked_until in rows:
-            held = (starts_at, blocked_until)
-            if practitioner_id == course.practitioner_id:
-                self.practitioner_busy.append(held)
-            if room_id in room_ids:
-                self.room_busy[room_id].append(held)
-            if patient_id == course.patient_id:
-                self.patient_busy.append((starts_at, ends_at))
+        self._days: dict[date, list[tuple[datetime, Room]]] = {}
 
     def free_room(self, start: datetime) -> Room | None:
         """A room free for the whole slot, or None when the slot is not bookable."""
-        end, held_until = start + self.duration, start + self.duration + self.buffer
-        if start <= self.now:
-            return None
-        intervals = self.working.get((self.course.practitioner_id, self._day(start)), [])
-        # Like session_book: the session (not its buffer) must fit in the bookable time.
-        if not any(w_start <= start and end <= w_end for w_start, w_end in intervals):
-            return None
-        if _overlaps(self.practitioner_busy, start, held_until):
-            return None
-        if _overlaps(self.patient_busy, start, end):
-            return None
-        for room in self.rooms:
-            if not _overlaps(self.room_busy[room.pk], start, held_until):
-                return room
-        return None
-
-    def _day(self, instant: datetime) -> date:
-        return instant.astimezone(self.zone).date()
+        offer = self.offers.at(start, self.course.practitioner_id)
+        return self.rooms[offer.room_id] if offer is not None else None
 
     def at(self, day: date, wall: time) -> datetime | None:
         naive = datetime.combine(day, wall)
         return local_to_utc(naive, self.zone) if exists(naive, self.zone) else None
 
+    def _on_day(self, day: date) -> list[tuple[datetime, Room]]:
+        if day not in self._days:
+            self._days[day] = [
+                (offer.starts_at, self.rooms[offer.room_id]) for offer in self.offers.on_day(day)
+            ]
+        return self._days[day]
+
     def candidates(self, day: date) -> list[datetime]:
-        """Starts on a 15-minute local grid inside the day's bookable time."""
-        out: list[datetime] = []
-        for w_start, w_end in self.working.get((self.course.practitioner_id, day), []):
-            local = w_start.astimezone(self.zone)
-            minutes = (-(local.minute % GRID_MINUTES)) % GRID_MINUTES
-            start = w_start + timedelta(minutes=minutes)
-            while start + self.duration <= w_end:
-                out.append(start)
-                start += timedelta(minutes=GRID_MINUTES)
-        return out
+        """The day's bookable starts on the local 15-minute grid."""
+        return [start for start, _ in self._on_day(day)]
 
     def find(self, days: list[date], preferred: time | None) -> tuple[datetime, Room] | None:
         if preferred is not None:
@@ -180,9 +129,7 @@ class SlotCalendar:
                 if start is not None and (room := self.free_room(start)) is not None:
                     return start, room
         for day in days:
-            free = [
-                (start, room) for start in self.candidates(day) if (room := self.free_room(start))
-            ]
+            free = self._on_day(day)
             if not free:
                 continue
             if preferred is None:

@@ -46,7 +46,14 @@ from treatments.models import Room, Session, SessionType, StaffProfile
 from treatments.selectors import clinic_zone
 from treatments.services.booking import booking_parties_check, session_book
 
-from .models import SESSIONS_MAX, SESSIONS_MIN, Course, CourseStep, Protocol
+from .models import (
+    PROTOCOL_NAME_TAKEN,
+    SESSIONS_MAX,
+    SESSIONS_MIN,
+    Course,
+    CourseStep,
+    Protocol,
+)
 from .planner import course_propose, step_active_session
 from .selectors import room_for_slot
 
@@ -104,15 +111,13 @@ def protocol_save(*, data: dict[str, Any], protocol: Protocol | None = None) -> 
     if protocol is not None:
         clash = clash.exclude(pk=protocol.pk)
     if clash.exists():
-        raise DomainError("A protocol with this name exists already.", field="name")
+        raise DomainError(PROTOCOL_NAME_TAKEN, field="name")
     protocol = protocol or Protocol()
     for field_name in PROTOCOL_FIELDS:
         setattr(protocol, field_name, data[field_name])
     protocol.name = name
     # Two managers saving one name at once both pass the check above: the constraint decides.
-    with unique_or_field_error(
-        constraint="name", message="A protocol with this name exists already.", field="name"
-    ):
+    with unique_or_field_error(constraint="name", message=PROTOCOL_NAME_TAKEN, field="name"):
         protocol.save()
     return protocol
 

@@ -184,7 +184,9 @@ def erasure_request(*, patient: Patient, by: Any, now: dt.datetime | None = None
     now = now or timezone.now()
     with transaction.atomic():
         # One request at a time per patient: two managers clicking at once record one.
-        patient = Patient.objects.select_for_update().get(pk=patient.pk)
+        # FOR NO KEY UPDATE, as booking takes it (treatments.services.booking): a booking of this
+        # patient and this request queue on it; rows referencing the patient are not held up.
+        patient = Patient.objects.select_for_update(no_key=True, of=("self",)).get(pk=patient.pk)
         if patient.erased_at is not None:
             raise DomainError("This patient's details have already been erased.")
         pending = erasure_pending(patient=patient)
@@ -262,7 +264,9 @@ def erasures_complete_due(*, now: dt.datetime | None = None) -> int:
             )
             if request is None:
                 continue  # another run completed it, or holds it now
-            patient = Patient.objects.select_for_update().get(pk=request.patient_id)
+            patient = Patient.objects.select_for_update(no_key=True, of=("self",)).get(
+                pk=request.patient_id
+            )
             hold = patient_clinical_hold(patient=patient)
             if hold is not None and hold.retention_until > today:
                 # Treated again after the request: the period runs from that treatment.

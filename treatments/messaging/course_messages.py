@@ -147,7 +147,7 @@ def offered_slots(
     offered: list[datetime] = []
     for offset in range(days):
         day = first + timedelta(days=offset)
-        free = [start for start in calendar.candidates(day) if calendar.free_room(start)]
+        free = calendar.candidates(day)
         # Two per day: one in the morning, one later, so the patient has a real choice.
         picks = free[:1] + [s for s in free if s.astimezone(zone).hour >= 13][:1]
         offered.extend(dict.fromkeys(picks))

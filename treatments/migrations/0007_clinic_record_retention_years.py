@@ -8,17 +8,11 @@ again after the change (and after its reversal). PostgreSQL alters the table in 
 import django.core.validators
 from django.db import migrations, models
 
-TABLE = "treatments_clinic"
-BUMP = "UPDATE treatments_calendarversion SET version = random() WHERE id = 1;"
+from ._calendar_triggers import sqlite_put_back
 
 
 def sqlite_calendar_triggers(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    for event in ("INSERT", "UPDATE", "DELETE"):
-        name = f"calendar_bump_{TABLE}_{event.lower()}"
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
-        schema_editor.execute(f"CREATE TRIGGER {name} AFTER {event} ON {TABLE} BEGIN {BUMP} END")
+    sqlite_put_back(schema_editor, "treatments_clinic")
 
 
 class Migration(migrations.Migration):

@@ -7,18 +7,13 @@ patient). PostgreSQL alters the table in place and keeps its triggers.
 
 from django.db import migrations
 
-TABLE = "patients_patient"
-BUMP = "UPDATE treatments_calendarversion SET version = random() WHERE id = 1;"
-EVENTS = ("INSERT", "UPDATE OF first_name, last_name", "DELETE")
+from ._calendar_triggers import sqlite_put_back
 
 
 def sqlite_patient_triggers(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    for event in EVENTS:
-        name = f"calendar_bump_{TABLE}_{event.split()[0].lower()}"
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
-        schema_editor.execute(f"CREATE TRIGGER {name} AFTER {event} ON {TABLE} BEGIN {BUMP} END")
+    # Only the names: the calendar shows no other column of a patient (0005's WATCHED).
+    events = ("INSERT", "UPDATE OF first_name, last_name", "DELETE")
+    sqlite_put_back(schema_editor, "patients_patient", events)
 
 
 class Migration(migrations.Migration):

@@ -10,20 +10,12 @@ are created again after the change (and after its reversal). PostgreSQL alters i
 
 from django.db import migrations, models
 
-TABLES = ("treatments_clinic", "treatments_sessiontype")
-BUMP = "UPDATE treatments_calendarversion SET version = random() WHERE id = 1;"
+from ._calendar_triggers import sqlite_put_back
 
 
 def sqlite_calendar_triggers(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    for table in TABLES:
-        for event in ("INSERT", "UPDATE", "DELETE"):
-            name = f"calendar_bump_{table}_{event.lower()}"
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
-            schema_editor.execute(
-                f"CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN {BUMP} END"
-            )
+    for table in ("treatments_clinic", "treatments_sessiontype"):
+        sqlite_put_back(schema_editor, table)
 
 
 class Migration(migrations.Migration):

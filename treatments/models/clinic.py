@@ -5,6 +5,7 @@ import zoneinfo
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 
 
 def validate_timezone(value: str) -> None:
@@ -97,11 +98,19 @@ class OpeningHours(models.Model):
 
 
 class Room(models.Model):
-    name = models.CharField(max_length=80, unique=True)
+    name = models.CharField(max_length=80)
     active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # "Room 1" and "room 1" are one room to the desk: unique whatever the case.
+            models.UniqueConstraint(
+                Lower("name"),
+                name="room_name_ci_unique",
+                violation_error_message="There is already a room with this name.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -4,13 +4,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 
 from .clinic import Room
 from .staff import StaffProfile
 
 
 class SessionType(models.Model):
-    name = models.CharField(max_length=80, unique=True)
+    name = models.CharField(max_length=80)
     duration_minutes = models.PositiveSmallIntegerField(help_text="Usually 30 to 60 minutes.")
     buffer_minutes = models.PositiveSmallIntegerField(
         default=15,
@@ -30,6 +31,11 @@ class SessionType(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="session_type_name_ci_unique",
+                violation_error_message="There is already a session type with this name.",
+            ),
             models.CheckConstraint(
                 condition=models.Q(duration_minutes__gte=30, duration_minutes__lte=60),
                 name="session_type_duration_30_60",

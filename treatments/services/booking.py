@@ -46,6 +46,7 @@ HELD = (
     "{patient} cannot be booked at the moment: a practitioner needs to see them first. "
     "Ask a practitioner; they can lift the hold from the patient's clinical page."
 )
+ERASED = "This patient's details were erased at their request: they cannot be booked."
 PATIENT_BUSY = (
     "{patient} is already booked from {start} to {end} with {practitioner}. One patient cannot "
     "be in two sessions at once; choose another time."
@@ -58,27 +59,38 @@ DOES_NOT_FIT = (
 BOOKED_THEN = "{who} is booked {start}–{end} (clean-up included). Choose another time."
 
 
-def _lock(patient_id: int, practitioner_ids: set[int], room_ids: set[int]) -> Patient:
+def booking_rows_lock(patient_id: int, practitioner_ids: set[int], room_ids: set[int]) -> Patient:
     # Fixed order: the patient, then practitioners, then rooms, each by id. Every booking path
-    # takes its locks in this order, so concurrent bookings queue instead of deadlocking. Only
-    # these rows (of=self). The patient row is locked FOR NO KEY UPDATE: it serialises bookings
-    # of one patient without blocking the KEY SHARE locks that inserts referencing the patient
-    # (an audit entry, a consent change) take meanwhile.
+    # (and the same-day undo, treatments.services.status) takes its locks in this order, so
+    # concurrent bookings queue instead of deadlocking. Only these rows (of=self), and FOR NO KEY
+    # UPDATE: that serialises the bookings of one patient, practitioner or room without blocking
+    # the KEY SHARE locks that foreign-key checks take on them meanwhile (an audit entry, a
+    # consent change, or a session row updated twice in one transaction, whose deferred checks
+    # run at COMMIT: with FOR UPDATE here, a completion would wait at COMMIT on an undo that
+    # waits on the completion's session row).
     patient = (
         Patient.objects.select_for_update(no_key=True, of=("self",))
-        .only("pk", "first_name", "last_name", "booking_hold")
+        .only("pk", "first_name", "last_name", "booking_hold", "erased_at")
         .get(pk=patient_id)
     )
     list(
-        StaffProfile.objects.select_for_update(of=("self",))
+        StaffProfile.objects.select_for_update(no_key=True, of=("self",))
         .filter(pk__in=practitioner_ids)
         .order_by("pk")
     )
-    list(Room.objects.select_for_update(of=("self",)).filter(pk__in=room_ids).order_by("pk"))
+    list(
+        Room.objects.select_for_update(no_key=True, of=("self",))
+        .filter(pk__in=room_ids)
+        .order_by("pk")
+    )
     return patient
 
 
 def _raise_if_held(patient: Patient) -> None:
+    # Read under the patient lock, which an erasure request takes too: a booking racing the
+    # erasure either comes first (and the erasure asks to cancel it) or finds the patient gone.
+    if patient.erased_at is not None:
+        raise NotBookable(ERASED, field="patient")
     if patient.booking_hold:
         raise BookingHeld(HELD.format(patient=patient.full_name), field="patient")
 
@@ -264,7 +276,7 @@ def session_book(
     )
     try:
         with transaction.atomic():
-            locked = _lock(patient.pk, {practitioner.pk}, {room.pk})
+            locked = booking_rows_lock(patient.pk, {practitioner.pk}, {room.pk})
             _raise_if_held(locked)
             _raise_if_taken(
                 patient=locked,
@@ -319,7 +331,7 @@ def session_reschedule(
     )
     try:
         with transaction.atomic():
-            locked = _lock(
+            locked = booking_rows_lock(
                 session.patient_id,
                 {practitioner.pk, session.practitioner_id},
                 {room.pk, session.room_id},

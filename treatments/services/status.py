@@ -16,8 +16,8 @@ from django.utils import timezone
 from mesoclinic.audit.services import Action, audit_log
 from mesoclinic.errors import DomainError, InvalidTransition, SlotTaken
 
-from ..models import Room, Session, StaffProfile
-from ..selectors import clinic_zone, session_conflicts
+from ..models import Session
+from ..selectors import clinic_zone, patient_session_conflicts, session_conflicts
 from ..status_rules import undo_refusal
 from . import booking
 
@@ -65,12 +65,12 @@ def session_complete_at_desk(
 
 
 def _locked(session: Session) -> Session:
-    # Same order as every booking path (treatments.services.booking._lock): practitioner, room,
-    # then the session row, so an undo never waits in a cycle with a booking.
-    StaffProfile.objects.select_for_update().filter(pk=session.practitioner_id).first()
-    Room.objects.select_for_update().filter(pk=session.room_id).first()
+    # The rows a booking locks, in the booking's order (patient, practitioner, room), then the
+    # session row itself, and only these rows (of=self): an undo racing a booking of the same
+    # patient or practitioner queues behind it instead of deadlocking with it.
+    booking.booking_rows_lock(session.patient_id, {session.practitioner_id}, {session.room_id})
     return (
-        Session.objects.select_for_update()
+        Session.objects.select_for_update(of=("self",))
         .select_related("patient", "practitioner__user", "room")
         .get(pk=session.pk)
     )
@@ -103,8 +103,8 @@ def session_check_in_undo(*, session: Session, by: User | None) -> Session:
 def session_no_show_undo(*, session: Session, by: User | None) -> Session:
     """Put a no-show back to booked, on the session's day only, if its slot is still free.
 
-    A no-show frees the slot, so someone may have been booked into it since: that is refused
-    with who holds it, checked under the same locks as a booking.
+    A no-show frees the slot, so someone (or the patient, elsewhere) may have been booked into
+    it since: that is refused with who holds it, checked under the same locks as a booking.
     """
     try:
         with transaction.atomic():
@@ -118,6 +118,23 @@ def session_no_show_undo(*, session: Session, by: User | None) -> Session:
             refusal = undo_refusal(current, now=timezone.now(), zone=zone, what="no-show")
             if refusal:
                 raise InvalidTransition(refusal)
+            own = (
+                patient_session_conflicts(
+                    patient_id=current.patient_id,
+                    starts_at=current.starts_at,
+                    ends_at=current.ends_at,
+                    exclude_id=current.pk,
+                )
+                .select_related("practitioner__user")
+                .first()
+            )
+            if own is not None:
+                raise SlotTaken(
+                    f"The no-show cannot be undone: {current.patient} is booked again from "
+                    f"{own.starts_at.astimezone(zone):%H:%M} to "
+                    f"{own.ends_at.astimezone(zone):%H:%M} with {own.practitioner}. "
+                    "Book the patient another time."
+                )
             clash = (
                 session_conflicts(
                     starts_at=current.starts_at,

@@ -5,7 +5,9 @@ sessions of every status with their buffers, session types (duration, buffer, me
 active and inactive rooms, a doctor and a therapist, days across both DST changes, "now" before
 or inside the day. For each: every offered start is booked by `session_book` (in a savepoint,
 rolled back), and every quarter hour inside working hours that `session_book` accepts is offered
-with that room among its free rooms. Zero mismatches.
+with that room among its free rooms. Asked for the schedule's own patient (OfferCalendar with
+patient_id, as "Book next" and the course planner ask), the same holds for booking that patient.
+Zero mismatches.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from django.db import IntegrityError, transaction
 
 from mesoclinic.errors import DomainError
 from patients.tests.factories import PatientFactory
-from treatments.availability import offers_between
+from treatments.availability import OfferCalendar, offers_between
 from treatments.clinic_time import combine, day_bounds, exists
 from treatments.models import (
     OpeningHours,
@@ -235,6 +237,61 @@ def _run_case(
                     mismatches.append(
                         Mismatch(case, f"accepted but not offered: {person.pk} {start} {room}")
                     )
+        mismatches += _patient_case(case, rng, session_type, people, rooms, day, working, patient)
+    return mismatches
+
+
+def _patient_case(case, rng, session_type, people, rooms, day, working, patient) -> list[Mismatch]:
+    """Asked for the schedule's own patient ("Book next", the course planner), the engine also
+    leaves out every start the patient's other sessions overlap, and nothing else."""
+    calendar = OfferCalendar(
+        session_type=session_type,
+        practitioners=people,
+        rooms=rooms,
+        first_day=day,
+        days=1,
+        zone=LONDON,
+        now=dt.datetime.now(dt.UTC),
+        patient_id=patient.pk,
+    )
+    offers = calendar.on_day(day)
+    offered = {(o.practitioner_id, o.starts_at): set(o.room_ids) for o in offers}
+    by_pk = {p.pk: p for p in people}
+    room_by_pk = {r.pk: r for r in rooms}
+    mismatches = [
+        Mismatch(case, f"offered to the patient but refused: {offer}")
+        for offer in offers
+        if not _accepts(
+            patient=patient,
+            session_type=session_type,
+            practitioner=by_pk[offer.practitioner_id],
+            room=room_by_pk[offer.room_id],
+            starts_at=offer.starts_at,
+        )
+    ]
+    for person in people:
+        for minute in range(0, 24 * 60, 15):
+            naive = dt.datetime.combine(day, _t(minute))
+            if not exists(naive, LONDON):
+                continue
+            start = combine(day, _t(minute), LONDON)
+            if not any(a <= start < b for a, b in working[(person.pk, day)]):
+                continue
+            room = rng.choice(rooms)
+            if _accepts(
+                patient=patient,
+                session_type=session_type,
+                practitioner=person,
+                room=room,
+                starts_at=start,
+            ) and room.pk not in offered.get((person.pk, start), set()):
+                mismatches.append(
+                    Mismatch(case, f"accepted for the patient but not offered: {start} {room}")
+                )
+            if calendar.at(start, person.pk) != next(
+                (o for o in offers if (o.practitioner_id, o.starts_at) == (person.pk, start)), None
+            ):
+                mismatches.append(Mismatch(case, f"at() differs from on_day(): {start}"))
     return mismatches
 
 

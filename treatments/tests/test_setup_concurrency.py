@@ -1,4 +1,5 @@
-"""Twenty managers saving the same name at the same instant, through the real views.
+"""Twenty managers saving the same name at the same instant, through the real views; and the
+same name typed in different cases ("Garden", "garden"), which is one name to a clinic.
 
 Each thread is its own logged-in client with its own PostgreSQL connection. Exactly one save
 wins; the other nineteen get the form back with the message beside the name, never a 500 (the
@@ -26,15 +27,24 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 N = 20
 
 
-def _posts(user, url: str, data: dict) -> list:
+def _posts(user, url: str, data: dict, field: str | None = None) -> list:
+    """N managers posting `data` at once; with `field`, each types it in another case
+    ("Garden", "garden", "GARDEN", "gARDEN", ...)."""
     app_device(user)  # one authenticator app, made before the threads sign in with it
 
-    def post():
-        client = Client(raise_request_exception=False)
-        login_verified(client, user)
-        return client.post(url, data)
+    def post(payload: dict):
+        def send():
+            client = Client(raise_request_exception=False)
+            login_verified(client, user)
+            return client.post(url, payload)
 
-    return race([post] * N)
+        return send
+
+    if field is None:
+        return race([post(data)] * N)
+    value = data[field]
+    cases = [value, value.lower(), value.upper(), value.swapcase()]
+    return race([post({**data, field: cases[i % len(cases)]}) for i in range(N)])
 
 
 def _one_saved_and_readable_refusals(responses, *messages: str) -> None:
@@ -76,13 +86,9 @@ def test_twenty_managers_creating_one_protocol_name_get_one(manager_user, clinic
             "active": "on",
         },
     )
-    # The form's own unique check answers those that arrive after the winner committed; the
-    # service's (from the constraint) those that raced it. Both beside the name.
-    _one_saved_and_readable_refusals(
-        responses,
-        "A protocol with this name exists already.",
-        "Protocol with this Name already exists.",
-    )
+    # The service's check answers those that arrive after the winner committed; the constraint
+    # (through the service) those that raced it. Both beside the name.
+    _one_saved_and_readable_refusals(responses, "A protocol with this name exists already.")
     assert Protocol.objects.filter(name="Scalp, six sessions").count() == 1
 
 
@@ -91,3 +97,59 @@ def test_twenty_managers_creating_one_username_get_one_account(manager_user, cli
     _one_saved_and_readable_refusals(responses, "The username “nia” is taken.")
     assert get_user_model().objects.filter(username="nia").count() == 1
     assert Client().login(request=HttpRequest(), username="nia", password=GOOD_PASSWORD)
+
+
+# --- one name whatever its case: "Garden" and "garden" are one room ---------------------------
+
+
+def test_twenty_managers_creating_one_room_name_in_different_cases_get_one_room(
+    manager_user, clinic
+):
+    url = reverse("treatments:setup_room_create")
+    responses = _posts(manager_user, url, {"name": "Garden"}, field="name")
+    _one_saved_and_readable_refusals(responses, "There is already a room called")
+    assert Room.objects.filter(name__iexact="garden").count() == 1
+
+
+def test_twenty_managers_creating_one_session_type_name_in_different_cases_get_one(
+    manager_user, clinic
+):
+    responses = _posts(
+        manager_user,
+        reverse("treatments:setup_session_type_create"),
+        {"name": "Neck", "duration_minutes": "30", "buffer_minutes": "10", "active": "on"},
+        field="name",
+    )
+    _one_saved_and_readable_refusals(responses, "There is already a session type called")
+    assert SessionType.objects.filter(name__iexact="neck").count() == 1
+
+
+def test_twenty_managers_creating_one_protocol_name_in_different_cases_get_one(
+    manager_user, clinic
+):
+    responses = _posts(
+        manager_user,
+        reverse("courses:protocol_create"),
+        {
+            "name": "Scalp, six sessions",
+            "indication": "hair",
+            "sessions_count": "6",
+            "interval_min_days": "14",
+            "interval_max_days": "21",
+            "maintenance_interval_days": "90",
+            "active": "on",
+        },
+        field="name",
+    )
+    _one_saved_and_readable_refusals(responses, "A protocol with this name exists already.")
+    assert Protocol.objects.filter(name__iexact="scalp, six sessions").count() == 1
+
+
+def test_twenty_managers_creating_one_username_in_different_cases_get_one_account(
+    manager_user, clinic
+):
+    responses = _posts(
+        manager_user, reverse("treatments:setup_staff_create"), staff_form(), field="username"
+    )
+    _one_saved_and_readable_refusals(responses, "is taken.")
+    assert get_user_model().objects.filter(username__iexact="nia").count() == 1

@@ -19,7 +19,7 @@ from treatments.models import Session
 
 from ..errors import ClinicalError, RecordLocked
 from ..models import RecordDraft, SessionRecord
-from .records import RecordData, record_sign
+from .records import RecordData, record_session_lock, record_sign
 
 MAX_TEXT = 5000
 
@@ -38,16 +38,20 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
 
 def record_draft_save(*, session: Session, by: Any, data: dict[str, Any]) -> RecordDraft:
     """Keep `by`'s form as typed for `session`, replacing their previous draft."""
-    if session.status not in Session.ACTIVE:
-        raise ClinicalError(
-            f"This session is {session.get_status_display().lower()}; there is nothing to record."
-        )
-    record = SessionRecord.objects.filter(session=session).select_related("author").first()
-    if record is not None and record.is_signed:
-        raise RecordLocked("This record is signed; add an addendum instead.")
-    if record is not None and record.author_id != by.pk:
-        raise RecordLocked("This record is being written by someone else.")
     with transaction.atomic():
+        # Under the lock every write to the record takes first (the session row): a late
+        # autosave cannot slip in after the record was signed, nor a signature past a draft.
+        session = record_session_lock(session.pk)
+        if session.status not in Session.ACTIVE:
+            raise ClinicalError(
+                f"This session is {session.get_status_display().lower()}; "
+                "there is nothing to record."
+            )
+        record = SessionRecord.objects.filter(session=session).select_related("author").first()
+        if record is not None and record.is_signed:
+            raise RecordLocked("This record is signed; add an addendum instead.")
+        if record is not None and record.author_id != by.pk:
+            raise RecordLocked("This record is being written by someone else.")
         draft, created = RecordDraft.objects.update_or_create(
             session=session,
             author=by,
@@ -80,14 +84,19 @@ def record_sign_saved(
 ) -> SessionRecord:
     """Sign what was saved, but never while `by` has autosaved edits that "Save record" has not
     taken in: the signature would silently leave out what they just typed."""
-    draft = RecordDraft.objects.filter(session_id=record.session_id, author_id=by.pk).first()
-    if draft is not None and draft.saved_at > record.updated_at:
-        for name in RecordData.FIELDS:
-            typed = draft.data.get(name, [] if name == "zones" else "")
-            typed = typed if isinstance(typed, list) else str(typed).strip()
-            if typed != _as_typed(getattr(record, name)):
-                raise ClinicalError(
-                    "Your latest edits are kept as a draft but are not in the record yet: "
-                    "press “Save record” (its safety checks run), then sign."
-                )
-    return record_sign(record=record, by=by, ended_at=ended_at)
+    with transaction.atomic():
+        # The draft is read under the session lock, which an autosave takes too: one that
+        # arrives while signing waits, and then finds the record signed.
+        record_session_lock(record.session_id)
+        record = SessionRecord.objects.get(pk=record.pk)
+        draft = RecordDraft.objects.filter(session_id=record.session_id, author_id=by.pk).first()
+        if draft is not None and draft.saved_at > record.updated_at:
+            for name in RecordData.FIELDS:
+                typed = draft.data.get(name, [] if name == "zones" else "")
+                typed = typed if isinstance(typed, list) else str(typed).strip()
+                if typed != _as_typed(getattr(record, name)):
+                    raise ClinicalError(
+                        "Your latest edits are kept as a draft but are not in the record yet: "
+                        "press “Save record” (its safety checks run), then sign."
+                    )
+        return record_sign(record=record, by=by, ended_at=ended_at)

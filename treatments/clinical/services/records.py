@@ -311,7 +311,7 @@ def _check_all(
     return screening, consent
 
 
-def _lock_session(session_id: int) -> Session:
+def record_session_lock(session_id: int) -> Session:
     """Every write to a session's record locks the session row first, and only that row.
 
     One fixed lock for the record, its products and its signature serialises them (the record
@@ -330,7 +330,7 @@ def record_save(*, session: Session, by: User, data: RecordData) -> SessionRecor
     """Create or update the (unsigned) record, after every safety rule has passed."""
     profile = clinician_required(by=by, action="write a session record")
     with transaction.atomic():
-        session = _lock_session(session.pk)
+        session = record_session_lock(session.pk)
         record = SessionRecord.objects.filter(session=session).select_related("author").first()
         if record is not None:
             _check_editable(record, by)
@@ -360,7 +360,7 @@ def record_product_add(
     """Record a product used, after the ingredient rules; lot_use refuses unusable lots."""
     clinician_required(by=by, action="record the products used")
     with transaction.atomic():
-        session = _lock_session(record.session_id)
+        session = record_session_lock(record.session_id)
         record = SessionRecord.objects.select_related("author").get(pk=record.pk)
         record.session = session
         _check_editable(record, by)
@@ -400,7 +400,7 @@ def record_product_add(
 def record_product_remove(*, record: SessionRecord, usage: LotUsage, by: User) -> None:
     clinician_required(by=by, action="change the products used")
     with transaction.atomic():
-        _lock_session(record.session_id)
+        record_session_lock(record.session_id)
         record = SessionRecord.objects.select_related("author").get(pk=record.pk)
         _check_editable(record, by)
         if usage.session_id != record.session_id:
@@ -416,7 +416,7 @@ def record_sign(
     profile = clinician_required(by=by, action="sign a session record")
     now = timezone.now()
     with transaction.atomic():
-        session = _lock_session(record.session_id)
+        session = record_session_lock(record.session_id)
         record = SessionRecord.objects.select_related("author").get(pk=record.pk)
         record.session = session
         _check_editable(record, by)
