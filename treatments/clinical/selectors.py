@@ -179,6 +179,13 @@ def _reported_absolute(patient_ids: list[int]) -> QuerySet:
     )
 
 
+def questionnaire_open(*, patient_id: int) -> Questionnaire | None:
+    """The patient's questionnaire still waiting for their answers, if any."""
+    return Questionnaire.objects.filter(
+        patient_id=patient_id, status=Questionnaire.Status.OPEN
+    ).first()
+
+
 def questionnaire_answered(*, patient: Patient) -> Questionnaire | None:
     """The patient's answers waiting for a practitioner's review, with the rules answered."""
     return (

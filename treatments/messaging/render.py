@@ -8,7 +8,7 @@ replaced by placeholders, so a preview never hands out a working cancel link.
 from __future__ import annotations
 
 import functools
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
@@ -20,6 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar, Event, Timezone
 
+from treatments.clinical.models import Questionnaire
+from treatments.clinical.selectors import questionnaire_open
 from treatments.clinical.services.questionnaire import questionnaire_link_make
 from treatments.models import Clinic, Session
 from treatments.waitlist import links as waitlist_links
@@ -108,10 +110,7 @@ def _links(message: OutboxMessage, *, preview: bool) -> dict[str, str]:
     if message.questionnaire is not None and message.kind == Kind.QUESTIONNAIRE:
         if preview:
             return {"questionnaire": "[questionnaire link]"}
-        token = questionnaire_link_make(questionnaire=message.questionnaire, now=now)
-        return {
-            "questionnaire": conf.site_url() + reverse("messaging:link_questionnaire", args=[token])
-        }
+        return {"questionnaire": questionnaire_url(message.questionnaire, now=now)}
     offer = message.waitlist_offer
     if offer is not None and message.kind == Kind.WAITLIST_OFFER:
         return {"offer": "[offer link]" if preview else waitlist_links.offer_url(offer)}
@@ -119,11 +118,27 @@ def _links(message: OutboxMessage, *, preview: bool) -> dict[str, str]:
     if entry is not None and message.kind == Kind.WAITLIST_JOIN:
         return {"join": "[join link]" if preview else waitlist_links.join_url(entry)}
     if preview:
-        return {action: f"[{action} link]" for action in wanted}
-    return {
-        action: tokens.link_url(action=action, payload=payload, expires_at=expires_at)
-        for action, (payload, expires_at) in wanted.items()
-    }
+        links = {action: f"[{action} link]" for action in wanted}
+    else:
+        links = {
+            action: tokens.link_url(action=action, payload=payload, expires_at=expires_at)
+            for action, (payload, expires_at) in wanted.items()
+        }
+    if answers_online_request(message) and session is not None and message.patient_id:
+        # The answer to an online booking carries the open questionnaire's link: it reaches the
+        # verified address even when the patient left "reminders and aftercare" unticked (the
+        # questionnaire's own email keeps its consent gate).
+        questionnaire = questionnaire_open(patient_id=message.patient_id)
+        if questionnaire is not None:
+            links["questionnaire"] = (
+                "[questionnaire link]" if preview else questionnaire_url(questionnaire, now=now)
+            )
+    return links
+
+
+def questionnaire_url(questionnaire: Questionnaire, *, now: datetime) -> str:
+    token = questionnaire_link_make(questionnaire=questionnaire, now=now)
+    return conf.site_url() + reverse("messaging:link_questionnaire", args=[token])
 
 
 def _questionnaire_alert_context(
@@ -199,6 +214,8 @@ def context_for(message: OutboxMessage, *, clinic: Clinic, preview: bool) -> dic
         "cancel_notice_hours": conf.cancel_notice_hours(),
         "address": one_line(clinic.address),
     }
+    if "questionnaire" in ctx["links"]:
+        ctx["link_days"] = conf.questionnaire_link_days()
     if session is not None:
         ctx.update(
             session=session,

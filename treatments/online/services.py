@@ -20,6 +20,8 @@ from django.utils import timezone
 from mesoclinic.errors import BookingHeld, DomainError, NotBookable, PossibleDuplicate, SlotTaken
 from patients.models import Patient
 from patients.services import patient_create
+from treatments.clinical.selectors import questionnaire_open
+from treatments.clinical.services.questionnaire import questionnaire_link_make
 from treatments.messaging.models import Kind, OutboxMessage, Reason, Status
 from treatments.messaging.outbox import message_answer_request, message_schedule, messages_close
 from treatments.messaging.tokens import LinkError, link_make, link_read, link_use
@@ -55,6 +57,9 @@ class Confirmation:
     request: BookingRequest | None = None
     session: Session | None = None
     alternatives: list[FreeSlot] = field(default_factory=list)
+    # A signed link to the patient's open health questionnaire (booked only): shown on the
+    # outcome page to the person who just proved the address, whatever their consents.
+    questionnaire_token: str = ""
 
 
 @dataclass(frozen=True)
@@ -295,7 +300,15 @@ def _act(request: BookingRequest, *, now: datetime) -> Confirmation:
     message_answer_request(
         session_id=session.pk, booking_request_id=request.pk, to_email=request.email
     )
-    return Confirmation(outcome=Outcome.BOOKED, request=request, session=session)
+    questionnaire = questionnaire_open(patient_id=patient.pk)
+    return Confirmation(
+        outcome=Outcome.BOOKED,
+        request=request,
+        session=session,
+        questionnaire_token=(
+            questionnaire_link_make(questionnaire=questionnaire, now=now) if questionnaire else ""
+        ),
+    )
 
 
 def online_request_decide(
