@@ -365,6 +365,8 @@ CELERY_BEAT_SCHEDULE = {
         ("messaging-reap", "messaging.reap"),
         # Offers expire and the next batch of the waiting list goes out.
         ("waitlist-tick", "waitlist.tick"),
+        # Requests the desk never decided before their start are closed, the patient told.
+        ("online-lapse", "online.lapse"),
     ]
 }
 # Erasure requests whose retention period has ended are completed once a day (the job is safe

@@ -191,17 +191,18 @@ def message_still_applies(message: OutboxMessage) -> bool:
 
 # The request's state each online message is about; once the request has moved on (clicked,
 # decided, expired), a message still waiting would tell the person something no longer true.
-_ONLINE_APPLIES_WHILE = {
-    Kind.ONLINE_VERIFY: BookingRequest.Status.AWAITING_EMAIL,
-    Kind.ONLINE_RECEIVED: BookingRequest.Status.REQUESTED,
-    Kind.ONLINE_APPROVED: BookingRequest.Status.APPROVED,
-    Kind.ONLINE_DECLINED: BookingRequest.Status.DECLINED,
+_ONLINE_APPLIES_WHILE: dict[Kind, tuple[str, ...]] = {
+    Kind.ONLINE_VERIFY: (BookingRequest.Status.AWAITING_EMAIL,),
+    Kind.ONLINE_RECEIVED: (BookingRequest.Status.REQUESTED,),
+    Kind.ONLINE_APPROVED: (BookingRequest.Status.APPROVED,),
+    # Declined by the desk, or closed by the tick when never decided before its start.
+    Kind.ONLINE_DECLINED: (BookingRequest.Status.DECLINED, BookingRequest.Status.EXPIRED),
 }
 
 
 def online_message_applies(message: OutboxMessage) -> bool:
     request = message.booking_request
-    if request is None or request.status != _ONLINE_APPLIES_WHILE[Kind(message.kind)]:
+    if request is None or request.status not in _ONLINE_APPLIES_WHILE[Kind(message.kind)]:
         return False
     if message.kind == Kind.ONLINE_APPROVED:
         # It carries the booking's details: only while the session is still booked.

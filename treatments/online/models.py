@@ -13,6 +13,9 @@ class BookingRequest(models.Model):
         REQUESTED = "requested", "Waiting for the desk"
         APPROVED = "approved", "Approved and booked"
         DECLINED = "declined", "Declined"
+        # The desk never decided and the requested start passed: closed by the periodic tick,
+        # the patient told (`online_requests_lapse`).
+        EXPIRED = "expired", "Not decided in time"
         TAKEN = "taken", "Slot taken before confirmation"
         REFUSED = "refused", "Refused (please call)"
 

@@ -145,10 +145,12 @@ def online_request_get(*, pk: int) -> BookingRequest | None:
     )
 
 
-def online_requests_waiting() -> QuerySet[BookingRequest]:
-    return BookingRequest.objects.filter(status=BookingRequest.Status.REQUESTED).select_related(
-        "session_type", "practitioner__user", "patient"
-    )
+def online_requests_waiting(*, now: datetime | None = None) -> QuerySet[BookingRequest]:
+    """The requests the desk can still decide: a request whose start has passed is no longer
+    listed (the periodic tick closes it and tells the patient)."""
+    return BookingRequest.objects.filter(
+        status=BookingRequest.Status.REQUESTED, starts_at__gt=now or timezone.now()
+    ).select_related("session_type", "practitioner__user", "patient")
 
 
 def staff_bookable_online() -> QuerySet[StaffProfile]:

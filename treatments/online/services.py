@@ -40,6 +40,8 @@ from .selectors import (
 )
 
 LINK_MINUTES = 30
+# A "could not accept your request" email is news for two days, then no longer sent.
+DECLINED_USEFUL_FOR = timedelta(days=2)
 ACTION = "online_verify"
 
 
@@ -320,6 +322,10 @@ def online_request_decide(
         locked = BookingRequest.objects.select_for_update(of=("self",)).get(pk=request.pk)
         if locked.status != BookingRequest.Status.REQUESTED:
             raise DomainError("This request has already been dealt with.")
+        if locked.starts_at <= now:
+            raise DomainError(
+                "The time asked for has passed; the request is closed and the patient told."
+            )
         full = online_request_get(pk=locked.pk)
         if full is None or full.patient is None:
             raise DomainError("This request has no patient to book for; call the person.")
@@ -356,13 +362,42 @@ def online_request_decide(
             )
         else:
             _finish(locked, BookingRequest.Status.DECLINED, now)
-            message_schedule(
-                kind=Kind.ONLINE_DECLINED,
-                patient=locked.patient,
-                due_at=now,
-                expires_at=now + timedelta(days=2),
-                booking_request_id=locked.pk,
-                to_email=locked.email,
-                now=now,
-            )
+            _tell_declined(locked, now)
     return locked
+
+
+def _tell_declined(request: BookingRequest, now: datetime) -> None:
+    """ONLINE_DECLINED: its wording follows the request's status (declined, or not decided in
+    time)."""
+    message_schedule(
+        kind=Kind.ONLINE_DECLINED,
+        patient=request.patient,
+        due_at=now,
+        expires_at=now + DECLINED_USEFUL_FOR,
+        booking_request_id=request.pk,
+        to_email=request.email,
+        now=now,
+    )
+
+
+def online_requests_lapse(*, now: datetime | None = None) -> int:
+    """Close the requests the desk never decided whose start has passed, and tell each patient
+    (ONLINE_DECLINED, "not decided in time"). Run by the periodic tick (Celery beat and `make
+    run`'s loop); idempotent: a closed request is no longer REQUESTED. Returns how many."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        lapsed = list(
+            BookingRequest.objects.select_for_update(of=("self",))
+            .filter(status=BookingRequest.Status.REQUESTED, starts_at__lte=now)
+            .order_by("pk")
+        )
+        for request in lapsed:
+            _finish(request, BookingRequest.Status.EXPIRED, now)
+            messages_close(
+                OutboxMessage.objects.filter(booking_request=request, kind=Kind.ONLINE_RECEIVED),
+                status=Status.CANCELLED,
+                code=Reason.NOT_APPLICABLE,
+                reason="The request was not decided in time.",
+            )
+            _tell_declined(request, now)
+    return len(lapsed)

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from treatments.messaging import conf
 from treatments.messaging.dispatch import dispatch_in_process
+from treatments.online.services import online_requests_lapse
 from treatments.waitlist.services import offers_tick
 
 from .runserver import refuse_unsafe_bind
@@ -58,5 +59,9 @@ class Command(BaseCommand):
             except Exception:
                 # Like the dispatcher: log and try again next interval, never stop delivering.
                 log.exception("waiting-list tick failed; trying again next interval")
+            try:
+                online_requests_lapse()  # undecided online requests past their start, as beat
+            except Exception:
+                log.exception("online requests tick failed; trying again next interval")
             dispatch_in_process()
             stop.wait(conf.dispatch_interval())
