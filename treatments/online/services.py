@@ -220,11 +220,21 @@ def _alternatives(request: BookingRequest) -> list[FreeSlot]:
 
 
 def online_link_valid(*, token: str) -> bool:
+    return online_request_for_link(token=token) is not None
+
+
+def online_request_for_link(*, token: str) -> BookingRequest | None:
+    """The request a valid, unused link would confirm (None otherwise), to show what the click
+    confirms. Reads only: the link is used by `online_request_confirm`."""
     try:
-        link_read(action=ACTION, token=token)
+        payload = link_read(action=ACTION, token=token)
     except LinkError:
-        return False
-    return True
+        return None
+    pk = payload.get("r")
+    request = online_request_get(pk=pk) if isinstance(pk, int) else None
+    if request is None or request.status != BookingRequest.Status.AWAITING_EMAIL:
+        return None
+    return request
 
 
 def online_request_confirm(*, token: str, now: datetime | None = None) -> Confirmation:

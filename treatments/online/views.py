@@ -85,10 +85,26 @@ def check_email(request: HttpRequest) -> HttpResponse:
 def verify(request: HttpRequest, token: str) -> HttpResponse:
     # GET only shows a button: mail scanners open links, and must not book anything.
     if request.method == "GET":
-        if not services.online_link_valid(token=token):
+        booking_request = services.online_request_for_link(token=token)
+        if booking_request is None:
             result = services.Confirmation(outcome=services.Outcome.INVALID)
             return render(request, "online/outcome.html", {"result": result}, status=400)
-        return render(request, "online/verify.html", {"clinic": clinic_get(), "token": token})
+        clinic = clinic_get()
+        # What the click confirms, as the person chose it on the page: never anything from a
+        # patient's record (the page must look the same whether or not the email is a patient's).
+        context = {
+            "clinic": clinic,
+            "token": token,
+            "session_type": booking_request.session_type.name,
+            "practitioner": (
+                booking_request.practitioner.display_name
+                if booking_request.practitioner is not None
+                else ""
+            ),
+            "starts": booking_request.starts_at.astimezone(clinic.zone),
+            "request_mode": clinic.online_booking == OnlineBooking.REQUEST,
+        }
+        return render(request, "online/verify.html", context)
     result = services.online_request_confirm(token=token)
     status = {services.Outcome.TAKEN: 409, services.Outcome.INVALID: 400}.get(result.outcome, 200)
     context = {"clinic": clinic_get(), "result": result, "zone": clinic_get().zone}
