@@ -134,6 +134,9 @@ def test_a_new_patient_books_a_consultation_online_and_the_desk_sees_it(
     page.goto(_link(text, live_server.url))
     page.get_by_role("button", name="Confirm").click()
     page.get_by_text("You are booked").wait_for()
+    # A new patient's consultation: the health questionnaire, straight from the booked page.
+    questionnaire = page.get_by_role("link", name="Answer the health questionnaire now")
+    assert "/m/questionnaire/" in (questionnaire.get_attribute("href") or "")
     assert_accessible(page)  # reached by a click: check it too
     page.screenshot(path=screenshots / f"online-booked-{name}.png", full_page=True)
     session = Session.objects.get()
