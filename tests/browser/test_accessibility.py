@@ -34,6 +34,16 @@ def clinic_day(clinic, room, face, practitioner_profile):
         room=room,
         starts_at=timezone.now().replace(microsecond=0) + dt.timedelta(days=1),
     )
+    # And one today, so that the desk's and the practitioner's "Today" lists have a row to lay out.
+    SessionFactory(
+        patient=PatientFactory(first_name="Fanny", last_name="Price"),
+        session_type=face,
+        practitioner=practitioner_profile,
+        room=room,
+        starts_at=dt.datetime.combine(
+            timezone.localdate(timezone.now(), clinic.zone), dt.time(12), tzinfo=clinic.zone
+        ),
+    )
     return patient
 
 
@@ -53,19 +63,57 @@ def menu_links(page) -> list[str]:
     return hrefs
 
 
+# Each role's pages on the desk's screen, on a tablet held upright, and on a phone.
+SCREENS = {"desktop": (1400, 1000), "tablet": (820, 1180), "phone": (390, 844)}
+# The narrowest phone the app is laid out for: nothing scrolls sideways but the scroll regions.
+NARROWEST = (360, 740)
+
+
+def assert_no_sideways_scroll(page, width: int) -> None:
+    """The page is no wider than the window: a table wider than the screen scrolls inside its own
+    region (documentElement.scrollWidth leaves out what overflows inside such a region)."""
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= width, (
+        f"{page.url} scrolls sideways at {width} px ({wide} px wide): " + page.evaluate(_WIDEST)
+    )
+
+
+# What sticks out past the window's right edge, to name in a failure.
+_WIDEST = """() => [...document.querySelectorAll("body *")]
+  .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5
+    && !el.closest(".table-responsive, .visually-hidden"))
+  .slice(0, 5)
+  .map((el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
+    + (typeof el.className === "string" && el.className
+      ? "." + el.className.split(" ").join(".") : "")
+    + " right=" + Math.round(el.getBoundingClientRect().right))
+  .join(" | ")"""
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
 @pytest.mark.parametrize(
     "who", ["front_desk_user", "practitioner_profile", "therapist_profile", "manager_user"]
 )
 def test_every_menu_page_has_no_serious_accessibility_violation(
-    page, live_server, request, who, clinic_day
+    browser, live_server, request, who, screen, clinic_day
 ):
-    user = request.getfixturevalue(who)
-    sign_in(page, live_server.url, getattr(user, "user", user))
-    page.goto("/")
-    # Each goto runs axe-core (conftest.check_each_page) and fails on a serious/critical finding.
-    for href in menu_links(page):
-        page.goto(href)
-    page.goto(f"/patients/{clinic_day.pk}/")
+    width, height = SCREENS[screen]
+    context = checked_context(browser, live_server.url, viewport={"width": width, "height": height})
+    try:
+        page = context.new_page()
+        user = request.getfixturevalue(who)
+        sign_in(page, live_server.url, getattr(user, "user", user))
+        page.goto("/")
+        # Each goto runs axe-core (conftest.check_each_page): a serious/critical finding fails.
+        for href in [*menu_links(page), f"{live_server.url}/patients/{clinic_day.pk}/"]:
+            page.goto(href)
+            assert_no_sideways_scroll(page, width)
+            if screen == "phone":
+                page.set_viewport_size({"width": NARROWEST[0], "height": NARROWEST[1]})
+                assert_no_sideways_scroll(page, NARROWEST[0])
+                page.set_viewport_size({"width": width, "height": height})
+    finally:
+        context.close()
 
 
 def test_the_first_tab_reaches_a_skip_link_that_moves_to_the_main_content(
