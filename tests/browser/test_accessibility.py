@@ -78,6 +78,25 @@ def assert_no_sideways_scroll(page, width: int) -> None:
     )
 
 
+def assert_scroll_regions_work_by_keyboard(page) -> None:
+    """Every box that scrolls sideways is a region with a name that the keyboard reaches: it
+    takes the focus itself, or holds something that does (a link in it scrolls it into view).
+    axe-core's scrollable-region-focusable asks only the second, and not for the name."""
+    found = page.evaluate(_UNNAMED_SCROLLERS)
+    assert not found, f"{page.url}: regions that scroll but are unnamed or unreachable: {found}"
+
+
+# Boxes whose content overflows sideways and scrolls: role region, a name, and a keyboard stop.
+_UNNAMED_SCROLLERS = """() => [...document.querySelectorAll("body *")]
+  .filter((el) => el.scrollWidth > el.clientWidth + 1
+    && ["auto", "scroll"].includes(getComputedStyle(el).overflowX))
+  .filter((el) => el.getAttribute("role") !== "region"
+    || !(el.getAttribute("aria-label") || el.getAttribute("aria-labelledby"))
+    || !(el.tabIndex >= 0
+      || el.querySelector("a[href], button, input, select, textarea, [tabindex]")))
+  .map((el) => el.outerHTML.slice(0, 120))"""
+
+
 # What sticks out past the window's right edge, to name in a failure.
 _WIDEST = """() => [...document.querySelectorAll("body *")]
   .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5
@@ -108,9 +127,11 @@ def test_every_menu_page_has_no_serious_accessibility_violation(
         for href in [*menu_links(page), f"{live_server.url}/patients/{clinic_day.pk}/"]:
             page.goto(href)
             assert_no_sideways_scroll(page, width)
+            assert_scroll_regions_work_by_keyboard(page)
             if screen == "phone":
                 page.set_viewport_size({"width": NARROWEST[0], "height": NARROWEST[1]})
                 assert_no_sideways_scroll(page, NARROWEST[0])
+                assert_scroll_regions_work_by_keyboard(page)
                 page.set_viewport_size({"width": width, "height": height})
     finally:
         context.close()
