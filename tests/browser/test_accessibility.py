@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from patients.models import Patient
@@ -133,6 +134,50 @@ def test_every_menu_page_has_no_serious_accessibility_violation(
                 assert_no_sideways_scroll(page, NARROWEST[0])
                 assert_scroll_regions_work_by_keyboard(page)
                 page.set_viewport_size({"width": width, "height": height})
+    finally:
+        context.close()
+
+
+def deeper_pages(who: str, patient: Patient, practitioner) -> list[str]:
+    """Pages one step past the menu that hold the widest tables: the clinic's set-up for the
+    manager, the patient's messages and clinical record for the practitioner."""
+    if who == "manager_user":
+        return [
+            reverse("treatments:setup_rooms"),
+            reverse("treatments:setup_session_types"),
+            reverse("treatments:setup_staff"),
+            reverse("treatments:setup_staff_hours", args=[practitioner.pk]),
+            reverse("treatments:setup_opening_hours"),
+            reverse("signin_locks"),
+            reverse("clinical:screening_rules"),
+            reverse("messaging:patient_messages", args=[patient.pk]),
+        ]
+    return [
+        reverse("clinical:patient", args=[patient.pk]),
+        reverse("clinical:consent_overview", args=[patient.pk]),
+        reverse("messaging:patient_messages", args=[patient.pk]),
+    ]
+
+
+@pytest.mark.parametrize("who", ["manager_user", "practitioner_profile"])
+def test_the_pages_past_the_menu_fit_a_phone_too(
+    browser, live_server, request, who, clinic_day, practitioner_profile
+):
+    width, height = SCREENS["phone"]
+    context = checked_context(browser, live_server.url, viewport={"width": width, "height": height})
+    try:
+        page = context.new_page()
+        user = request.getfixturevalue(who)
+        sign_in(page, live_server.url, getattr(user, "user", user))
+        for path in deeper_pages(who, clinic_day, practitioner_profile):
+            response = page.goto(path)  # axe-core runs here
+            assert response is not None and response.status == 200, path
+            assert_no_sideways_scroll(page, width)
+            assert_scroll_regions_work_by_keyboard(page)
+            page.set_viewport_size({"width": NARROWEST[0], "height": NARROWEST[1]})
+            assert_no_sideways_scroll(page, NARROWEST[0])
+            assert_scroll_regions_work_by_keyboard(page)
+            page.set_viewport_size({"width": width, "height": height})
     finally:
         context.close()
 
