@@ -41,11 +41,11 @@ class RecordingSink(SmtpSink):
 
     def __init__(self) -> None:
         super().__init__()
-        self.messages: list[Any] = []
+        self.parsed: list[Any] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
-            self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
+            self.parsed.append(email.message_from_bytes(envelope.content, policy=default_policy))
         return await super().handle_DATA(server, session, envelope)
 
 
@@ -104,7 +104,7 @@ def test_the_patient_answers_on_a_phone_and_the_practitioner_finds_the_answers_p
         settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
         settings.MESSAGING_SITE_URL = live_server.url
         dispatch_in_process()
-    (message,) = [m for m in sink.messages if "health questions" in m["Subject"]]
+    (message,) = [m for m in sink.parsed if "health questions" in m["Subject"]]
     assert message["To"] == "nina@example.com"
     text = message.get_body(preferencelist=("plain",)).get_content()
     link = re.search(rf"{re.escape(live_server.url)}/m/questionnaire/\S+/", text).group(0)
