@@ -51,6 +51,18 @@ def over_limit(request: HttpRequest, *, group: str, value: str | None, rate: str
     return None
 
 
+def public_form_over_limits(request: HttpRequest, email: str) -> int | None:
+    """The public pages that send mail to a typed address (online booking, joining the waiting
+    list) share one budget per client address and one per email: seconds to wait, or None."""
+    by_ip = over_limit(request, group="online-ip", value=None, rate=settings.ONLINE_BOOKING_IP_RATE)
+    return by_ip or over_limit(
+        request,
+        group="online-email",
+        value=email.strip().lower(),
+        rate=settings.ONLINE_BOOKING_EMAIL_RATE,
+    )
+
+
 def rate_limited_per_ip(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Answer 429 once an address has made more than PUBLIC_LINK_RATE_LIMIT such requests."""
 

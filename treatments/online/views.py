@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -10,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from mesoclinic.access import BOOKING, StaffRequest, allow, public
 from mesoclinic.errors import DomainError
-from mesoclinic.ratelimit import over_limit, rate_limited_per_ip, too_many
+from mesoclinic.ratelimit import public_form_over_limits, rate_limited_per_ip, too_many
 from treatments.models import OnlineBooking
 from treatments.selectors import clinic_get
 
@@ -37,16 +36,6 @@ def _choose(request: HttpRequest) -> tuple[ChooseForm, list[selectors.FreeSlot]]
     return form, slots
 
 
-def _over_limits(request: HttpRequest, email: str) -> int | None:
-    by_ip = over_limit(request, group="online-ip", value=None, rate=settings.ONLINE_BOOKING_IP_RATE)
-    return by_ip or over_limit(
-        request,
-        group="online-email",
-        value=email.strip().lower(),
-        rate=settings.ONLINE_BOOKING_EMAIL_RATE,
-    )
-
-
 @public
 @require_http_methods(["GET", "POST"])
 def book(request: HttpRequest) -> HttpResponse:
@@ -57,7 +46,7 @@ def book(request: HttpRequest) -> HttpResponse:
     identify = IdentifyForm(request.POST or None, initial={"is_new": "0"})
     if request.method == "POST" and choose.is_valid() and identify.is_valid():
         data = identify.cleaned_data
-        wait = _over_limits(request, data["email"])
+        wait = public_form_over_limits(request, data["email"])
         if wait:
             return too_many(request, wait)
         try:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from mesoclinic.access import BOOKING, MANAGEMENT, StaffRequest, allow, public
 from mesoclinic.errors import DomainError
-from mesoclinic.ratelimit import over_limit, rate_limited_per_ip, too_many
+from mesoclinic.ratelimit import public_form_over_limits, rate_limited_per_ip, too_many
 from patients.models import Patient
 from patients.selectors import patients_search
 from treatments.courses.models import Course
@@ -176,17 +175,6 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "waitlist/offer_outcome.html", context, status=status)
 
 
-def _over_limits(request: HttpRequest, email: str) -> int | None:
-    # The online booking page's limits, shared: joining the list is one more way to send mail.
-    by_ip = over_limit(request, group="online-ip", value=None, rate=settings.ONLINE_BOOKING_IP_RATE)
-    return by_ip or over_limit(
-        request,
-        group="online-email",
-        value=email.strip().lower(),
-        rate=settings.ONLINE_BOOKING_EMAIL_RATE,
-    )
-
-
 @public
 @require_http_methods(["GET", "POST"])
 def join(request: HttpRequest) -> HttpResponse:
@@ -205,7 +193,7 @@ def join(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        wait = _over_limits(request, data["email"])
+        wait = public_form_over_limits(request, data["email"])
         if wait:
             return too_many(request, wait)
         try:
