@@ -27,7 +27,14 @@ from treatments.models import Clinic, Session
 from treatments.waitlist import links as waitlist_links
 
 from . import conf, course_messages, tokens
-from .models import NUDGE_KINDS, PRE_SESSION_KINDS, STAFF_KINDS, Kind, OutboxMessage
+from .models import (
+    NUDGE_KINDS,
+    PRE_SESSION_KINDS,
+    REQUESTED_KINDS,
+    STAFF_KINDS,
+    Kind,
+    OutboxMessage,
+)
 from .outbox import answers_online_request, recipient_email
 
 REACTION_LINK_DAYS = 14
@@ -210,6 +217,8 @@ def context_for(message: OutboxMessage, *, clinic: Clinic, preview: bool) -> dic
         # Sent because the person asked on the booking page, not under a consent: the footer
         # must not claim they agreed to reminder emails.
         "answer": answers_online_request(message),
+        # A waiting-list offer: sent because the patient asked to be told, not under a consent.
+        "requested": message.kind in REQUESTED_KINDS,
         "links": _links(message, preview=preview),
         "cancel_notice_hours": conf.cancel_notice_hours(),
         "address": one_line(clinic.address),

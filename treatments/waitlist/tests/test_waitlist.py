@@ -91,6 +91,17 @@ def test_the_offer_email_carries_a_link_that_shows_the_offer(booked, waiting, cl
     assert Offer.objects.filter(status=Offer.Status.OFFERED).count() == 3
 
 
+def test_the_offer_email_says_why_it_was_sent_without_claiming_a_consent(booked, waiting):
+    """An offer answers the patient's own request to be told: its footer says so (text and
+    HTML), never that they agreed to reminder emails."""
+    session_cancel(session=booked, reason="Patient unwell")
+    email = message_email(offer_rows().first(), clinic=clinic_get())
+    html = email.alternatives[0][0]
+    for part in (email.body, html):
+        assert "You asked to be told when a time like this is freed" in part
+        assert "agreed to receive" not in part
+
+
 def _token(offer):
     return links.offer_token(offer)
 
