@@ -46,6 +46,11 @@ def _answers_prefetch() -> Prefetch:
     return Prefetch("answers", queryset=ScreeningAnswer.objects.select_related("rule"))
 
 
+def screening_latest(*, patient_id: int) -> Screening | None:
+    """The patient's latest screening (valid or not), without its answers. One query."""
+    return Screening.objects.filter(patient_id=patient_id).order_by("-taken_at", "-id").first()
+
+
 def screening_current(*, patient: Patient) -> Screening | None:
     """The latest screening (valid or not), with its answers and rules."""
     return (

@@ -27,6 +27,7 @@ from patients.services import patient_booking_hold_set
 
 from ..errors import ClinicalError
 from ..models import Screening, ScreeningRule
+from ..selectors import screening_latest
 from .authority import clinical_profile, clinician_required
 
 OBJECT = "booking_hold"
@@ -44,10 +45,8 @@ def screening_holds_booking(*, screening: Screening) -> bool:
 
 def booking_hold_follow_screening(*, screening: Screening, by: User) -> None:
     """Set or lift the hold from the patient's latest screening; call in its transaction."""
-    latest = Screening.objects.filter(patient_id=screening.patient_id).order_by("-taken_at", "-id")[
-        :1
-    ]
-    if [s.pk for s in latest] != [screening.pk]:
+    latest = screening_latest(patient_id=screening.patient_id)
+    if latest is None or latest.pk != screening.pk:
         return  # a back-dated screening does not overrule a newer one
     held = screening_holds_booking(screening=screening)
     if patient_booking_hold_set(patient=screening.patient, held=held):

@@ -41,7 +41,7 @@ from treatments.models import Session, StaffProfile
 
 from ..errors import ClinicalError
 from ..models import Questionnaire, ReportedAnswer, Screening, ScreeningRule
-from ..selectors import practitioners_to_alert
+from ..selectors import practitioners_to_alert, screening_latest
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +51,6 @@ OPEN_STATUSES = (Questionnaire.Status.OPEN, Questionnaire.Status.ANSWERED)
 
 class QuestionnaireClosed(ClinicalError):
     """The questionnaire was answered already, or is no longer needed."""
-
-
-def _latest_screening(patient_id: int) -> Screening | None:
-    return Screening.objects.filter(patient_id=patient_id).order_by("-taken_at", "-id").first()
 
 
 def _first_stale_session(
@@ -102,7 +98,7 @@ def questionnaire_sync(*, patient_id: int, now: datetime | None = None) -> Quest
     open questionnaire, if any.
     """
     now = now or timezone.now()
-    screening = _latest_screening(patient_id)
+    screening = screening_latest(patient_id=patient_id)
     basis_id = screening.pk if screening is not None else None
     first = _first_stale_session(patient_id, screening, now)
     current = (
