@@ -170,15 +170,20 @@ def patients_flags(
     return flags
 
 
+def reported_absolute_answers(*, patient_ids: Iterable[int]) -> QuerySet[ReportedAnswer]:
+    """The patients' unreviewed "yes" answers to an absolute rule in their questionnaire."""
+    return ReportedAnswer.objects.filter(
+        questionnaire__patient_id__in=patient_ids,
+        questionnaire__status=Questionnaire.Status.ANSWERED,
+        answer=True,
+        rule__severity=ScreeningRule.Severity.ABSOLUTE,
+    )
+
+
 def _reported_absolute(patient_ids: list[int]) -> QuerySet:
     """Patients with an unreviewed "yes" to an absolute rule in their questionnaire."""
     return (
-        ReportedAnswer.objects.filter(
-            questionnaire__patient_id__in=patient_ids,
-            questionnaire__status=Questionnaire.Status.ANSWERED,
-            answer=True,
-            rule__severity=ScreeningRule.Severity.ABSOLUTE,
-        )
+        reported_absolute_answers(patient_ids=patient_ids)
         .values_list("questionnaire__patient_id", flat=True)
         .distinct()
     )

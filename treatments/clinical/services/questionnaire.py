@@ -41,7 +41,7 @@ from treatments.models import Session, StaffProfile
 
 from ..errors import ClinicalError
 from ..models import Questionnaire, ReportedAnswer, Screening, ScreeningRule
-from ..selectors import practitioners_to_alert, screening_latest
+from ..selectors import practitioners_to_alert, reported_absolute_answers, screening_latest
 
 log = logging.getLogger(__name__)
 
@@ -339,12 +339,7 @@ def reported_contraindication(
     """An absolute contraindication the patient reported at home, not yet reviewed, that applies
     to this technique and these ingredients (as a screening's would)."""
     ingredients = [name.strip().lower() for name in ingredients or [] if name.strip()]
-    rows = ReportedAnswer.objects.filter(
-        questionnaire__patient_id=patient_id,
-        questionnaire__status=Questionnaire.Status.ANSWERED,
-        answer=True,
-        rule__severity=ScreeningRule.Severity.ABSOLUTE,
-    ).select_related("rule")
+    rows = reported_absolute_answers(patient_ids=[patient_id]).select_related("rule")
     for row in rows:
         if technique is None or row.rule.applies(
             detail=row.detail, technique=technique, ingredients=ingredients
