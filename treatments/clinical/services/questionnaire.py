@@ -41,7 +41,12 @@ from treatments.models import Session, StaffProfile
 
 from ..errors import ClinicalError
 from ..models import Questionnaire, ReportedAnswer, Screening, ScreeningRule
-from ..selectors import practitioners_to_alert, reported_absolute_answers, screening_latest
+from ..selectors import (
+    practitioners_to_alert,
+    questionnaire_rules,
+    reported_absolute_answers,
+    screening_latest,
+)
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +227,7 @@ def questionnaire_answer(
     link, or a questionnaire no longer open.
     """
     now = now or timezone.now()
-    rules = list(ScreeningRule.objects.filter(active=True))
+    rules = questionnaire_rules()
     _check_answers(rules, answers)
     with transaction.atomic():
         pk, patient_id = _ids(tokens.link_use(action=LINK_ACTION, token=token, now=now))

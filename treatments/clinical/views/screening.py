@@ -13,7 +13,7 @@ from patients.models import Patient
 
 from .. import forms as f
 from ..models import ClinicalSettings, Screening, ScreeningRule
-from ..selectors import questionnaire_answered
+from ..selectors import questionnaire_answered, questionnaire_rules
 from ..services.rules import clinical_settings_update, screening_rule_save
 from ..services.screening import screening_findings, screening_record
 from .common import VIEW
@@ -22,16 +22,15 @@ from .common import VIEW
 @allow(CLINICAL)
 def screening_create(request: StaffRequest, patient_pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=patient_pk)
-    rules = list(ScreeningRule.objects.filter(active=True))
-    form = f.ScreeningForm(request.POST or None, rules=rules)
+    form = f.ScreeningForm(request.POST or None, rules=questionnaire_rules())
     # The answers the patient gave at home, pre-filled and marked unconfirmed. The form carries
     # which questionnaire it showed, so answers arriving meanwhile are not passed over.
     questionnaire = questionnaire_answered(patient=patient)
     shown = request.POST.get("questionnaire") if request.method == "POST" else None
-    if questionnaire is not None and (request.method == "GET" or shown == str(questionnaire.pk)):
+    reviewed = questionnaire if questionnaire and shown == str(questionnaire.pk) else None
+    if questionnaire is not None and (request.method == "GET" or reviewed is not None):
         form.prefill_reported(questionnaire)
         audit_log(actor=request.user, patient=patient, action=VIEW, obj=questionnaire)
-    reviewed = questionnaire if shown and questionnaire and shown == str(questionnaire.pk) else None
     if request.method == "POST" and form.is_valid():
         try:
             screening = screening_record(
