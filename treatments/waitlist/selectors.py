@@ -120,10 +120,13 @@ def entry_days(entry: Entry, bounds: CourseBounds) -> tuple[date, date]:
     return first, last
 
 
-def _people(entry: Entry) -> list[StaffProfile]:
-    staff = list(staff_bookable().order_by("user__first_name", "user__last_name", "pk"))
+def bookable_staff() -> list[StaffProfile]:
+    return list(staff_bookable().order_by("user__first_name", "user__last_name", "pk"))
+
+
+def _people(entry: Entry, staff: list[StaffProfile]) -> list[StaffProfile]:
     if entry.practitioner_id is not None:
-        staff = [s for s in staff if s.pk == entry.practitioner_id]
+        return [s for s in staff if s.pk == entry.practitioner_id]
     return staff
 
 
@@ -135,6 +138,7 @@ def slots_for_entry(
     earliest_start: datetime,
     zone: ZoneInfo,
     rooms: list[Room] | None = None,
+    staff: list[StaffProfile] | None = None,
     freed: Freed | None = None,
     limit: int = 1,
     cache: dict[tuple[int, int | None, date, date], list[FreeStart]] | None = None,
@@ -163,7 +167,7 @@ def slots_for_entry(
     if cache is None or key not in cache:
         computed = offers_between(
             session_type=session_type,
-            practitioners=_people(entry),
+            practitioners=_people(entry, staff if staff is not None else bookable_staff()),
             rooms=rooms if rooms is not None else list(rooms_active()),
             first_day=first,
             days=(last - first).days + 1,

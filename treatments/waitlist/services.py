@@ -56,6 +56,7 @@ from .selectors import (
     ALTERNATIVES_DAYS,
     Freed,
     Slot,
+    bookable_staff,
     offer_get,
     offer_slot_free,
     slots_for_entry,
@@ -404,6 +405,7 @@ def release_offer_next_batch(
         .order_by("joined_at", "pk")
     )
     rooms = list(rooms_active())
+    staff = bookable_staff()
     cache: dict[tuple[int, int | None, date, date], list[FreeStart]] = {}
     batch = release.batches + 1
     made: list[Offer] = []
@@ -415,6 +417,7 @@ def release_offer_next_batch(
             earliest_start=earliest_start,
             zone=zone,
             rooms=rooms,
+            staff=staff,
             freed=freed,
             cache=cache,
         )
