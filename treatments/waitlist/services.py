@@ -445,12 +445,12 @@ def release_offer_next_batch(
 def on_time_freed(freed: FreedTime) -> None:
     """booking_hooks.freed_hooks' "waitlist" slot: offer the freed time at once, in the freeing
     write's transaction (a cancel that rolls back offers nothing)."""
+    if not Entry.objects.filter(status=Entry.Status.ACTIVE).exists():
+        return  # the common case, first: one query on every cancel while nobody waits
     now = timezone.now()
     cfg = waitlist_settings()
     if freed.ends_at <= now + _notice(cfg):
         return  # a no-show, or time too close to offer: nothing can be offered
-    if not Entry.objects.filter(status=Entry.Status.ACTIVE).exists():
-        return
     release = Release.objects.create(
         practitioner_id=freed.practitioner_id,
         room_id=freed.room_id,
