@@ -680,14 +680,14 @@ def offers_tick(*, now: datetime | None = None) -> dict[str, int]:
         counts["taken"] = len(taken)
     with transaction.atomic():
         past = list(
-            Entry.objects.select_for_update(of=("self",), skip_locked=True).filter(
+            Entry.objects.select_for_update(of=("self",), skip_locked=True)
+            .filter(
                 status__in=(Entry.Status.ACTIVE, Entry.Status.AWAITING_EMAIL),
                 latest__lt=now.astimezone(clinic_zone()).date(),
             )
+            .values_list("pk", flat=True)
         )
-        for entry in past:
-            entry.status, entry.closed_at = Entry.Status.EXPIRED, now
-            entry.save(update_fields=["status", "closed_at"])
+        Entry.objects.filter(pk__in=past).update(status=Entry.Status.EXPIRED, closed_at=now)
         Entry.objects.filter(status=Entry.Status.AWAITING_EMAIL, verify_expires_at__lte=now).update(
             status=Entry.Status.EXPIRED, closed_at=now
         )
