@@ -17,6 +17,7 @@ from treatments.courses.models import Course
 from treatments.courses.planner import step_active_session
 from treatments.models import Room, StaffProfile
 from treatments.selectors import (
+    LONGEST_HELD_SLOT,
     clinic_zone,
     patient_session_conflicts,
     rooms_active,
@@ -120,11 +121,32 @@ def entry_days(entry: Entry, bounds: CourseBounds) -> tuple[date, date]:
     return first, last
 
 
-def _people(entry: Entry) -> list[StaffProfile]:
-    staff = list(staff_bookable().order_by("user__first_name", "user__last_name", "pk"))
+def bookable_staff() -> list[StaffProfile]:
+    return list(staff_bookable().order_by("user__first_name", "user__last_name", "pk"))
+
+
+def _people(entry: Entry, staff: list[StaffProfile]) -> list[StaffProfile]:
     if entry.practitioner_id is not None:
-        staff = [s for s in staff if s.pk == entry.practitioner_id]
+        return [s for s in staff if s.pk == entry.practitioner_id]
     return staff
+
+
+def _patient_sessions(
+    patient_id: int, candidates: list[FreeStart], duration: timedelta
+) -> list[tuple[datetime, datetime]]:
+    """The patient's active sessions that can meet any candidate: one query for the search,
+    the same rule as patient_session_conflicts (checked per start by _overlaps)."""
+    starts = [c.starts_at for c in candidates]
+    return list(
+        patient_session_conflicts(
+            patient_id=patient_id, starts_at=min(starts), ends_at=max(starts) + duration
+        ).values_list("starts_at", "ends_at")
+    )
+
+
+def _overlaps(busy: list[tuple[datetime, datetime]], start: datetime, end: datetime) -> bool:
+    """patient_session_conflicts(starts_at=start, ends_at=end).exists(), on rows already read."""
+    return any(s < end and s > start - LONGEST_HELD_SLOT and e > start for s, e in busy)
 
 
 def slots_for_entry(
@@ -135,6 +157,7 @@ def slots_for_entry(
     earliest_start: datetime,
     zone: ZoneInfo,
     rooms: list[Room] | None = None,
+    staff: list[StaffProfile] | None = None,
     freed: Freed | None = None,
     limit: int = 1,
     cache: dict[tuple[int, int | None, date, date], list[FreeStart]] | None = None,
@@ -163,7 +186,7 @@ def slots_for_entry(
     if cache is None or key not in cache:
         computed = offers_between(
             session_type=session_type,
-            practitioners=_people(entry),
+            practitioners=_people(entry, staff if staff is not None else bookable_staff()),
             rooms=rooms if rooms is not None else list(rooms_active()),
             first_day=first,
             days=(last - first).days + 1,
@@ -176,6 +199,7 @@ def slots_for_entry(
     if freed is not None:
         # The freed start itself first, then the starts nearest to it.
         candidates.sort(key=lambda c: (abs(c.starts_at - freed.starts_at), c.starts_at))
+    busy: list[tuple[datetime, datetime]] | None = None
     for candidate in candidates:
         start = candidate.starts_at
         if start < earliest_start:
@@ -193,11 +217,9 @@ def slots_for_entry(
         if not entry.fits_time_of_day(start.astimezone(zone).time()):
             continue
         # One patient, one session at a time (the booking service's patient rule).
-        if patient_session_conflicts(
-            patient_id=entry.patient.pk,
-            starts_at=start,
-            ends_at=start + session_type.duration,
-        ).exists():
+        if busy is None:
+            busy = _patient_sessions(entry.patient.pk, candidates, session_type.duration)
+        if _overlaps(busy, start, start + session_type.duration):
             continue
         found.append(Slot(start, candidate.practitioner_id, room_id))
         if len(found) >= limit:

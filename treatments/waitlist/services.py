@@ -56,6 +56,7 @@ from .selectors import (
     ALTERNATIVES_DAYS,
     Freed,
     Slot,
+    bookable_staff,
     offer_get,
     offer_slot_free,
     slots_for_entry,
@@ -404,6 +405,7 @@ def release_offer_next_batch(
         .order_by("joined_at", "pk")
     )
     rooms = list(rooms_active())
+    staff = bookable_staff()
     cache: dict[tuple[int, int | None, date, date], list[FreeStart]] = {}
     batch = release.batches + 1
     made: list[Offer] = []
@@ -415,6 +417,7 @@ def release_offer_next_batch(
             earliest_start=earliest_start,
             zone=zone,
             rooms=rooms,
+            staff=staff,
             freed=freed,
             cache=cache,
         )
@@ -442,12 +445,12 @@ def release_offer_next_batch(
 def on_time_freed(freed: FreedTime) -> None:
     """booking_hooks.freed_hooks' "waitlist" slot: offer the freed time at once, in the freeing
     write's transaction (a cancel that rolls back offers nothing)."""
+    if not Entry.objects.filter(status=Entry.Status.ACTIVE).exists():
+        return  # the common case, first: one query on every cancel while nobody waits
     now = timezone.now()
     cfg = waitlist_settings()
     if freed.ends_at <= now + _notice(cfg):
         return  # a no-show, or time too close to offer: nothing can be offered
-    if not Entry.objects.filter(status=Entry.Status.ACTIVE).exists():
-        return
     release = Release.objects.create(
         practitioner_id=freed.practitioner_id,
         room_id=freed.room_id,
@@ -677,14 +680,14 @@ def offers_tick(*, now: datetime | None = None) -> dict[str, int]:
         counts["taken"] = len(taken)
     with transaction.atomic():
         past = list(
-            Entry.objects.select_for_update(of=("self",), skip_locked=True).filter(
+            Entry.objects.select_for_update(of=("self",), skip_locked=True)
+            .filter(
                 status__in=(Entry.Status.ACTIVE, Entry.Status.AWAITING_EMAIL),
                 latest__lt=now.astimezone(clinic_zone()).date(),
             )
+            .values_list("pk", flat=True)
         )
-        for entry in past:
-            entry.status, entry.closed_at = Entry.Status.EXPIRED, now
-            entry.save(update_fields=["status", "closed_at"])
+        Entry.objects.filter(pk__in=past).update(status=Entry.Status.EXPIRED, closed_at=now)
         Entry.objects.filter(status=Entry.Status.AWAITING_EMAIL, verify_expires_at__lte=now).update(
             status=Entry.Status.EXPIRED, closed_at=now
         )

@@ -486,3 +486,37 @@ def test_a_cancel_costs_the_same_queries_however_many_wait_for_something_else(
     many = _cancel_queries(book_and_wait(40, 1))
     assert not Offer.objects.exists()  # they all wait for evenings
     assert many == few
+
+
+def _search_queries(entry) -> tuple[int, list]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from treatments.waitlist.selectors import slots_for_entry
+
+    start = SLOT - dt.timedelta(hours=3)
+    with CaptureQueriesContext(connection) as queries:
+        slots = slots_for_entry(
+            entry=entry, first_day=DAY, last_day=DAY, earliest_start=start, zone=LONDON
+        )
+    return len(queries), slots
+
+
+def test_the_patient_rule_costs_the_same_queries_however_many_starts_it_refuses(
+    clinic, frozen, face, practitioner_profile, room
+):
+    free = entry_add(patient=PatientFactory(), wish=wish(face))
+    frozen.shift(dt.timedelta(minutes=1))
+    busy = entry_add(patient=PatientFactory(), wish=wish(face))
+    # The busy patient is in sessions all morning (elsewhere): every start then is refused.
+    morning = SLOT - dt.timedelta(hours=3)
+    for n in range(8):
+        SessionFactory(
+            patient=busy.patient, session_type=face, starts_at=morning + n * face.duration
+        )
+    few, free_slots = _search_queries(free)
+    many, busy_slots = _search_queries(busy)
+    assert free_slots and busy_slots
+    assert busy_slots[0].starts_at >= morning + 8 * face.duration
+    assert busy_slots[0].starts_at > free_slots[0].starts_at
+    assert many == few
