@@ -192,24 +192,17 @@ def load_columns(
         working = availability_for(
             staff_ids=staff_ids, first_day=days[0], days=len(days), zone=zone
         )
-        sessions = _calendar_sessions(
-            _with_patient_cancellation(
-                sessions_between(starts=starts, ends=ends, practitioner_ids=staff_ids)
-            ).values_list(*CALENDAR_VALUES)
-        )
         key = "practitioner_id"
+        shown = sessions_between(starts=starts, ends=ends, practitioner_ids=staff_ids)
     elif room_ids:
         # A room is bookable whenever the clinic is open.
         opening = opening_intervals(first_day=days[0], days=len(days), zone=zone)
         working = {(room_id, d): opening[d] for room_id in room_ids for d in days}
-        sessions = _calendar_sessions(
-            _with_patient_cancellation(
-                sessions_between(starts=starts, ends=ends, room_ids=room_ids)
-            ).values_list(*CALENDAR_VALUES)
-        )
         key = "room_id"
+        shown = sessions_between(starts=starts, ends=ends, room_ids=room_ids)
     else:
         return None
+    sessions = _calendar_sessions(_with_patient_cancellation(shown).values_list(*CALENDAR_VALUES))
 
     by_column: dict[tuple[int, date], list[CalendarSession]] = defaultdict(list)
     for session in sessions:
