@@ -67,7 +67,6 @@ def cell_display(cell: Cell, *, detail: str, zone: ZoneInfo) -> None:
             f"cal-status-{s.status}{cell.column.today}{' cal-movable' if movable else ''}"
         )
         cell.url = f"{detail}{s.pk}/"
-        cell.times = times
         patient = s.patient
         cell.patient = patient.full_name
         where = s.room.name if cell.column.practitioner else s.practitioner.display_name
@@ -77,7 +76,6 @@ def cell_display(cell: Cell, *, detail: str, zone: ZoneInfo) -> None:
         badge = STATUS_BADGES.get(s.status, "")
         if movable and getattr(s, "patient_confirmed", False):
             badge += CONFIRMED_MARK
-        cell.badge = mark_safe(badge)  # noqa: S308 (constants above)
         cell.share = cell.session_share
         # The block shows the start and a short name on its first line, so that even a
         # 15-minute block keeps the patient; the popover (hover and keyboard focus) shows

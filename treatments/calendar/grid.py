@@ -329,7 +329,6 @@ def build_rows(
         type_part = f"session_type={session_type.pk}&" if session_type else ""
         slot = SlotText(
             url=f"{book_base}?{type_part}date={day.isoformat()}&time=",
-            resource="",
             aria=f" on {day:%a} {day.day} {day:%b}",
             type_name=session_type.name if session_type else "",
             held=(session_type.duration_minutes + session_type.buffer_minutes)
