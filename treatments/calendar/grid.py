@@ -143,30 +143,31 @@ def build_columns(
                     room=rooms[0] if rooms else None,
                 )
             )
-        return columns
-    d = days[0]
-    for person in staff:
-        columns.append(
-            Column(
-                day=d,
-                label=person.display_name,
-                sublabel=person.get_qualification_display(),
-                url=url(view="week", practitioner=person.pk, room=None, by=None),
-                is_today=d == today,
-                practitioner=person,
+    else:
+        d = days[0]
+        for person in staff:
+            columns.append(
+                Column(
+                    day=d,
+                    label=person.display_name,
+                    sublabel=person.get_qualification_display(),
+                    url=url(view="week", practitioner=person.pk, room=None, by=None),
+                    is_today=d == today,
+                    practitioner=person,
+                )
             )
-        )
-    for r in rooms:
-        columns.append(
-            Column(
-                day=d,
-                label=r.name,
-                sublabel="Room",
-                url=url(view="week", room=r.pk, practitioner=None, by=None),
-                is_today=d == today,
-                room=r,
+        for r in rooms:
+            columns.append(
+                Column(
+                    day=d,
+                    label=r.name,
+                    sublabel="Room",
+                    url=url(view="week", room=r.pk, practitioner=None, by=None),
+                    is_today=d == today,
+                    room=r,
+                )
             )
-        )
+    # Both views: today's column carries the current-time line, every header where a drop goes.
     for column in columns:
         column.today = " cal-on-today" if column.is_today else ""
         column.drop = format_html(
