@@ -103,9 +103,10 @@ class SessionLimitsMiddleware:
             )
         else:
             # The warning's status check is not activity. Written at most every few seconds,
-            # so a page's burst of requests saves the session once.
-            passive = request.path == reverse("session_status")
-            if not passive and now - session[LAST_SEEN_AT] >= min(30.0, idle_seconds() / 20):
+            # so a page's burst of requests saves the session once (and reverse() runs only
+            # then, not on every request).
+            due = now - session[LAST_SEEN_AT] >= min(30.0, idle_seconds() / 20)
+            if due and request.path != reverse("session_status"):
                 session[LAST_SEEN_AT] = now
             return None
         request.mesoclinic_logout_reason = reason  # type: ignore[attr-defined]

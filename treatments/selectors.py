@@ -372,7 +372,7 @@ def booked_outside_hours(*, staff_ids: list[int] | None = None) -> int:
     """How many future booked sessions no longer fit their practitioner's bookable hours.
 
     Hours changes never move sessions; this tells the manager how many to look at. Three queries
-    for the availability, whatever the span.
+    in all (the sessions, then two for the availability), whatever the span.
     """
     sessions = list(
         sessions_booked_from_now(practitioner_ids=staff_ids)

@@ -29,8 +29,9 @@ CACHE_SECONDS = 60 * 60
 # by the previous release (2: classes instead of style attributes, for the CSP; 3: the patient's
 # confirmation mark; 4: free slots are those offered for the chosen session type, which is part
 # of the key; 5: session-type colours, status symbols, popovers, drag and drop; 6: the patient's own
-# cancellation by link marked on the freed slot; 7: the grid's scroll wrapper is a named region).
-MARKUP_VERSION = 7
+# cancellation by link marked on the freed slot; 7: the grid's scroll wrapper is a named region;
+# 8: the week view's headers say where a drop goes and today's column is marked, as the day view's).
+MARKUP_VERSION = 8
 QUARTER = timedelta(minutes=15)
 
 

@@ -123,8 +123,6 @@ class Cell:
     css: str = ""
     title: str = ""
     aria: str = ""
-    times: str = ""
-    badge: str = ""  # SafeString once filled
     patient: str = ""
     meta: str = ""
     url: str = ""
@@ -149,17 +147,12 @@ class Row:
     # The row's markup (`display.row_html`); SafeString once filled.
     html: str = ""
 
-    @property
-    def on_the_hour(self) -> bool:
-        return self.at.minute == 0
-
 
 @dataclass
 class SlotText:
     """What every free quarter hour of a column shares, formatted once per column."""
 
     url: str
-    resource: str
     aria: str
     type_name: str = ""
     held: int = 0

@@ -67,7 +67,6 @@ def cell_display(cell: Cell, *, detail: str, zone: ZoneInfo) -> None:
             f"cal-status-{s.status}{cell.column.today}{' cal-movable' if movable else ''}"
         )
         cell.url = f"{detail}{s.pk}/"
-        cell.times = times
         patient = s.patient
         cell.patient = patient.full_name
         where = s.room.name if cell.column.practitioner else s.practitioner.display_name
@@ -77,7 +76,6 @@ def cell_display(cell: Cell, *, detail: str, zone: ZoneInfo) -> None:
         badge = STATUS_BADGES.get(s.status, "")
         if movable and getattr(s, "patient_confirmed", False):
             badge += CONFIRMED_MARK
-        cell.badge = mark_safe(badge)  # noqa: S308 (constants above)
         cell.share = cell.session_share
         # The block shows the start and a short name on its first line, so that even a
         # 15-minute block keeps the patient; the popover (hover and keyboard focus) shows
@@ -112,26 +110,23 @@ def cell_display(cell: Cell, *, detail: str, zone: ZoneInfo) -> None:
                 f"{escape(_hm(o.starts_at, zone))} {escape(o.patient.full_name)}</a>"
             )
     for f in cell.freed:
-        label = escape(f.get_status_display())
         name = escape(f.patient.full_name)
         at = escape(_hm(f.starts_at, zone))
-        href = f"{path}{escape(str(f.pk))}/"
         by_patient = getattr(f, "patient_cancelled_at", None)
-        if by_patient is not None:
+        if by_patient is None:
+            status = f.get_status_display()
+            css, data, why = "cal-freed", "", f"{escape(status)}: {name} at {at}"
+            note = escape(status.lower())
+        else:
             # The patient cancelled through the email's link: the desk's Today page lists it too.
             local = by_patient.astimezone(zone)
             when = escape(f"{local.day} {local:%b} {local:%H:%M}")
-            extra.append(
-                f'<a class="cal-freed cal-freed-patient" href="{href}" data-cancelled-by-patient '
-                f'title="Cancelled by the patient through the email link on {when}; the slot is '
-                f'free again"><s>{at} {name}</s> <span class="cal-freed-note">cancelled by '
-                f"patient {when}</span></a>"
-            )
-            continue
+            css, data = "cal-freed cal-freed-patient", " data-cancelled-by-patient"
+            why = f"Cancelled by the patient through the email link on {when}"
+            note = f'<span class="cal-freed-note">cancelled by patient {when}</span>'
         extra.append(
-            f'<a class="cal-freed" href="{href}" title="{label}: {name} at '
-            f'{at}; the slot is free again"><s>{at} {name}</s> '
-            f"{escape(f.get_status_display().lower())}</a>"
+            f'<a class="{css}" href="{path}{escape(str(f.pk))}/"{data} title="{why}; the slot is'
+            f' free again"><s>{at} {name}</s> {note}</a>'
         )
     cell.extra = mark_safe("".join(extra))  # noqa: S308 (every value escaped above)
 

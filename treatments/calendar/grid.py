@@ -143,30 +143,31 @@ def build_columns(
                     room=rooms[0] if rooms else None,
                 )
             )
-        return columns
-    d = days[0]
-    for person in staff:
-        columns.append(
-            Column(
-                day=d,
-                label=person.display_name,
-                sublabel=person.get_qualification_display(),
-                url=url(view="week", practitioner=person.pk, room=None, by=None),
-                is_today=d == today,
-                practitioner=person,
+    else:
+        d = days[0]
+        for person in staff:
+            columns.append(
+                Column(
+                    day=d,
+                    label=person.display_name,
+                    sublabel=person.get_qualification_display(),
+                    url=url(view="week", practitioner=person.pk, room=None, by=None),
+                    is_today=d == today,
+                    practitioner=person,
+                )
             )
-        )
-    for r in rooms:
-        columns.append(
-            Column(
-                day=d,
-                label=r.name,
-                sublabel="Room",
-                url=url(view="week", room=r.pk, practitioner=None, by=None),
-                is_today=d == today,
-                room=r,
+        for r in rooms:
+            columns.append(
+                Column(
+                    day=d,
+                    label=r.name,
+                    sublabel="Room",
+                    url=url(view="week", room=r.pk, practitioner=None, by=None),
+                    is_today=d == today,
+                    room=r,
+                )
             )
-        )
+    # Both views: today's column carries the current-time line, every header where a drop goes.
     for column in columns:
         column.today = " cal-on-today" if column.is_today else ""
         column.drop = format_html(
@@ -192,24 +193,17 @@ def load_columns(
         working = availability_for(
             staff_ids=staff_ids, first_day=days[0], days=len(days), zone=zone
         )
-        sessions = _calendar_sessions(
-            _with_patient_cancellation(
-                sessions_between(starts=starts, ends=ends, practitioner_ids=staff_ids)
-            ).values_list(*CALENDAR_VALUES)
-        )
         key = "practitioner_id"
+        shown = sessions_between(starts=starts, ends=ends, practitioner_ids=staff_ids)
     elif room_ids:
         # A room is bookable whenever the clinic is open.
         opening = opening_intervals(first_day=days[0], days=len(days), zone=zone)
         working = {(room_id, d): opening[d] for room_id in room_ids for d in days}
-        sessions = _calendar_sessions(
-            _with_patient_cancellation(
-                sessions_between(starts=starts, ends=ends, room_ids=room_ids)
-            ).values_list(*CALENDAR_VALUES)
-        )
         key = "room_id"
+        shown = sessions_between(starts=starts, ends=ends, room_ids=room_ids)
     else:
         return None
+    sessions = _calendar_sessions(_with_patient_cancellation(shown).values_list(*CALENDAR_VALUES))
 
     by_column: dict[tuple[int, date], list[CalendarSession]] = defaultdict(list)
     for session in sessions:
@@ -336,7 +330,6 @@ def build_rows(
         type_part = f"session_type={session_type.pk}&" if session_type else ""
         slot = SlotText(
             url=f"{book_base}?{type_part}date={day.isoformat()}&time=",
-            resource="",
             aria=f" on {day:%a} {day.day} {day:%b}",
             type_name=session_type.name if session_type else "",
             held=(session_type.duration_minutes + session_type.buffer_minutes)

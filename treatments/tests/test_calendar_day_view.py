@@ -140,6 +140,22 @@ def test_the_day_view_by_rooms_has_one_column_per_room(
         assert f'data-day="{DAY}" data-practitioner="" data-room="{r.pk}"' in html
 
 
+def test_the_week_view_headers_say_where_a_drop_goes_and_mark_today(
+    front_desk, practitioner_profile
+):
+    # The week of Monday 23 March (today): one column a day, all the practitioner's.
+    html = front_desk.get(
+        URL, {"view": "week", "date": DAY, "practitioner": practitioner_profile.pk}
+    ).content.decode()
+    for n in range(23, 30):
+        day = f"2026-03-{n}"
+        assert (
+            f'data-day="{day}" data-practitioner="{practitioner_profile.pk}" data-room=""' in html
+        )
+    assert 'data-today="2026-03-23"' in html
+    assert "cal-on-today" in html
+
+
 def test_today_carries_the_clinic_zone_for_the_current_time_line(front_desk, practitioner_profile):
     html = front_desk.get(URL, {"view": "day", "date": "2026-03-23"}).content.decode()
     assert 'data-today="2026-03-23" data-zone="Europe/London"' in html
