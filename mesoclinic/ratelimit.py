@@ -25,10 +25,6 @@ from django_ratelimit.core import get_usage
 GROUP = "public-links"
 
 
-def _rate(group: str, request: HttpRequest) -> str:
-    return settings.PUBLIC_LINK_RATE_LIMIT
-
-
 def too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
     """The 429 page with its Retry-After header."""
     response = render(request, "429.html", {"retry_after": retry_after}, status=429)
@@ -68,12 +64,9 @@ def rate_limited_per_ip(view: Callable[..., HttpResponseBase]) -> Callable[..., 
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        usage: dict[str, Any] | None = get_usage(
-            request, group=GROUP, key="ip", rate=_rate, increment=True
-        )
-        if usage is not None and usage["should_limit"]:
-            # time_left counts to the window's last second, which still belongs to it.
-            return too_many(request, max(1, usage["time_left"] + 1))
+        wait = over_limit(request, group=GROUP, value=None, rate=settings.PUBLIC_LINK_RATE_LIMIT)
+        if wait:
+            return too_many(request, wait)
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -297,6 +297,7 @@ def _send_one(pk: int, claim: str, sender: _Sender, clinic: Clinic) -> str:
                 "session__practitioner__user",
                 "session__room",
                 "session__session_type",
+                "course__practitioner__user",
                 "booking_request__session_type",
                 "waitlist_offer__practitioner__user",
                 "waitlist_offer__room",

@@ -148,16 +148,9 @@ def questionnaire_url(questionnaire: Questionnaire, *, now: datetime) -> str:
     return conf.site_url() + reverse("messaging:link_questionnaire", args=[token])
 
 
-def _questionnaire_alert_context(
-    message: OutboxMessage, *, clinic: Clinic, preview: bool
-) -> dict[str, Any]:
-    """An absolute contraindication reported at home: which patient, when they come, and a link
-    to the screening form showing the answers. Never the answers themselves."""
-    user, questionnaire = message.staff_user, message.questionnaire
-    session = questionnaire.session if questionnaire is not None else None
-    link = "[screening link]"
-    if not preview and message.patient_id is not None:
-        link = conf.site_url() + reverse("clinical:screening_create", args=[message.patient_id])
+def _staff_base(message: OutboxMessage, *, clinic: Clinic) -> dict[str, Any]:
+    """What every staff alert's context starts with: whom it greets, and the patient."""
+    user = message.staff_user
     return {
         "message": message,
         "kind": message.kind,
@@ -166,6 +159,21 @@ def _questionnaire_alert_context(
         "first_name": (user.first_name or user.get_username()) if user is not None else "",
         "why": WHY[message.kind],
         "patient": message.patient,
+    }
+
+
+def _questionnaire_alert_context(
+    message: OutboxMessage, *, clinic: Clinic, preview: bool
+) -> dict[str, Any]:
+    """An absolute contraindication reported at home: which patient, when they come, and a link
+    to the screening form showing the answers. Never the answers themselves."""
+    questionnaire = message.questionnaire
+    session = questionnaire.session if questionnaire is not None else None
+    link = "[screening link]"
+    if not preview and message.patient_id is not None:
+        link = conf.site_url() + reverse("clinical:screening_create", args=[message.patient_id])
+    return {
+        **_staff_base(message, clinic=clinic),
         "starts": session.starts_at.astimezone(clinic.zone) if session is not None else None,
         "screening_link": link,
     }
@@ -176,18 +184,12 @@ def _staff_context(message: OutboxMessage, *, clinic: Clinic, preview: bool) -> 
     clinical free text (the patient's own words stay behind the staff sign-in)."""
     if message.kind == Kind.QUESTIONNAIRE_ALERT:
         return _questionnaire_alert_context(message, clinic=clinic, preview=preview)
-    user, reaction = message.staff_user, message.reaction
+    reaction = message.reaction
     link = "[reaction page link]"
     if not preview and reaction is not None:
         link = conf.site_url() + reverse("clinical:reaction_detail", args=[reaction.pk])
     return {
-        "message": message,
-        "kind": message.kind,
-        "clinic": clinic,
-        "zone_name": clinic.timezone,
-        "first_name": (user.first_name or user.get_username()) if user is not None else "",
-        "why": WHY[message.kind],
-        "patient": message.patient,
+        **_staff_base(message, clinic=clinic),
         "reaction": reaction,
         "onset": reaction.onset.astimezone(clinic.zone) if reaction is not None else None,
         "reported_by_patient": reaction is not None and reaction.source == "patient",

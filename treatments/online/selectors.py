@@ -41,7 +41,7 @@ def online_session_types(*, new_patient: bool | None = None) -> QuerySet[Session
 
 
 def online_practitioners(*, session_type: SessionType | None = None) -> list[StaffProfile]:
-    staff = list(staff_bookable().order_by("user__first_name", "user__last_name", "pk"))
+    staff = list(staff_bookable_online())
     if session_type is not None and session_type.medical_only:
         staff = [s for s in staff if s.is_medical]
     return staff

@@ -96,7 +96,8 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "online/verify.html", context)
     result = services.online_request_confirm(token=token)
     status = {services.Outcome.TAKEN: 409, services.Outcome.INVALID: 400}.get(result.outcome, 200)
-    context = {"clinic": clinic_get(), "result": result, "zone": clinic_get().zone}
+    clinic = clinic_get()
+    context = {"clinic": clinic, "result": result, "zone": clinic.zone}
     return render(request, "online/outcome.html", context, status=status)
 
 

@@ -8,7 +8,9 @@ import re
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from patients.models import ConsentChange
 from patients.services import patient_consent_set
@@ -248,3 +250,15 @@ def test_the_maintenance_link_books_a_session_and_the_nudge_then_no_longer_appli
     maintenance = OutboxMessage.objects.get(course=course, kind=Kind.MAINTENANCE)
     with time_machine.travel(london(2026, 9, 14, 12, 1), tick=False):
         assert not course_message_applies(maintenance)
+
+
+def test_sending_a_nudge_reads_its_course_and_practitioner_with_the_claimed_row(course, first_done):
+    with CaptureQueriesContext(connection) as queries:
+        [nudge] = send(london(2026, 6, 15, 9, 0))
+    assert kinds([nudge]) == [Kind.FOLLOW_UP]
+    own = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].lstrip().startswith("SELECT") and 'FROM "courses_course" ' in q["sql"]
+    ]
+    assert own == []
